@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef UVMM_DEBUG_EXIT_H
+#define UVMM_DEBUG_EXIT_H
+
+#include "common/types.h"
+#include "vmm/config.h"
+
+struct vm;
+struct debug_exit;
+
+#define DEBUG_EXIT_PORT 0xf4
+#define DEBUG_EXIT_PORT_SIZE 4
+
+/* The exit status a guest's write of value means under mode. */
+int debug_exit_status(enum debug_exit_mode mode, u32 value);
+
+int debug_exit_create(struct vm *vm, enum debug_exit_mode mode,
+		      struct debug_exit **out);
+void debug_exit_destroy(struct debug_exit *dev);
+
+#endif

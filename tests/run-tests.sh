@@ -1,0 +1,63 @@
+#!/bin/bash
+# make check: unit tests, command-line tests, boot tests. Ends with one
+# line "N passed, N failed, N skipped" and a non-zero status on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export BUILD=${BUILD:-build}
+source tests/lib/common.sh
+
+export RESULTS
+mkdir -p "$BUILD"
+RESULTS=$(mktemp -p "$BUILD" results.XXXXXX)
+trap 'rm -f "$RESULTS"' EXIT
+
+echo "== unit tests"
+for t in "$BUILD"/tests/unit/test_*; do
+	[[ -x "$t" ]] || continue
+	name=$(basename "$t")
+	out=$(timeout -k 5 300 "$t" 2>&1)
+	status=$?
+	passed=$(grep -oE '^\[  PASSED  \] [0-9]+' <<<"$out" | grep -oE '[0-9]+$' || echo 0)
+	failed=$(grep -oE '^\[  FAILED  \] [0-9]+ test' <<<"$out" | grep -oE '[0-9]+' || echo 0)
+	for _ in $(seq 1 "$passed"); do echo "pass unit $name" >>"$RESULTS"; done
+	if [[ $status -ne 0 || $failed -ne 0 ]]; then
+		grep -E '^\[  (FAILED|ERROR)|LINE' <<<"$out" | sed 's/^/    | /'
+		result_fail "unit: $name (status $status, $failed failed)"
+	else
+		echo "PASS: unit: $name ($passed tests)"
+	fi
+done
+
+echo "== command line and bad images"
+bash tests/cli/run-cli.sh
+
+echo "== boot tests"
+if have_kvm; then
+	bash tests/boot/run-boot.sh
+elif [[ -x tests/kvm-host/run.sh || -f tests/kvm-host/run.sh ]]; then
+	# No KVM here: run the boot tests in a VM that has it (nested SVM
+	# under QEMU's TCG), so they still run for real.
+	bash tests/kvm-host/run.sh -- env RESULTS="$RESULTS" BUILD="$BUILD" \
+		bash tests/boot/run-boot.sh
+	status=$?
+	if [[ $status -ne 0 ]]; then
+		result_missing "boot: no /dev/kvm and the nested KVM host failed (status $status)"
+	fi
+else
+	result_missing "boot: no /dev/kvm on this host"
+fi
+
+pass=$(grep -c '^pass' "$RESULTS")
+fail=$(grep -c '^fail' "$RESULTS")
+skip=$(grep -c '^skip' "$RESULTS")
+echo
+if [[ $skip -gt 0 ]]; then
+	echo "SKIPPED (a prerequisite is missing on this host):"
+	grep '^skip' "$RESULTS" | sed 's/^skip /  /'
+fi
+if [[ $fail -gt 0 ]]; then
+	echo "FAILED:"
+	grep '^fail' "$RESULTS" | sed 's/^fail /  /'
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[[ $fail -eq 0 ]]

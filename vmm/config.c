@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Command line to struct vm_config. Pure: no files are opened and nothing
+ * is printed here, so every rule is unit-tested on argument vectors.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "vmm/config.h"
+
+#define DEVICE_DEFAULT_TIMEOUT_MS 5000
+#define DEVICE_MAX_TIMEOUT_MS (3600 * 1000)
+#define DEVICE_MAX_WAIT_SECONDS 3600
+#define MAX_TIMEOUT_SECONDS (365 * 24 * 3600)
+
+enum {
+	OPT_INITRD = 0x100,
+	OPT_CMDLINE,
+	OPT_BIOS,
+	OPT_DEVICE,
+	OPT_SERIAL,
+	OPT_TIMEOUT,
+	OPT_DUMP_DTB,
+	OPT_DEBUG_EXIT,
+	OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "memory", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'c' },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "bios", required_argument, NULL, OPT_BIOS },
+	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "debug-exit", required_argument, NULL, OPT_DEBUG_EXIT },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+void config_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: uvmm [options] IMAGE\n"
+		"Runs IMAGE (a PVH ELF or a Linux bzImage) in a KVM virtual machine.\n"
+		"\n"
+		"  -m, --memory SIZE        guest RAM, e.g. 512M or 2G (default 128M)\n"
+		"  -c, --cpus N             vCPUs, 1-%d (default 1)\n"
+		"      --initrd FILE        initial ramdisk (bzImage boot)\n"
+		"      --cmdline STRING     kernel command line\n"
+		"      --bios FILE          raw ROM mapped at the top of 4 GiB; IMAGE optional\n"
+		"      --device vfio-user,socket=PATH[,timeout-ms=N][,wait=SECONDS]\n"
+		"                                  [,on-error=stop|continue]\n"
+		"      --serial stdio|file:PATH|none   where COM1 goes (default stdio)\n"
+		"      --timeout SECONDS    stop the guest after this long (exit status 124)\n"
+		"      --dump-dtb FILE      write the device tree handed to the guest, then run\n"
+		"      --debug-exit qemu|raw  status rule of port 0xf4 (default qemu)\n"
+		"  -v, --verbose            more log; repeat for protocol traces\n"
+		"  -h, --help               this text\n"
+		"      --version            print the version\n"
+		"\n"
+		"Exit status: 0 guest shut down or reset; odd 1-255 the guest wrote to\n"
+		"port 0xf4; 2 bad command line; 4 host setup failed; 6 image not loaded;\n"
+		"8 guest crashed; 10 a vfio-user device failed; 124 --timeout expired.\n",
+		CONFIG_MAX_CPUS);
+}
+
+static void set_err(char *err, size_t err_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !err_len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+}
+
+/* Sizes: a decimal number with an optional K, M, G or T suffix (binary). */
+int config_parse_size(const char *text, u64 *bytes)
+{
+	unsigned long long value;
+	u64 unit = 1;
+	char *end;
+
+	if (!text || !*text || *text == '-' || *text == '+')
+		return -EINVAL;
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno || end == text)
+		return -EINVAL;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		unit = KiB;
+		break;
+	case 'm': case 'M':
+		unit = MiB;
+		break;
+	case 'g': case 'G':
+		unit = GiB;
+		break;
+	case 't': case 'T':
+		unit = 1024 * GiB;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end) {
+		end++;
+		/* Accept "512M", "512MB" and "512MiB". */
+		if (*end == 'i')
+			end++;
+		if (*end == 'B')
+			end++;
+		if (*end)
+			return -EINVAL;
+	}
+	if (value > UINT64_MAX / unit)
+		return -ERANGE;
+	*bytes = value * unit;
+	return 0;
+}
+
+static int parse_uint(const char *text, unsigned long max, unsigned int *out)
+{
+	unsigned long value;
+	char *end;
+
+	if (!text || !*text || *text == '-' || *text == '+')
+		return -EINVAL;
+	errno = 0;
+	value = strtoul(text, &end, 10);
+	if (errno || *end || end == text)
+		return -EINVAL;
+	if (value > max)
+		return -ERANGE;
+	*out = value;
+	return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* "vfio-user,socket=PATH[,timeout-ms=N][,wait=S][,on-error=stop|continue]" */
+static int parse_device(const char *spec, struct device_config *dev,
+			char *err, size_t err_len)
+{
+	char *copy, *item, *save = NULL;
+	int ret = -EINVAL;
+	bool first = true;
+
+	copy = strdup(spec);
+	if (!copy) {
+		set_err(err, err_len, "out of memory");
+		return -ENOMEM;
+	}
+	dev->timeout_ms = DEVICE_DEFAULT_TIMEOUT_MS;
+	dev->on_error = DEVICE_ON_ERROR_STOP;
+
+	for (item = strtok_r(copy, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *value = strchr(item, '=');
+
+		if (first) {
+			first = false;
+			if (strcmp(item, "vfio-user")) {
+				set_err(err, err_len,
+					"--device: unknown device type '%s' (only vfio-user)",
+					item);
+				goto out;
+			}
+			continue;
+		}
+		if (!value) {
+			set_err(err, err_len,
+				"--device: '%s' is not KEY=VALUE", item);
+			goto out;
+		}
+		*value++ = '\0';
+		if (!strcmp(item, "socket")) {
+			if (!*value) {
+				set_err(err, err_len, "--device: empty socket path");
+				goto out;
+			}
+			if (strlen(value) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+				set_err(err, err_len,
+					"--device: socket path is %zu bytes, longer than the %zu a UNIX socket allows",
+					strlen(value),
+					sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+				goto out;
+			}
+			free(dev->socket_path);
+			dev->socket_path = strdup(value);
+			if (!dev->socket_path) {
+				ret = -ENOMEM;
+				goto out;
+			}
+		} else if (!strcmp(item, "timeout-ms")) {
+			if (parse_uint(value, DEVICE_MAX_TIMEOUT_MS,
+				       &dev->timeout_ms) || !dev->timeout_ms) {
+				set_err(err, err_len,
+					"--device: timeout-ms '%s' is not a number of milliseconds in 1-%u",
+					value, DEVICE_MAX_TIMEOUT_MS);
+				goto out;
+			}
+		} else if (!strcmp(item, "wait")) {
+			if (parse_uint(value, DEVICE_MAX_WAIT_SECONDS,
+				       &dev->wait_seconds)) {
+				set_err(err, err_len,
+					"--device: wait '%s' is not a number of seconds in 0-%u",
+					value, DEVICE_MAX_WAIT_SECONDS);
+				goto out;
+			}
+		} else if (!strcmp(item, "on-error")) {
+			if (!strcmp(value, "stop")) {
+				dev->on_error = DEVICE_ON_ERROR_STOP;
+			} else if (!strcmp(value, "continue")) {
+				dev->on_error = DEVICE_ON_ERROR_CONTINUE;
+			} else {
+				set_err(err, err_len,
+					"--device: on-error must be stop or continue, not '%s'",
+					value);
+				goto out;
+			}
+		} else {
+			set_err(err, err_len, "--device: unknown key '%s'", item);
+			goto out;
+		}
+	}
+	if (first) {
+		set_err(err, err_len, "--device: empty device string");
+		goto out;
+	}
+	if (!dev->socket_path) {
+		set_err(err, err_len, "--device: socket=PATH is required");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(copy);
+	return ret;
+}
+
+static int replace_string(char **slot, const char *value)
+{
+	char *copy = dup_or_null(value);
+
+	if (value && !copy)
+		return -ENOMEM;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
+				char *err, size_t err_len)
+{
+	int opt;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->memory_bytes = CONFIG_DEFAULT_MEMORY;
+	cfg->nr_cpus = 1;
+	cfg->serial = SERIAL_STDIO;
+	cfg->debug_exit = DEBUG_EXIT_QEMU;
+	if (err && err_len)
+		err[0] = '\0';
+
+	/* optind = 0 makes glibc's getopt start afresh on every call. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":m:c:vh", long_options,
+				  NULL)) != -1) {
+		int ret = 0;
+
+		switch (opt) {
+		case 'm':
+			ret = config_parse_size(optarg, &cfg->memory_bytes);
+			if (ret) {
+				set_err(err, err_len,
+					"--memory: '%s' is not a size (e.g. 128M, 2G)",
+					optarg);
+				return CONFIG_ERROR;
+			}
+			if (cfg->memory_bytes < CONFIG_MIN_MEMORY ||
+			    cfg->memory_bytes > CONFIG_MAX_MEMORY) {
+				set_err(err, err_len,
+					"--memory: %s is outside 2M-64G", optarg);
+				return CONFIG_ERROR;
+			}
+			if (!IS_ALIGNED(cfg->memory_bytes, 4096)) {
+				set_err(err, err_len,
+					"--memory: %s is not a multiple of 4K", optarg);
+				return CONFIG_ERROR;
+			}
+			break;
+		case 'c':
+			ret = parse_uint(optarg, CONFIG_MAX_CPUS, &cfg->nr_cpus);
+			if (ret || cfg->nr_cpus == 0) {
+				set_err(err, err_len,
+					"--cpus: '%s' is not a CPU count in 1-%d",
+					optarg, CONFIG_MAX_CPUS);
+				return CONFIG_ERROR;
+			}
+			break;
+		case OPT_INITRD:
+			ret = replace_string(&cfg->initrd_path, optarg);
+			break;
+		case OPT_CMDLINE:
+			ret = replace_string(&cfg->cmdline, optarg);
+			break;
+		case OPT_BIOS:
+			ret = replace_string(&cfg->bios_path, optarg);
+			break;
+		case OPT_DEVICE:
+			if (cfg->nr_devices == CONFIG_MAX_DEVICES) {
+				set_err(err, err_len,
+					"--device: at most %d devices",
+					CONFIG_MAX_DEVICES);
+				return CONFIG_ERROR;
+			}
+			ret = parse_device(optarg,
+					   &cfg->devices[cfg->nr_devices],
+					   err, err_len);
+			/* Count it even on failure so config_free frees it. */
+			cfg->nr_devices++;
+			if (ret)
+				return CONFIG_ERROR;
+			break;
+		case OPT_SERIAL:
+			if (!strcmp(optarg, "stdio")) {
+				cfg->serial = SERIAL_STDIO;
+			} else if (!strcmp(optarg, "none")) {
+				cfg->serial = SERIAL_NONE;
+			} else if (!strncmp(optarg, "file:", 5) && optarg[5]) {
+				cfg->serial = SERIAL_FILE;
+				ret = replace_string(&cfg->serial_path, optarg + 5);
+			} else {
+				set_err(err, err_len,
+					"--serial: '%s' is not stdio, none or file:PATH",
+					optarg);
+				return CONFIG_ERROR;
+			}
+			break;
+		case OPT_TIMEOUT:
+			ret = parse_uint(optarg, MAX_TIMEOUT_SECONDS,
+					 &cfg->timeout_seconds);
+			if (ret || !cfg->timeout_seconds) {
+				set_err(err, err_len,
+					"--timeout: '%s' is not a number of seconds (at least 1)",
+					optarg);
+				return CONFIG_ERROR;
+			}
+			break;
+		case OPT_DUMP_DTB:
+			ret = replace_string(&cfg->dump_dtb_path, optarg);
+			break;
+		case OPT_DEBUG_EXIT:
+			if (!strcmp(optarg, "qemu")) {
+				cfg->debug_exit = DEBUG_EXIT_QEMU;
+			} else if (!strcmp(optarg, "raw")) {
+				cfg->debug_exit = DEBUG_EXIT_RAW;
+			} else {
+				set_err(err, err_len,
+					"--debug-exit: '%s' is not qemu or raw", optarg);
+				return CONFIG_ERROR;
+			}
+			break;
+		case 'v':
+			cfg->verbosity++;
+			break;
+		case 'h':
+			return CONFIG_HELP;
+		case OPT_VERSION:
+			return CONFIG_VERSION;
+		case ':':
+			set_err(err, err_len, "option '%s' needs a value",
+				argv[optind - 1]);
+			return CONFIG_ERROR;
+		default:
+			set_err(err, err_len, "unknown option '%s'",
+				argv[optind - 1]);
+			return CONFIG_ERROR;
+		}
+		if (ret) {
+			set_err(err, err_len, "out of memory");
+			return CONFIG_ERROR;
+		}
+	}
+
+	if (optind < argc) {
+		cfg->image_path = strdup(argv[optind++]);
+		if (!cfg->image_path) {
+			set_err(err, err_len, "out of memory");
+			return CONFIG_ERROR;
+		}
+	}
+	if (optind < argc) {
+		set_err(err, err_len, "unexpected argument '%s' after the image",
+			argv[optind]);
+		return CONFIG_ERROR;
+	}
+	if (!cfg->image_path && !cfg->bios_path) {
+		set_err(err, err_len, "no image given (see uvmm --help)");
+		return CONFIG_ERROR;
+	}
+	if (cfg->initrd_path && !cfg->image_path) {
+		set_err(err, err_len, "--initrd needs a kernel image");
+		return CONFIG_ERROR;
+	}
+	return CONFIG_RUN;
+}
+
+void config_free(struct vm_config *cfg)
+{
+	unsigned int i;
+
+	free(cfg->image_path);
+	free(cfg->initrd_path);
+	free(cfg->cmdline);
+	free(cfg->bios_path);
+	free(cfg->serial_path);
+	free(cfg->dump_dtb_path);
+	for (i = 0; i < cfg->nr_devices; i++)
+		free(cfg->devices[i].socket_path);
+	memset(cfg, 0, sizeof(*cfg));
+}

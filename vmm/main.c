@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+/*
+ * uvmm: command line in, exit status out. The only file that decides to
+ * exit, and with which status (DESIGN.md, "Exit status").
+ */
+#define LOG_PREFIX NULL
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "vmm/config.h"
+#include "vmm/vm.h"
+
+static void block_signals(void)
+{
+	sigset_t set;
+
+	/*
+	 * Blocked before any thread exists, so every thread inherits the
+	 * mask and only the main thread's signalfd sees them.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* A closed serial pipe must be an EPIPE, not a death. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+	struct vm_config cfg;
+	struct vm *vm = NULL;
+	char err[512];
+	int status;
+
+	switch (config_parse(argc, argv, &cfg, err, sizeof(err))) {
+	case CONFIG_HELP:
+		config_usage(stdout);
+		config_free(&cfg);
+		return STATUS_OK;
+	case CONFIG_VERSION:
+		printf("uvmm %s\n", UVMM_VERSION);
+		config_free(&cfg);
+		return STATUS_OK;
+	case CONFIG_ERROR:
+		log_err("%s", err);
+		config_free(&cfg);
+		return STATUS_BAD_CLI;
+	case CONFIG_RUN:
+		break;
+	}
+	log_set_level(cfg.verbosity >= 2 ? LOG_TRACE :
+		      cfg.verbosity == 1 ? LOG_DEBUG : LOG_WARN);
+
+	if (cfg.nr_devices) {
+		log_err("--device: vfio-user devices are not supported yet");
+		config_free(&cfg);
+		return STATUS_BAD_CLI;
+	}
+	if (cfg.dump_dtb_path) {
+		log_err("--dump-dtb: the device tree is not supported yet");
+		config_free(&cfg);
+		return STATUS_BAD_CLI;
+	}
+
+	block_signals();
+	if (vm_build(&cfg, &vm, &status)) {
+		config_free(&cfg);
+		return status;
+	}
+	if (vm_start(vm) == 0 || vm_stopping(vm))
+		status = vm_run_until_stop(vm);
+
+	/* The VMM's own failures carry a message; the guest's word does not. */
+	if (vm->exit_reason[0]) {
+		if (status != STATUS_OK && (status == STATUS_HOST_SETUP ||
+					    status == STATUS_GUEST_CRASH ||
+					    status == STATUS_DEVICE_FAILED ||
+					    status == STATUS_TIMEOUT ||
+					    status >= 128))
+			log_err("%s", vm->exit_reason);
+		else
+			log_info("%s", vm->exit_reason);
+	}
+	vm_destroy(vm);
+	config_free(&cfg);
+	return status;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef UVMM_PVH_H
+#define UVMM_PVH_H
+
+#include "common/types.h"
+#include "vmm/e820.h"
+#include "vmm/memory.h"
+
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
+#define HVM_START_MAGIC 0x336ec578
+
+/* The PVH boot ABI's structures (Xen's public start_info.h), fixed layout. */
+struct hvm_start_info {
+	u32 magic;
+	u32 version;
+	u32 flags;
+	u32 nr_modules;
+	u64 modlist_paddr;
+	u64 cmdline_paddr;
+	u64 rsdp_paddr;
+	u64 memmap_paddr;
+	u32 memmap_entries;
+	u32 reserved;
+} __attribute__((packed));
+_Static_assert(sizeof(struct hvm_start_info) == 56, "start_info is 56 bytes");
+_Static_assert(__builtin_offsetof(struct hvm_start_info, memmap_paddr) == 40,
+	       "memmap_paddr at 40");
+
+struct hvm_modlist_entry {
+	u64 paddr;
+	u64 size;
+	u64 cmdline_paddr;
+	u64 reserved;
+} __attribute__((packed));
+_Static_assert(sizeof(struct hvm_modlist_entry) == 32, "module entry is 32 bytes");
+
+struct hvm_memmap_entry {
+	u64 addr;
+	u64 size;
+	u32 type;
+	u32 reserved;
+} __attribute__((packed));
+_Static_assert(sizeof(struct hvm_memmap_entry) == 24, "memmap entry is 24 bytes");
+
+struct pvh_image {
+	u64 entry;		/* 32-bit physical entry point */
+	u64 lowest;		/* lowest loaded address */
+	u64 highest;		/* end of the highest segment (memsz) */
+};
+
+/*
+ * Loads an ELF64 image with a PVH entry note into guest RAM. Every header
+ * field is checked against the file and every segment against RAM before
+ * anything is copied. On error, err names the problem.
+ */
+int pvh_load(struct guest_memory *mem, const u8 *image, size_t size,
+	     struct pvh_image *out, char *err, size_t err_len);
+
+/* True when the bytes look like an ELF file (magic only). */
+bool pvh_is_elf(const u8 *image, size_t size);
+
+struct pvh_module {
+	u64 paddr;
+	u64 size;
+	const char *cmdline;
+};
+
+/*
+ * Writes hvm_start_info, its memory map, the command line and the module
+ * list at LAYOUT_START_INFO. Returns the start_info's address or 0.
+ */
+u64 pvh_write_start_info(struct guest_memory *mem, const char *cmdline,
+			 const struct e820_entry *e820, unsigned int nr_e820,
+			 const struct pvh_module *modules,
+			 unsigned int nr_modules);
+
+#endif

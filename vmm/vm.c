@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vm_build() is the one place that wires the machine together: KVM, guest
+ * RAM, the buses, the devices, the image and the vCPUs. Everything it
+ * creates, vm_destroy() releases, in reverse order.
+ */
+#define LOG_PREFIX "vm"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "common/log.h"
+#include "devices/debug_exit.h"
+#include "devices/i8042.h"
+#include "devices/uart16550.h"
+#include "vmm/loader.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+
+#define KVM_DEVICE "/dev/kvm"
+#define KVM_TSS_ADDR 0xfffbd000ULL
+#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
+#define KVM_MAX_CPUID_ENTRIES 256
+
+static const struct {
+	int cap;
+	const char *name;
+} required_caps[] = {
+	{ KVM_CAP_IRQCHIP, "in-kernel irqchip" },
+	{ KVM_CAP_USER_MEMORY, "user memory" },
+	{ KVM_CAP_SET_TSS_ADDR, "TSS address" },
+	{ KVM_CAP_PIT2, "in-kernel PIT" },
+	{ KVM_CAP_EXT_CPUID, "CPUID" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "immediate exit" },
+};
+
+void *gpa_to_hva(struct vm *vm, u64 gpa, u64 len)
+{
+	return mem_gpa_to_hva(&vm->mem, gpa, len);
+}
+
+int vm_set_irq_line(struct vm *vm, unsigned int gsi, bool level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	if (vm->vm_fd < 0)
+		return -ENODEV;
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		return -errno;
+	return 0;
+}
+
+void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
+{
+	u64 one = 1;
+	va_list ap;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	if (vm->stop_requested) {
+		pthread_mutex_unlock(&vm->stop_lock);
+		return;
+	}
+	vm->stop_requested = true;
+	vm->exit_status = status;
+	vm->exit_reason[0] = '\0';
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(vm->exit_reason, sizeof(vm->exit_reason), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+	if (vm->stop_eventfd >= 0 &&
+	    write(vm->stop_eventfd, &one, sizeof(one)) < 0)
+		log_warn("cannot signal the stop: %s", strerror(errno));
+}
+
+bool vm_stopping(struct vm *vm)
+{
+	bool stopping;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	stopping = vm->stop_requested;
+	pthread_mutex_unlock(&vm->stop_lock);
+	return stopping;
+}
+
+static int kvm_open(struct vm *vm, char *err, size_t err_len)
+{
+	unsigned int i;
+	int version;
+
+	vm->kvm_fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		snprintf(err, err_len, "cannot open %s: %s%s", KVM_DEVICE,
+			 strerror(errno),
+			 errno == EACCES ? " (is this user in the kvm group?)" :
+			 errno == ENOENT ? " (no KVM on this host)" : "");
+		return -errno;
+	}
+	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION) {
+		snprintf(err, err_len, "KVM API version %d, uvmm needs %d",
+			 version, KVM_API_VERSION);
+		return -ENOTSUP;
+	}
+	for (i = 0; i < ARRAY_SIZE(required_caps); i++) {
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+			  required_caps[i].cap) <= 0) {
+			snprintf(err, err_len,
+				 "KVM lacks a capability uvmm needs: %s (%d)",
+				 required_caps[i].name, required_caps[i].cap);
+			return -ENOTSUP;
+		}
+	}
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size <= 0) {
+		snprintf(err, err_len, "KVM_GET_VCPU_MMAP_SIZE: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int kvm_create_vm(struct vm *vm, char *err, size_t err_len)
+{
+	struct kvm_pit_config pit = { .flags = 0 };
+	u64 identity_map = KVM_IDENTITY_MAP_ADDR;
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		snprintf(err, err_len, "KVM_CREATE_VM: %s", strerror(errno));
+		return -errno;
+	}
+	/* Intel needs these three pages below 4 GiB; they sit in the hole. */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0) {
+		snprintf(err, err_len, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0 &&
+	    errno != EINVAL && errno != ENOTTY)
+		log_debug("KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		snprintf(err, err_len, "KVM_CREATE_IRQCHIP: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		snprintf(err, err_len, "KVM_CREATE_PIT2: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int vm_setup_memory(struct vm *vm, char *err, size_t err_len)
+{
+	int ret;
+
+	ret = mem_create(&vm->mem, vm->cfg->memory_bytes);
+	if (ret)
+		snprintf(err, err_len, "cannot allocate %llu MiB of guest RAM: %s",
+			 (unsigned long long)(vm->cfg->memory_bytes >> 20),
+			 strerror(-ret));
+	return ret;
+}
+
+static int vm_setup_memslots(struct vm *vm, char *err, size_t err_len)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->mem.nr_regions; i++) {
+		const struct mem_region *r = &vm->mem.regions[i];
+		struct kvm_userspace_memory_region slot = {
+			.slot = i,
+			.guest_phys_addr = r->gpa,
+			.memory_size = r->size,
+			.userspace_addr = (u64)(unsigned long)r->hva,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
+			snprintf(err, err_len,
+				 "KVM_SET_USER_MEMORY_REGION slot %u: %s", i,
+				 strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static int vm_setup_devices(struct vm *vm, char *err, size_t err_len)
+{
+	const struct vm_config *cfg = vm->cfg;
+	int out_fd = -1, in_fd = -1;
+	int ret;
+
+	switch (cfg->serial) {
+	case SERIAL_STDIO:
+		out_fd = STDOUT_FILENO;
+		in_fd = STDIN_FILENO;
+		break;
+	case SERIAL_FILE:
+		vm->serial_fd = open(cfg->serial_path,
+				     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				     0644);
+		if (vm->serial_fd < 0) {
+			snprintf(err, err_len, "--serial: cannot open %s: %s",
+				 cfg->serial_path, strerror(errno));
+			return -errno;
+		}
+		out_fd = vm->serial_fd;
+		break;
+	case SERIAL_NONE:
+		break;
+	}
+	ret = uart_create(vm, UART_COM1_BASE, UART_COM1_IRQ, out_fd, in_fd,
+			  &vm->uart);
+	if (ret)
+		goto fail;
+	ret = debug_exit_create(vm, cfg->debug_exit, &vm->debug_exit);
+	if (ret)
+		goto fail;
+	ret = i8042_create(vm, &vm->i8042);
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, err_len, "cannot create the platform devices: %s",
+		 strerror(-ret));
+	return ret;
+}
+
+static int vm_setup_vcpus(struct vm *vm, char *err, size_t err_len)
+{
+	struct kvm_cpuid2 *supported;
+	unsigned int i;
+	int ret;
+
+	supported = calloc(1, sizeof(*supported) +
+			   KVM_MAX_CPUID_ENTRIES * sizeof(supported->entries[0]));
+	vm->vcpus = calloc(vm->cfg->nr_cpus, sizeof(*vm->vcpus));
+	if (!supported || !vm->vcpus) {
+		ret = -ENOMEM;
+		snprintf(err, err_len, "out of memory");
+		goto out;
+	}
+	supported->nent = KVM_MAX_CPUID_ENTRIES;
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, supported) < 0) {
+		ret = -errno;
+		snprintf(err, err_len, "KVM_GET_SUPPORTED_CPUID: %s",
+			 strerror(errno));
+		goto out;
+	}
+	vm->nr_vcpus = vm->cfg->nr_cpus;
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		ret = vcpu_create(vm, i, supported, &vm->vcpus[i]);
+		if (ret) {
+			snprintf(err, err_len, "cannot create vCPU %u: %s", i,
+				 strerror(-ret));
+			goto out;
+		}
+	}
+	/*
+	 * Only the boot CPU gets registers; the others wait for INIT/SIPI in
+	 * the in-kernel LAPIC, as on hardware.
+	 */
+	ret = vcpu_set_boot_state(vm->vcpus[0]);
+	if (ret)
+		snprintf(err, err_len, "cannot set the boot CPU's registers: %s",
+			 strerror(-ret));
+out:
+	free(supported);
+	return ret;
+}
+
+int vm_build(const struct vm_config *cfg, struct vm **out, int *status)
+{
+	char err[512] = "";
+	struct vm *vm;
+	int ret;
+
+	*status = STATUS_HOST_SETUP;
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		log_err("out of memory");
+		return -ENOMEM;
+	}
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = vm->stop_eventfd = vm->serial_fd = -1;
+	vm->mem.memfd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+
+	vm->stop_eventfd = eventfd(0, EFD_CLOEXEC);
+	if (vm->stop_eventfd < 0) {
+		ret = -errno;
+		snprintf(err, sizeof(err), "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	/*
+	 * RAM and the image come first: a bad image is reported as such
+	 * even on a host without KVM.
+	 */
+	ret = vm_setup_memory(vm, err, sizeof(err));
+	if (ret)
+		goto fail;
+	ret = loader_load(vm, err, sizeof(err));
+	if (ret) {
+		*status = STATUS_BAD_IMAGE;
+		goto fail;
+	}
+	ret = kvm_open(vm, err, sizeof(err));
+	if (ret)
+		goto fail;
+	ret = kvm_create_vm(vm, err, sizeof(err));
+	if (ret)
+		goto fail;
+	ret = vm_setup_memslots(vm, err, sizeof(err));
+	if (ret)
+		goto fail;
+	ret = vm_setup_devices(vm, err, sizeof(err));
+	if (ret)
+		goto fail;
+	ret = vm_setup_vcpus(vm, err, sizeof(err));
+	if (ret)
+		goto fail;
+	*status = STATUS_OK;
+	*out = vm;
+	return 0;
+fail:
+	log_err("%s", err[0] ? err : strerror(-ret));
+	vm_destroy(vm);
+	return ret ? ret : -EINVAL;
+}
+
+int vm_start(struct vm *vm)
+{
+	unsigned int i;
+	int ret;
+
+	vcpu_install_kick_handler();
+	ret = uart_start_input(vm->uart);
+	if (ret)
+		log_warn("no console input: %s", strerror(-ret));
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		ret = vcpu_start(vm->vcpus[i]);
+		if (ret) {
+			vm_request_stop(vm, STATUS_HOST_SETUP,
+					"cannot start vCPU %u: %s", i,
+					strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static s64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+int vm_run_until_stop(struct vm *vm)
+{
+	unsigned int timeout = vm->cfg->timeout_seconds;
+	s64 deadline = timeout ? now_ms() + timeout * 1000LL : 0;
+	struct pollfd fds[2];
+	sigset_t signals;
+	int sfd, status;
+	unsigned int i;
+
+	/* main() blocked these before any thread was created. */
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGHUP);
+	sfd = signalfd(-1, &signals, SFD_CLOEXEC);
+
+	fds[0] = (struct pollfd) { .fd = vm->stop_eventfd, .events = POLLIN };
+	fds[1] = (struct pollfd) { .fd = sfd, .events = POLLIN };
+	while (!vm_stopping(vm)) {
+		int wait_ms = -1, n;
+
+		if (deadline) {
+			s64 left = deadline - now_ms();
+
+			if (left <= 0) {
+				vm_request_stop(vm, STATUS_TIMEOUT,
+						"guest still running after --timeout %u s: stopped",
+						timeout);
+				break;
+			}
+			wait_ms = left > 60000 ? 60000 : (int)left;
+		}
+		n = poll(fds, sfd >= 0 ? 2 : 1, wait_ms);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0 && sfd >= 0 && (fds[1].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				vm_request_stop(vm, 128 + si.ssi_signo,
+						"stopped by signal %u (%s)",
+						si.ssi_signo,
+						strsignal(si.ssi_signo));
+		}
+	}
+	if (sfd >= 0)
+		close(sfd);
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(vm->vcpus[i]);
+
+	pthread_mutex_lock(&vm->stop_lock);
+	status = vm->exit_status;
+	pthread_mutex_unlock(&vm->stop_lock);
+	return status;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	unsigned int i;
+
+	if (!vm)
+		return;
+	if (vm->vcpus) {
+		for (i = 0; i < vm->nr_vcpus; i++) {
+			if (!vm->vcpus[i])
+				continue;
+			vcpu_kick(vm->vcpus[i]);
+			vcpu_join(vm->vcpus[i]);
+		}
+		for (i = 0; i < vm->cfg->nr_cpus; i++)
+			vcpu_destroy(vm->vcpus[i]);
+		free(vm->vcpus);
+	}
+	i8042_destroy(vm->i8042);
+	debug_exit_destroy(vm->debug_exit);
+	uart_destroy(vm->uart);
+	if (vm->serial_fd >= 0)
+		close(vm->serial_fd);
+	if (vm->mem.base)
+		mem_destroy(&vm->mem);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->stop_eventfd >= 0)
+		close(vm->stop_eventfd);
+	bus_destroy(&vm->mmio);
+	bus_destroy(&vm->pio);
+	pthread_mutex_destroy(&vm->stop_lock);
+	free(vm);
+}

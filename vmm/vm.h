@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef UVMM_VM_H
+#define UVMM_VM_H
+
+#include <pthread.h>
+
+#include "common/types.h"
+#include "vmm/bus.h"
+#include "vmm/config.h"
+#include "vmm/memory.h"
+
+struct vcpu;
+struct uart;
+struct debug_exit;
+struct i8042;
+
+/* Exit statuses: DESIGN.md's table. Only vmm/main.c turns them into exit(). */
+#define STATUS_OK 0
+#define STATUS_BAD_CLI 2
+#define STATUS_HOST_SETUP 4
+#define STATUS_BAD_IMAGE 6
+#define STATUS_GUEST_CRASH 8
+#define STATUS_DEVICE_FAILED 10
+#define STATUS_TIMEOUT 124
+
+/* How the boot CPU starts: filled by the image loader. */
+enum boot_mode {
+	BOOT_PVH32,		/* 32-bit protected mode, paging off */
+	BOOT_LINUX64,		/* 64-bit long mode, identity paging */
+	BOOT_RESET_VECTOR,	/* real mode at 0xfffffff0 (--bios) */
+};
+
+struct boot_state {
+	enum boot_mode mode;
+	u64 entry;		/* rip */
+	u64 rbx;		/* PVH: start_info */
+	u64 rsi;		/* Linux: zero page */
+	u64 gdt_gpa;		/* Linux: GDT the loader placed */
+	u64 pml4_gpa;		/* Linux: identity page tables */
+};
+
+/*
+ * The whole machine. Everything mutable lives here, never in globals.
+ * stop_lock protects stop_requested, exit_status and exit_reason.
+ */
+struct vm {
+	const struct vm_config *cfg;
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+	struct guest_memory mem;
+	struct bus pio;
+	struct bus mmio;
+	struct boot_state boot;
+
+	struct vcpu **vcpus;
+	unsigned int nr_vcpus;
+
+	int serial_fd;		/* --serial file:PATH, owned; -1 otherwise */
+	struct uart *uart;
+	struct debug_exit *debug_exit;
+	struct i8042 *i8042;
+
+	pthread_mutex_t stop_lock;
+	bool stop_requested;
+	int exit_status;
+	char exit_reason[256];
+	int stop_eventfd;	/* written once when a stop is requested */
+};
+
+/* The one builder: KVM, memory, devices, image, vCPUs (not yet running). */
+int vm_build(const struct vm_config *cfg, struct vm **out, int *status);
+int vm_start(struct vm *vm);
+/* Waits for the first of: stop request, timeout, signal. Returns status. */
+int vm_run_until_stop(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/*
+ * Any thread may ask the VM to stop; the first request wins. reason is
+ * printed on stderr when status is the VMM's own (not the guest's).
+ */
+void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+bool vm_stopping(struct vm *vm);
+
+/* Guest RAM through the one checked helper; NULL unless the range is RAM. */
+void *gpa_to_hva(struct vm *vm, u64 gpa, u64 len);
+
+/* Assert or deassert an interrupt line of the in-kernel irqchip. */
+int vm_set_irq_line(struct vm *vm, unsigned int gsi, bool level);
+
+#endif
