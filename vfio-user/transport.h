@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef UVMM_VFIO_USER_TRANSPORT_H
+#define UVMM_VFIO_USER_TRANSPORT_H
+
+/*
+ * Framed vfio-user messages on a connected UNIX stream socket, fds by
+ * SCM_RIGHTS. One sendmsg() per message (header + payload + fds; the
+ * rest of a short write follows without fds). Receiving is two steps so
+ * the caller can choose where the payload goes once it knows the header:
+ * vfu_transport_recv_hdr() reads exactly 16 bytes and checks them, then
+ * vfu_transport_recv_body() or vfu_transport_discard() reads exactly the
+ * payload. Nothing ever reads past the message being received.
+ *
+ * The socket calls go through an ops table so tests can inject faults
+ * (short transfers, garbage, a closed peer). The struct is not locked:
+ * one sender and one receiver at a time, serialised by the caller.
+ */
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "common/types.h"
+#include "vfio-user/protocol.h"
+
+/* Most fds one message can bring (Linux SCM_MAX_FD). */
+#define VFU_MAX_RECV_FDS	VFU_SCM_MAX_FD
+
+struct vfu_transport_ops {
+	/* Same contract as recvmsg(2)/sendmsg(2) on fd: -1 and errno. */
+	ssize_t (*recvmsg)(void *opaque, int fd, struct msghdr *msg, int flags);
+	ssize_t (*sendmsg)(void *opaque, int fd, const struct msghdr *msg,
+			   int flags);
+};
+
+/* The default ops: plain recvmsg/sendmsg. */
+extern const struct vfu_transport_ops vfu_transport_socket_ops;
+
+struct vfu_transport {
+	int fd;
+	const struct vfu_transport_ops *ops;
+	void *opaque;
+};
+
+/*
+ * fds received with one message. nr counts every fd that arrived, also
+ * those beyond VFU_MAX_RECV_FDS, which were closed at once: nr larger
+ * than the array says "too many".
+ */
+struct vfu_fds {
+	unsigned int nr;
+	int fd[VFU_MAX_RECV_FDS];
+};
+
+/* Takes ownership of fd. ops NULL means vfu_transport_socket_ops. */
+void vfu_transport_init(struct vfu_transport *t, int fd,
+			const struct vfu_transport_ops *ops, void *opaque);
+/* Close the socket (idempotent). */
+void vfu_transport_close(struct vfu_transport *t);
+/* shutdown(SHUT_RDWR): wakes blocked readers/writers; keeps the fd. */
+void vfu_transport_shutdown(struct vfu_transport *t);
+/* Bound every blocking send and receive call (SO_RCVTIMEO/SO_SNDTIMEO);
+ * 0 = no limit. */
+int vfu_transport_set_timeout(struct vfu_transport *t, u32 ms);
+
+/*
+ * Send one message: hdr (its size must equal 16 + the iov bytes), the
+ * payload iovs and nr_fds fds (at most VFU_SCM_MAX_FD; the caller chunks
+ * to the peer's max_msg_fds). Returns 0, -EPIPE/-ECONNRESET (peer gone),
+ * -ETIMEDOUT (send timeout) or another negative errno.
+ */
+int vfu_transport_send(struct vfu_transport *t, const struct vfu_hdr *hdr,
+		       const struct iovec *iov, int iovcnt, const int *fds,
+		       unsigned int nr_fds);
+
+/*
+ * Read one header and check it (vfu_check_hdr against max_size). fds
+ * that come with it are added to fds (which the caller initialised).
+ * Returns 0; -EAGAIN when nothing arrived within the timeout; -ECONNRESET
+ * on EOF before the first byte; -EPROTO for a truncated or bad header or
+ * a truncated control message; -ETIMEDOUT when the header stalled half
+ * way. On error every fd received so far stays in fds for the caller to
+ * close (vfu_fds_close).
+ */
+int vfu_transport_recv_hdr(struct vfu_transport *t, struct vfu_hdr *hdr,
+			   u32 max_size, struct vfu_fds *fds, char *why,
+			   size_t why_len);
+
+/* Read exactly len payload bytes into buf (fds added to fds). Returns 0,
+ * -EPROTO (EOF or control truncation inside the message), -ETIMEDOUT. */
+int vfu_transport_recv_body(struct vfu_transport *t, void *buf, u32 len,
+			    struct vfu_fds *fds);
+
+/* Read and drop len payload bytes. */
+int vfu_transport_discard(struct vfu_transport *t, u32 len,
+			  struct vfu_fds *fds);
+
+static inline void vfu_fds_init(struct vfu_fds *fds)
+{
+	fds->nr = 0;
+}
+
+/* Close every fd still held in fds, from index first on; nr = first. */
+void vfu_fds_close(struct vfu_fds *fds, unsigned int first);
+
+#endif
