@@ -7,7 +7,10 @@
  *   c->lock     state, err, reason, reader_busy, pending list, free list,
  *               next_id, nr_active, rx thread parking.
  *   slot->lock  slot->state, result, lead, and the caller's reply
- *               buffers while a reply is copied in.
+ *               buffers while a reply is copied in. state turns
+ *               SLOT_DONE last (release order, slot_finish_locked()),
+ *               so the slot's owner reads state, result and its reply
+ *               without the lock once it sees SLOT_DONE (slot_done()).
  *   c->map_lock the DMA map table (leaf).
  *   c->work_lock the server-request queue (leaf).
  *   c->send_lock one sender on the main socket at a time; taken with no
@@ -163,6 +166,20 @@ static int cond_init_monotonic(pthread_cond_t *cond)
 	return -ret;
 }
 
+/* With s->lock held: the request's outcome; the owner may look now. */
+static void slot_finish_locked(struct slot *s, int result)
+{
+	s->result = result;
+	__atomic_store_n(&s->state, SLOT_DONE, __ATOMIC_RELEASE);
+	pthread_cond_signal(&s->cond);
+}
+
+/* The owner: whether its slot is done, without the lock. */
+static bool slot_done(struct slot *s)
+{
+	return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SLOT_WAITING;
+}
+
 /* ---- failure ------------------------------------------------------------- */
 
 /*
@@ -187,11 +204,8 @@ conn_fail(struct vfu_client *c, int err, const char *fmt, ...)
 	va_end(ap);
 	for (s = c->pending; s; s = s->next) {
 		pthread_mutex_lock(&s->lock);
-		if (s->state == SLOT_WAITING) {
-			s->state = SLOT_DONE;
-			s->result = err;
-			pthread_cond_signal(&s->cond);
-		}
+		if (s->state == SLOT_WAITING)
+			slot_finish_locked(s, err);
 		pthread_mutex_unlock(&s->lock);
 	}
 	pthread_cond_broadcast(&c->rx_cond);
@@ -237,8 +251,13 @@ static int copy_to_riov(struct vfu_client_msg *m, const u8 *p, u32 len)
 	return done == len ? 0 : -EMSGSIZE;
 }
 
-static int deliver_reply(struct vfu_client *c, const struct vfu_hdr *hdr,
-			 u32 len)
+/*
+ * self: the reader's own slot, or NULL. Its own reply, the common case,
+ * needs no search: the slot stays on the pending list until its owner,
+ * the caller, takes it off.
+ */
+static int deliver_reply(struct vfu_client *c, struct slot *self,
+			 const struct vfu_hdr *hdr, u32 len)
 {
 	struct vfu_fds *fds = &c->rx_fds;
 	struct vfu_client_msg *m;
@@ -247,17 +266,24 @@ static int deliver_reply(struct vfu_client *c, const struct vfu_hdr *hdr,
 	unsigned int i, n;
 	int ret;
 
-	pthread_mutex_lock(&c->lock);
-	s = find_pending(c, hdr->msg_id);
-	if (!s) {
+	if (self && self->hdr.msg_id == hdr->msg_id) {
+		s = self;
+		pthread_mutex_lock(&s->lock);
+	} else {
+		pthread_mutex_lock(&c->lock);
+		s = find_pending(c, hdr->msg_id);
+		if (!s) {
+			pthread_mutex_unlock(&c->lock);
+			vfu_fds_close(fds, 0);
+			conn_fail(c, -EPROTO,
+				  "reply id %u (%s, %u bytes) matches no request",
+				  hdr->msg_id, vfu_cmd_name(hdr->cmd),
+				  hdr->size);
+			return -EPROTO;
+		}
+		pthread_mutex_lock(&s->lock);
 		pthread_mutex_unlock(&c->lock);
-		vfu_fds_close(fds, 0);
-		conn_fail(c, -EPROTO, "reply id %u (%s, %u bytes) matches no request",
-			  hdr->msg_id, vfu_cmd_name(hdr->cmd), hdr->size);
-		return -EPROTO;
 	}
-	pthread_mutex_lock(&s->lock);
-	pthread_mutex_unlock(&c->lock);
 	if (s->state != SLOT_WAITING) {
 		pthread_mutex_unlock(&s->lock);
 		vfu_fds_close(fds, 0);
@@ -266,9 +292,7 @@ static int deliver_reply(struct vfu_client *c, const struct vfu_hdr *hdr,
 	ret = vfu_validate_reply(&s->hdr, s->req, s->req_len, hdr, c->rx_buf,
 				 len, fds->nr, why, sizeof(why));
 	if (ret) {
-		s->state = SLOT_DONE;
-		s->result = ret;
-		pthread_cond_signal(&s->cond);
+		slot_finish_locked(s, ret);
 		pthread_mutex_unlock(&s->lock);
 		vfu_fds_close(fds, 0);
 		conn_fail(c, ret, "%s id %u: %s", vfu_cmd_name(hdr->cmd),
@@ -278,10 +302,10 @@ static int deliver_reply(struct vfu_client *c, const struct vfu_hdr *hdr,
 	m = s->msg;
 	m->reply_len = len;
 	if (hdr->flags & VFU_F_ERROR) {
-		s->result = vfu_reply_errno(hdr);
+		ret = vfu_reply_errno(hdr);
 		vfu_fds_close(fds, 0);
 	} else {
-		s->result = copy_to_riov(m, c->rx_buf, len);
+		ret = copy_to_riov(m, c->rx_buf, len);
 		n = MIN(fds->nr, m->max_reply_fds);
 		for (i = 0; i < n; i++)
 			m->reply_fds[i] = fds->fd[i];
@@ -293,8 +317,7 @@ static int deliver_reply(struct vfu_client *c, const struct vfu_hdr *hdr,
 		}
 		fds->nr = 0;
 	}
-	s->state = SLOT_DONE;
-	pthread_cond_signal(&s->cond);
+	slot_finish_locked(s, ret);
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
@@ -343,10 +366,11 @@ static int queue_server_request(struct vfu_client *c,
 
 /*
  * Read one message from the main socket (the caller holds the reader
- * role) and hand it on. Returns 0, -EAGAIN when nothing came within the
- * socket timeout, or the error that killed the connection.
+ * role; self is its slot or NULL) and hand it on. Returns 0, -EAGAIN
+ * when nothing came within the socket timeout, or the error that killed
+ * the connection.
  */
-static int read_one(struct vfu_client *c)
+static int read_one(struct vfu_client *c, struct slot *self)
 {
 	struct vfu_hdr hdr;
 	char why[160] = "";
@@ -374,7 +398,7 @@ static int read_one(struct vfu_client *c)
 	}
 	if (vfu_hdr_type(&hdr) == VFU_F_TYPE_COMMAND)
 		return queue_server_request(c, &hdr, len);
-	return deliver_reply(c, &hdr, len);
+	return deliver_reply(c, self, &hdr, len);
 }
 
 /* With c->lock held: if nobody reads, wake one sleeping waiter to. */
@@ -399,32 +423,13 @@ static void offer_reader_locked(struct vfu_client *c, struct slot *self)
 	/* Nobody waits: the receive thread takes over once idle. */
 }
 
-/* Give up the reader role and offer it to a sleeping waiter. */
-static void release_reader(struct vfu_client *c, struct slot *self)
-{
-	pthread_mutex_lock(&c->lock);
-	c->reader_busy = false;
-	offer_reader_locked(c, self);
-	pthread_mutex_unlock(&c->lock);
-}
-
-static bool slot_done(struct slot *s)
-{
-	bool done;
-
-	pthread_mutex_lock(&s->lock);
-	done = s->state != SLOT_WAITING;
-	pthread_mutex_unlock(&s->lock);
-	return done;
-}
-
 /* The fast path: read the socket for everyone until our reply is in. */
 static void lead(struct vfu_client *c, struct slot *s)
 {
 	int ret;
 
 	while (!slot_done(s)) {
-		ret = read_one(c);
+		ret = read_one(c, s);
 		if (ret == -EAGAIN) {
 			if (now_ns() < s->deadline_ns)
 				continue;
@@ -441,7 +446,11 @@ static void lead(struct vfu_client *c, struct slot *s)
 	}
 }
 
-static void wait_reply(struct vfu_client *c, struct slot *s, u32 timeout_ms)
+/*
+ * Until the slot is done. Returns true when the caller holds the reader
+ * role, which slot_put() gives up.
+ */
+static bool wait_reply(struct vfu_client *c, struct slot *s, u32 timeout_ms)
 {
 	bool leader, offered, done, timed_out;
 
@@ -453,8 +462,7 @@ static void wait_reply(struct vfu_client *c, struct slot *s, u32 timeout_ms)
 		pthread_mutex_unlock(&c->lock);
 		if (leader) {
 			lead(c, s);
-			release_reader(c, s);
-			return;
+			return true;
 		}
 
 		timed_out = false;
@@ -479,14 +487,14 @@ static void wait_reply(struct vfu_client *c, struct slot *s, u32 timeout_ms)
 				offer_reader_locked(c, s);
 				pthread_mutex_unlock(&c->lock);
 			}
-			return;
+			return false;
 		}
 		if (timed_out) {
 			conn_fail(c, -ETIMEDOUT,
 				  "no reply to %s id %u within %u ms",
 				  vfu_cmd_name(s->hdr.cmd), s->hdr.msg_id,
 				  timeout_ms);
-			return;
+			return false;
 		}
 	}
 }
@@ -538,7 +546,8 @@ static struct slot *slot_get(struct vfu_client *c, struct vfu_client_msg *m,
 	return s;
 }
 
-static void slot_put(struct vfu_client *c, struct slot *s)
+/* Off the pending list; reader: give up the reader role too. */
+static void slot_put(struct vfu_client *c, struct slot *s, bool reader)
 {
 	pthread_mutex_lock(&c->lock);
 	if (s->prev)
@@ -554,6 +563,10 @@ static void slot_put(struct vfu_client *c, struct slot *s)
 	s->req = NULL;
 	s->next = c->free;
 	c->free = s;
+	if (reader) {
+		c->reader_busy = false;
+		offer_reader_locked(c, NULL);	/* to a sleeping waiter */
+	}
 	c->nr_active--;
 	if (!c->nr_active && c->state == VFU_CLIENT_CLOSING)
 		pthread_cond_broadcast(&c->idle_cond);
@@ -564,6 +577,7 @@ int vfu_client_request(struct vfu_client *c, struct vfu_client_msg *m)
 {
 	u32 timeout = m->timeout_ms ? m->timeout_ms : c->timeout_ms;
 	u64 payload = 0, start = now_ns();
+	bool reader = false;
 	struct slot *s;
 	int i, ret = 0;
 
@@ -589,16 +603,19 @@ int vfu_client_request(struct vfu_client *c, struct vfu_client_msg *m)
 		conn_fail(c, ret, "sending %s id %u: %s", vfu_cmd_name(m->cmd),
 			  s->hdr.msg_id, strerror(-ret));
 	else
-		wait_reply(c, s, timeout);
+		reader = wait_reply(c, s, timeout);
 
-	pthread_mutex_lock(&s->lock);
-	ret = s->result;
-	pthread_mutex_unlock(&s->lock);
+	/*
+	 * Done now: by a reader, or by whoever failed the connection while
+	 * the slot was pending. A slot still waiting here would be a bug;
+	 * never report it as success.
+	 */
+	ret = slot_done(s) ? s->result : -EPROTO;
 	clog_trace(c, "%s id %u size %u -> reply %u fds %u result %d, %.1f us",
 		   vfu_cmd_name(m->cmd), s->hdr.msg_id, s->hdr.size,
 		   m->reply_len, m->nr_reply_fds, ret,
 		   (double)(now_ns() - start) / 1000.0);
-	slot_put(c, s);
+	slot_put(c, s, reader);
 	if (ret) {
 		/* Nothing handed over on failure. */
 		for (i = 0; i < (int)m->nr_reply_fds; i++)
@@ -789,6 +806,7 @@ static void *rx_main(void *arg)
 {
 	struct vfu_client *c = arg;
 	struct pollfd pfd = { .fd = c->t.fd, .events = POLLIN };
+	bool buffered;
 	int r;
 
 	pthread_mutex_lock(&c->lock);
@@ -807,8 +825,15 @@ static void *rx_main(void *arg)
 		}
 		if (c->state != VFU_CLIENT_CONNECTED)
 			break;
+		/*
+		 * The last reader may have left messages in the receive
+		 * buffer, which poll() does not see. Nobody holds the reader
+		 * role now (it was given up under c->lock), so the buffer
+		 * can be looked at.
+		 */
+		buffered = vfu_transport_rx_pending(&c->t);
 		pthread_mutex_unlock(&c->lock);
-		r = poll(&pfd, 1, -1);
+		r = buffered ? 1 : poll(&pfd, 1, -1);
 		pthread_mutex_lock(&c->lock);
 		if (c->state != VFU_CLIENT_CONNECTED)
 			break;
@@ -816,7 +841,7 @@ static void *rx_main(void *arg)
 			continue;
 		c->reader_busy = true;
 		pthread_mutex_unlock(&c->lock);
-		read_one(c);
+		read_one(c, NULL);
 		pthread_mutex_lock(&c->lock);
 		c->reader_busy = false;
 		offer_reader_locked(c, NULL);
@@ -926,8 +951,15 @@ static int negotiate(struct vfu_client *c, bool offer_twin)
 			goto out;
 		}
 		vfu_transport_init(&c->twin, twin_fd, NULL, NULL);
+		c->has_twin = true;	/* client_free() closes it */
 		vfu_transport_set_timeout(&c->twin, c->timeout_ms);
-		c->has_twin = true;
+		ret = vfu_transport_rx_buffer(&c->twin,
+					      VFU_TRANSPORT_RX_BUFFER);
+		if (ret) {
+			snprintf(why, sizeof(why), "twin socket buffer: %s",
+				 strerror(-ret));
+			goto out;
+		}
 	}
 	c->server_caps = caps;
 	c->server_major = rv.major;
@@ -1019,6 +1051,9 @@ int vfu_client_connect_fd(int fd, const struct vfu_client_options *opts,
 		ret = -ENOMEM;
 		goto err;
 	}
+	ret = vfu_transport_rx_buffer(&c->t, VFU_TRANSPORT_RX_BUFFER);
+	if (ret)
+		goto err;
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	ret = vfu_transport_set_timeout(&c->t, c->timeout_ms);
 	if (ret) {
@@ -1078,8 +1113,11 @@ int vfu_client_connect(const char *path, const struct vfu_client_options *opts,
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		int ret = -errno;
 
-		log_msg(LOG_ERR, opts && opts->name ? opts->name : "vfio-user",
-			"connect %s: %s", path, strerror(-ret));
+		/* The caller reports it: it may be retrying (wait=). */
+		if (log_get_level() >= LOG_DEBUG)
+			log_msg(LOG_DEBUG,
+				opts && opts->name ? opts->name : "vfio-user",
+				"connect %s: %s", path, strerror(-ret));
 		close(fd);
 		return ret;
 	}
@@ -1100,11 +1138,8 @@ void vfu_client_close(struct vfu_client *c)
 	c->state = VFU_CLIENT_CLOSING;
 	for (s = c->pending; s; s = s->next) {
 		pthread_mutex_lock(&s->lock);
-		if (s->state == SLOT_WAITING) {
-			s->state = SLOT_DONE;
-			s->result = -ESHUTDOWN;
-			pthread_cond_signal(&s->cond);
-		}
+		if (s->state == SLOT_WAITING)
+			slot_finish_locked(s, -ESHUTDOWN);
 		pthread_mutex_unlock(&s->lock);
 	}
 	pthread_cond_broadcast(&c->rx_cond);
@@ -1536,13 +1571,25 @@ int vfu_client_region_read(struct vfu_client *c, u32 region, u64 offset,
 	return 0;
 }
 
+/*
+ * libvfio-user servers (tran_sock_recv_body(), up to at least efd091bc)
+ * read a command's body with one recv() without MSG_WAITALL and fail the
+ * message with "short read" (then lose framing) whenever the body is not
+ * already queued whole, although they announce max_data_xfer_size 1 MiB:
+ * always once the message exceeds the socket buffer (208 KiB), and
+ * sometimes once it spans more than one AF_UNIX skb (SKB_MAX_HEAD(0) +
+ * 32 KiB, ~36.5 KiB), when their recv() runs between our skbs. One
+ * 32 KiB chunk plus its 32 bytes of headers always goes in one skb.
+ */
+#define VFU_CLIENT_WRITE_CHUNK	(32u * 1024u)
+
 int vfu_client_region_write(struct vfu_client *c, u32 region, u64 offset,
 			    const void *buf, u32 count)
 {
 	u32 done = 0;
 
 	while (done < count) {
-		u32 n = MIN(count - done, c->xfer_max);
+		u32 n = MIN(count - done, MIN(c->xfer_max, VFU_CLIENT_WRITE_CHUNK));
 		struct vfu_region_access ra = {
 			.offset = offset + done, .region = region, .count = n,
 		};

@@ -485,7 +485,16 @@ static int negotiate(struct vfu_server *srv)
 	if (sv[0] >= 0) {
 		vfu_transport_init(&srv->twin, sv[0], NULL, NULL);
 		vfu_transport_set_timeout(&srv->twin, srv->opts.timeout_ms);
-		srv->has_twin = true;
+		srv->has_twin = true;	/* disconnect() closes it */
+		ret = vfu_transport_rx_buffer(&srv->twin,
+					      VFU_TRANSPORT_RX_BUFFER);
+		if (ret) {
+			snprintf(why, sizeof(why), "twin socket buffer: %s",
+				 strerror(-ret));
+			send_reply(srv, &h, ret, NULL, 0, NULL, 0);
+			close(sv[1]);
+			goto out;
+		}
 	}
 	ret = send_reply(srv, &h, 0, srv->tx_buf, sizeof(v) + n, &sv[1],
 			 sv[1] >= 0 ? 1 : 0);
@@ -523,6 +532,11 @@ int vfu_server_attach_fd(struct vfu_server *srv, int fd)
 	}
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	vfu_transport_init(&srv->t, fd, NULL, NULL);
+	ret = vfu_transport_rx_buffer(&srv->t, VFU_TRANSPORT_RX_BUFFER);
+	if (ret) {
+		vfu_transport_close(&srv->t);
+		return ret;
+	}
 	vfu_transport_set_timeout(&srv->t, srv->opts.timeout_ms);
 	srv->connected = true;
 	srv->dma_id = 1;
@@ -1277,6 +1291,7 @@ static int process_stash(struct vfu_server *srv)
 int vfu_server_run(struct vfu_server *srv)
 {
 	struct pollfd pfd[2];
+	bool buffered;
 	u64 v;
 	int ret = 0;
 
@@ -1307,9 +1322,15 @@ int vfu_server_run(struct vfu_server *srv)
 				break;
 			continue;
 		}
+		/*
+		 * A message may wait in the receive buffer (read along with
+		 * the one before, or by work's DMA exchange), where poll()
+		 * does not see it: then only look at the kick.
+		 */
+		buffered = vfu_transport_rx_pending(&srv->t);
 		pfd[0] = (struct pollfd){ .fd = srv->t.fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = srv->kick_fd, .events = POLLIN };
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 2, buffered ? 0 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
@@ -1319,8 +1340,15 @@ int vfu_server_run(struct vfu_server *srv)
 			if (read(srv->kick_fd, &v, sizeof(v)) == sizeof(v) &&
 			    srv->ops->work)
 				srv->ops->work(srv->opts.opaque);
+			/*
+			 * Poll again: work's DMA messages on the main socket
+			 * may have read (and stashed) what made pfd[0]
+			 * readable, and a read now would block on an empty
+			 * socket while the stash waits.
+			 */
+			continue;
 		}
-		if (pfd[0].revents) {
+		if (buffered || pfd[0].revents) {
 			ret = process_one(srv);
 			if (ret)
 				break;

@@ -7,9 +7,18 @@
  * SCM_RIGHTS. One sendmsg() per message (header + payload + fds; the
  * rest of a short write follows without fds). Receiving is two steps so
  * the caller can choose where the payload goes once it knows the header:
- * vfu_transport_recv_hdr() reads exactly 16 bytes and checks them, then
- * vfu_transport_recv_body() or vfu_transport_discard() reads exactly the
- * payload. Nothing ever reads past the message being received.
+ * vfu_transport_recv_hdr() takes 16 bytes and checks them, then
+ * vfu_transport_recv_body() or vfu_transport_discard() takes exactly the
+ * payload.
+ *
+ * Without a receive buffer nothing ever reads past the message being
+ * received (two recvmsg() per message at least). With one
+ * (vfu_transport_rx_buffer()) a recvmsg() takes whatever the socket
+ * holds, up to the buffer's size, and later messages are parsed out of
+ * the buffer: one recvmsg() per small message, or fewer. Which message
+ * the fds of such a read belong to is worked out in transport.c
+ * ("Which message owns the fds"); it is exact for peers that send each
+ * message with one sendmsg(), as the protocol asks.
  *
  * The socket calls go through an ops table so tests can inject faults
  * (short transfers, garbage, a closed peer). The struct is not locked:
@@ -36,11 +45,21 @@ struct vfu_transport_ops {
 /* The default ops: plain recvmsg/sendmsg. */
 extern const struct vfu_transport_ops vfu_transport_socket_ops;
 
+struct vfu_rx_buffer;
+
+/*
+ * A struct with only fd/ops/opaque filled in (rx NULL) is a valid,
+ * unbuffered transport.
+ */
 struct vfu_transport {
 	int fd;
 	const struct vfu_transport_ops *ops;
 	void *opaque;
+	struct vfu_rx_buffer *rx;	/* NULL: exact reads */
 };
+
+/* The receive buffer the client and server use. */
+#define VFU_TRANSPORT_RX_BUFFER	(64u * 1024u)
 
 /*
  * fds received with one message. nr counts every fd that arrived, also
@@ -55,7 +74,18 @@ struct vfu_fds {
 /* Takes ownership of fd. ops NULL means vfu_transport_socket_ops. */
 void vfu_transport_init(struct vfu_transport *t, int fd,
 			const struct vfu_transport_ops *ops, void *opaque);
-/* Close the socket (idempotent). */
+/*
+ * Read ahead into a receive buffer of size bytes (>= 64) from now on.
+ * Call before the first receive. Returns 0 or -ENOMEM.
+ */
+int vfu_transport_rx_buffer(struct vfu_transport *t, u32 size);
+/*
+ * Whether received bytes wait in the buffer: then the next message (or
+ * its start) is there and poll() on the socket would not say so. The
+ * caller must be the receiver, or otherwise exclude it.
+ */
+bool vfu_transport_rx_pending(const struct vfu_transport *t);
+/* Close the socket (idempotent), drop the buffer and the fds in it. */
 void vfu_transport_close(struct vfu_transport *t);
 /* shutdown(SHUT_RDWR): wakes blocked readers/writers; keeps the fd. */
 void vfu_transport_shutdown(struct vfu_transport *t);
@@ -75,12 +105,13 @@ int vfu_transport_send(struct vfu_transport *t, const struct vfu_hdr *hdr,
 
 /*
  * Read one header and check it (vfu_check_hdr against max_size). fds
- * that come with it are added to fds (which the caller initialised).
+ * that belong to the message and have arrived so far are added to fds
+ * (which the caller initialised); the rest come with its payload.
  * Returns 0; -EAGAIN when nothing arrived within the timeout; -ECONNRESET
  * on EOF before the first byte; -EPROTO for a truncated or bad header or
  * a truncated control message; -ETIMEDOUT when the header stalled half
- * way. On error every fd received so far stays in fds for the caller to
- * close (vfu_fds_close).
+ * way. On error every fd received so far is in fds for the caller to
+ * close (vfu_fds_close); the stream is then out of step.
  */
 int vfu_transport_recv_hdr(struct vfu_transport *t, struct vfu_hdr *hdr,
 			   u32 max_size, struct vfu_fds *fds, char *why,

@@ -414,7 +414,12 @@ static void test_region_access_split_above_max_xfer(void **state)
 	assert_int_equal(s->dev->bar1_accesses, BAR1_SIZE / (64 * 1024));
 	assert_int_equal(vfu_client_region_write(s->c, 1, 0, buf, BAR1_SIZE),
 			 0);
-	assert_int_equal(s->dev->bar1_accesses, 2 * BAR1_SIZE / (64 * 1024));
+	/*
+	 * Writes go in 32 KiB messages whatever the server announced:
+	 * libvfio-user loses larger bodies (see vfu_client_region_write).
+	 */
+	assert_int_equal(s->dev->bar1_accesses,
+			 BAR1_SIZE / (64 * 1024) + BAR1_SIZE / (32 * 1024));
 	free(buf);
 	teardown_setup(s);
 }
@@ -813,7 +818,7 @@ static void raw_send(int fd, u16 id, u16 cmd, u32 flags, u32 error_no,
 
 	vfu_hdr_init(&h, id, cmd, len, flags);
 	h.error_no = error_no;
-	struct vfu_transport t = { fd, &vfu_transport_socket_ops, NULL };
+	struct vfu_transport t = { .fd = fd, .ops = &vfu_transport_socket_ops };
 	assert_int_equal(vfu_transport_send(&t, &h, &iov, len ? 1 : 0, fds,
 					    nr_fds), 0);
 }
@@ -821,7 +826,7 @@ static void raw_send(int fd, u16 id, u16 cmd, u32 flags, u32 error_no,
 /* Read one whole message from the raw end; returns its header. */
 static struct vfu_hdr raw_recv(int fd, void *payload, u32 cap)
 {
-	struct vfu_transport t = { fd, &vfu_transport_socket_ops, NULL };
+	struct vfu_transport t = { .fd = fd, .ops = &vfu_transport_socket_ops };
 	struct vfu_fds fds;
 	struct vfu_hdr h;
 	char why[128];
@@ -1246,14 +1251,22 @@ static void test_short_reads_and_eintr_still_work(void **state)
 	teardown_setup(s);
 }
 
+/*
+ * The injectors act once armed, after connect: how many recvmsg() calls
+ * the VERSION reply takes is the transport's business.
+ */
+static bool armed(void *opaque)
+{
+	return __atomic_load_n((int *)opaque, __ATOMIC_ACQUIRE);
+}
+
 static ssize_t garbage_recvmsg(void *opaque, int fd, struct msghdr *msg,
 			       int flags)
 {
-	int *n = opaque;
 	ssize_t r = recvmsg(fd, msg, flags);
 
 	/* After the VERSION reply, corrupt every byte received. */
-	if (r > 0 && (*n)++ >= 2)
+	if (r > 0 && armed(opaque))
 		memset(msg->msg_iov[0].iov_base, 0xa5, r);
 	return r;
 }
@@ -1261,9 +1274,7 @@ static ssize_t garbage_recvmsg(void *opaque, int fd, struct msghdr *msg,
 static ssize_t closed_recvmsg(void *opaque, int fd, struct msghdr *msg,
 			      int flags)
 {
-	int *n = opaque;
-
-	if ((*n)++ >= 2)
+	if (armed(opaque))
 		return 0;
 	return recvmsg(fd, msg, flags);
 }
@@ -1285,6 +1296,8 @@ static void injected(ssize_t (*fn)(void *, int, struct msghdr *, int),
 	struct setup *s = setup_with(NULL, &co);
 	u32 x;
 
+	/* Nothing is in flight: the receive thread sleeps in poll(). */
+	__atomic_store_n(&n, 1, __ATOMIC_RELEASE);
 	assert_int_equal(vfu_client_region_read(s->c, 0, 4, &x, 4), want);
 	assert_int_equal(vfu_client_get_state(s->c), VFU_CLIENT_ERROR);
 	teardown_setup(s);

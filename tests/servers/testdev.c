@@ -1,0 +1,1008 @@
+// SPDX-License-Identifier: MIT
+/*
+ * testdev: the vfio-user test device, a PCI function with registers, a
+ * shared-memory BAR, a DMA engine and every interrupt kind, served with
+ * the server library. The guest-visible contract is testdev_regs.h.
+ *
+ *	build/tests/servers/testdev [-v] [--no-dma-fd] SOCKET_PATH
+ *
+ * It replaces a stale socket at SOCKET_PATH, prints "testdev: listening
+ * on PATH" on stderr once a client can connect, serves one client, and
+ * exits 0 when that client disconnects or on SIGTERM/SIGINT (the socket
+ * file is removed either way); 1 on errors, 2 on a bad command line.
+ * -v prints one line per device event on stderr. --no-dma-fd maps none
+ * of the client's memory, so every DMA goes by DMA_READ/DMA_WRITE
+ * messages.
+ *
+ * Threads: the main thread runs the server loop, and every device
+ * callback runs on it, so the device state needs no lock. The signal
+ * thread only touches struct life (under its lock) and asks the loop to
+ * stop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "vfio-user/server.h"
+#include "tests/servers/testdev_regs.h"
+
+#define BAR2_REGION		2	/* vfio-user region index = BAR number */
+#define MSIX_ENTRY_SIZE		16
+#define PCI_COMMAND		0x04
+#define PCI_COMMAND_INTX_DISABLE 0x400
+#define PCI_STATUS		0x06
+#define PCI_STATUS_INTERRUPT	0x08
+#define PCI_STATUS_CAP_LIST	0x10
+#define PCI_BAR_PREFETCH	0x08
+#define PCI_CAP_ID_MSI		0x05
+#define PCI_CAP_ID_VNDR		0x09
+#define PCI_CAP_ID_MSIX		0x11
+#define PCI_MSI_FLAGS_64BIT	0x0080
+
+struct testdev {
+	struct vfu_server *srv;
+
+	/* Config space and which bits of it the client may write. */
+	u8 cfg[TESTDEV_CFG_SIZE];
+	u8 cfg_wmask[TESTDEV_CFG_SIZE];
+	u8 msix_table[TESTDEV_MSIX_VECTORS * MSIX_ENTRY_SIZE];
+
+	/* BAR0 registers (testdev_regs.h). */
+	u32 scratch;
+	u32 reset_count;
+	u32 intx_status;
+	u32 irq_count, irq_lost;
+	u32 bar2_csum_len;
+	u64 dma_src, dma_dst;
+	u32 dma_len, dma_status, dma_err, dma_csum, dma_count, dma_irq;
+	u32 dma_op;		/* latched by DMA_CMD for the engine */
+
+	/* Mask state from SET_IRQS, and what it holds back. */
+	bool intx_masked;
+	bool msi_masked, msi_pending;
+	bool msix_masked[TESTDEV_MSIX_VECTORS];
+	bool msix_pending[TESTDEV_MSIX_VECTORS];
+
+	int bar2_fd;
+	u8 *bar2;
+	u8 *dma_buf;		/* TESTDEV_DMA_MAX_LEN bounce buffer */
+};
+
+/* What the main and signal threads share, under lock. */
+struct life {
+	pthread_mutex_t lock;
+	struct vfu_server *srv;	/* NULL once the main thread tears down */
+	const char *path;
+	bool path_unlinked;
+	bool stop_requested;
+	int stop_efd;		/* wakes the main thread's accept poll */
+};
+
+static u32 fnv1a(const u8 *p, u64 len)
+{
+	u32 h = TESTDEV_FNV1A_INIT;
+	u64 i;
+
+	for (i = 0; i < len; i++)
+		h = TESTDEV_FNV1A_STEP(h, p[i]);
+	return h;
+}
+
+static void put16(u8 *p, unsigned int off, u16 v)
+{
+	p[off] = (u8)v;
+	p[off + 1] = (u8)(v >> 8);
+}
+
+static void put32(u8 *p, unsigned int off, u32 v)
+{
+	put16(p, off, (u16)v);
+	put16(p, off + 2, (u16)(v >> 16));
+}
+
+static u16 get16(const u8 *p, unsigned int off)
+{
+	return (u16)(p[off] | p[off + 1] << 8);
+}
+
+/* ---- interrupts ---------------------------------------------------------- */
+
+static const char *irq_name(u32 index)
+{
+	return index == VFU_IRQ_INTX ? "INTx" :
+	       index == VFU_IRQ_MSI ? "MSI" : "MSI-X";
+}
+
+/* Signal one vector's eventfd; count it as sent or lost. */
+static void irq_send(struct testdev *td, u32 index, u32 vector,
+		     const char *why)
+{
+	int ret = vfu_server_irq_trigger(td->srv, index, vector);
+
+	if (ret) {
+		td->irq_lost++;
+		log_info("%s: %s vector %u not sent: %s", why, irq_name(index),
+			 vector, ret == -ENOENT ? "no eventfd from the client" :
+			 strerror(-ret));
+		return;
+	}
+	td->irq_count++;
+	log_info("%s: raised %s vector %u", why, irq_name(index), vector);
+}
+
+static void intx_signal(struct testdev *td, const char *why)
+{
+	if (get16(td->cfg, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE) {
+		log_info("%s: INTx asserted, held back by INTX_DISABLE", why);
+		return;
+	}
+	if (td->intx_masked) {
+		log_info("%s: INTx asserted, held back: masked", why);
+		return;
+	}
+	irq_send(td, VFU_IRQ_INTX, 0, why);
+}
+
+static void intx_assert(struct testdev *td, u32 cause, const char *why)
+{
+	u32 was = td->intx_status;
+
+	td->intx_status |= cause;
+	/* Level: the line is already up, nothing new to signal. */
+	if (!was)
+		intx_signal(td, why);
+	else
+		log_info("%s: INTx already asserted (status 0x%x)", why,
+			 td->intx_status);
+}
+
+/* Raise the interrupt a doorbell value names (testdev_regs.h). */
+static void irq_raise(struct testdev *td, u32 doorbell, u32 intx_cause,
+		      const char *why)
+{
+	u32 vector = doorbell & TESTDEV_IRQ_VECTOR_MASK;
+
+	switch (doorbell & TESTDEV_IRQ_KIND_MASK) {
+	case 0:		/* MSI-X */
+		if (vector >= TESTDEV_MSIX_VECTORS)
+			break;
+		if (td->msix_masked[vector]) {
+			td->msix_pending[vector] = true;
+			log_info("%s: MSI-X vector %u masked, pending", why,
+				 vector);
+			return;
+		}
+		irq_send(td, VFU_IRQ_MSIX, vector, why);
+		return;
+	case TESTDEV_IRQ_MSI:
+		if (vector)
+			break;
+		if (td->msi_masked) {
+			td->msi_pending = true;
+			log_info("%s: MSI masked, pending", why);
+			return;
+		}
+		irq_send(td, VFU_IRQ_MSI, 0, why);
+		return;
+	case TESTDEV_IRQ_INTX:
+		if (vector)
+			break;
+		intx_assert(td, intx_cause, why);
+		return;
+	}
+	td->irq_lost++;
+	log_info("%s: no such interrupt: doorbell value 0x%x", why, doorbell);
+}
+
+/* SET_IRQS MASK/UNMASK: hold interrupts back, send what is pending. */
+static void td_irq_state(void *opaque, u32 index, u32 start, u32 count,
+			 bool masked)
+{
+	struct testdev *td = opaque;
+	u32 v;
+
+	log_info("SET_IRQS: %s %s vectors %u-%u", masked ? "mask" : "unmask",
+		 irq_name(index), start, start + count - 1);
+	switch (index) {
+	case VFU_IRQ_INTX:
+		if (start || !count)
+			return;
+		td->intx_masked = masked;
+		/* Unmask after a resample: a line still asserted fires again. */
+		if (!masked && td->intx_status)
+			intx_signal(td, "INTx unmask");
+		return;
+	case VFU_IRQ_MSI:
+		if (start || !count)
+			return;
+		td->msi_masked = masked;
+		if (!masked && td->msi_pending) {
+			td->msi_pending = false;
+			irq_send(td, VFU_IRQ_MSI, 0, "MSI unmask");
+		}
+		return;
+	case VFU_IRQ_MSIX:
+		for (v = start; v - start < count && v < TESTDEV_MSIX_VECTORS;
+		     v++) {
+			td->msix_masked[v] = masked;
+			if (!masked && td->msix_pending[v]) {
+				td->msix_pending[v] = false;
+				irq_send(td, VFU_IRQ_MSIX, v, "MSI-X unmask");
+			}
+		}
+		return;
+	}
+}
+
+/* ---- DMA engine ---------------------------------------------------------- */
+
+static bool bar2_range(u64 addr, u64 len, u64 *off)
+{
+	*off = addr & ~TESTDEV_DMA_BAR2;
+	return *off <= TESTDEV_BAR2_SIZE && len <= TESTDEV_BAR2_SIZE - *off;
+}
+
+static int dma_from(struct testdev *td, u64 addr, void *buf, u64 len)
+{
+	u64 off;
+
+	if (!(addr & TESTDEV_DMA_BAR2))
+		return vfu_server_dma_read(td->srv, addr, buf, len);
+	if (!bar2_range(addr, len, &off))
+		return -EFAULT;
+	memcpy(buf, td->bar2 + off, len);
+	return 0;
+}
+
+static int dma_to(struct testdev *td, u64 addr, const void *buf, u64 len)
+{
+	u64 off;
+
+	if (!(addr & TESTDEV_DMA_BAR2))
+		return vfu_server_dma_write(td->srv, addr, buf, len);
+	if (!bar2_range(addr, len, &off))
+		return -EFAULT;
+	memcpy(td->bar2 + off, buf, len);
+	return 0;
+}
+
+static void dma_finish(struct testdev *td, u32 err, int ret)
+{
+	td->dma_err = err;
+	td->dma_status = err ? TESTDEV_DMA_ERROR : TESTDEV_DMA_DONE;
+	if (err) {
+		log_info("DMA: error %u (%s)", err,
+			 ret ? strerror(-ret) : "bad request");
+	} else {
+		td->dma_count++;
+		log_info("DMA: done, checksum 0x%08x", td->dma_csum);
+	}
+	if (td->dma_irq & TESTDEV_DMA_IRQ_EN)
+		irq_raise(td, td->dma_irq & ~TESTDEV_DMA_IRQ_EN,
+			  TESTDEV_INTX_DMA, "DMA");
+}
+
+/* Runs the latched operation; on the loop thread, like everything. */
+static void dma_run(struct testdev *td)
+{
+	u64 len = td->dma_len;
+	int ret;
+
+	if (td->dma_op != TESTDEV_DMA_OP_COPY &&
+	    td->dma_op != TESTDEV_DMA_OP_CSUM) {
+		dma_finish(td, TESTDEV_DMA_ERR_OP, 0);
+		return;
+	}
+	if (len > TESTDEV_DMA_MAX_LEN) {
+		dma_finish(td, TESTDEV_DMA_ERR_LEN, 0);
+		return;
+	}
+	log_info("DMA: %s 0x%llx -> 0x%llx, %llu bytes",
+		 td->dma_op == TESTDEV_DMA_OP_COPY ? "copy" : "checksum",
+		 (unsigned long long)td->dma_src,
+		 (unsigned long long)td->dma_dst, (unsigned long long)len);
+	/* The whole source first: overlapping copies act as memmove. */
+	ret = dma_from(td, td->dma_src, td->dma_buf, len);
+	if (ret) {
+		dma_finish(td, TESTDEV_DMA_ERR_SRC, ret);
+		return;
+	}
+	td->dma_csum = fnv1a(td->dma_buf, len);
+	if (td->dma_op == TESTDEV_DMA_OP_COPY) {
+		ret = dma_to(td, td->dma_dst, td->dma_buf, len);
+		if (ret) {
+			dma_finish(td, TESTDEV_DMA_ERR_DST, ret);
+			return;
+		}
+	}
+	dma_finish(td, TESTDEV_DMA_ERR_NONE, 0);
+}
+
+static void dma_command(struct testdev *td, u32 cmd)
+{
+	u32 op = cmd & TESTDEV_DMA_OP_MASK;
+
+	if (td->dma_status == TESTDEV_DMA_BUSY || !op) {
+		log_info("DMA_CMD 0x%x ignored: %s", cmd,
+			 op ? "busy" : "no op");
+		return;
+	}
+	td->dma_op = op;
+	td->dma_status = TESTDEV_DMA_BUSY;
+	td->dma_err = TESTDEV_DMA_ERR_NONE;
+	/*
+	 * Asynchronous by default: the write's reply goes out first and the
+	 * loop runs the engine from ops->work, as hardware would after a
+	 * doorbell. SYNC does it before the reply, while the writer waits.
+	 */
+	if ((cmd & TESTDEV_DMA_SYNC) || vfu_server_kick(td->srv))
+		dma_run(td);
+}
+
+static void td_work(void *opaque)
+{
+	struct testdev *td = opaque;
+
+	if (td->dma_status == TESTDEV_DMA_BUSY)
+		dma_run(td);
+}
+
+/* ---- BAR0 ---------------------------------------------------------------- */
+
+/* Value a partial write merges into: read/write registers only. */
+static u32 reg_stored(struct testdev *td, u64 off)
+{
+	switch (off) {
+	case TESTDEV_REG_SCRATCH:	return td->scratch;
+	case TESTDEV_REG_BAR2_CSUM_LEN:	return td->bar2_csum_len;
+	case TESTDEV_REG_DMA_SRC_LO:	return (u32)td->dma_src;
+	case TESTDEV_REG_DMA_SRC_HI:	return (u32)(td->dma_src >> 32);
+	case TESTDEV_REG_DMA_DST_LO:	return (u32)td->dma_dst;
+	case TESTDEV_REG_DMA_DST_HI:	return (u32)(td->dma_dst >> 32);
+	case TESTDEV_REG_DMA_LEN:	return td->dma_len;
+	case TESTDEV_REG_DMA_IRQ:	return td->dma_irq;
+	}
+	return 0;
+}
+
+static u32 reg_read(struct testdev *td, u64 off)
+{
+	switch (off) {
+	case TESTDEV_REG_ID:		return TESTDEV_ID_MAGIC;
+	case TESTDEV_REG_VERSION:	return TESTDEV_VERSION;
+	case TESTDEV_REG_RESET_COUNT:	return td->reset_count;
+	case TESTDEV_REG_INTX_STATUS:	return td->intx_status;
+	case TESTDEV_REG_IRQ_COUNT:	return td->irq_count;
+	case TESTDEV_REG_IRQ_LOST:	return td->irq_lost;
+	case TESTDEV_REG_BAR2_CSUM:
+		return fnv1a(td->bar2, td->bar2_csum_len);
+	case TESTDEV_REG_BAR2_SIZE:	return TESTDEV_BAR2_SIZE;
+	case TESTDEV_REG_DMA_STATUS:	return td->dma_status;
+	case TESTDEV_REG_DMA_ERR:	return td->dma_err;
+	case TESTDEV_REG_DMA_CSUM:	return td->dma_csum;
+	case TESTDEV_REG_DMA_COUNT:	return td->dma_count;
+	}
+	return reg_stored(td, off);
+}
+
+static void reg_write(struct testdev *td, u64 off, u32 v)
+{
+	switch (off) {
+	case TESTDEV_REG_SCRATCH:
+		td->scratch = v;
+		break;
+	case TESTDEV_REG_DOORBELL:
+		log_info("doorbell 0x%x", v);
+		irq_raise(td, v, TESTDEV_INTX_DOORBELL, "doorbell");
+		break;
+	case TESTDEV_REG_INTX_ACK:
+		td->intx_status &= ~v;
+		log_info("INTx ack 0x%x: status 0x%x%s", v, td->intx_status,
+			 td->intx_status ? "" : ", deasserted");
+		break;
+	case TESTDEV_REG_BAR2_CSUM_LEN:
+		td->bar2_csum_len = MIN(v, (u32)TESTDEV_BAR2_SIZE);
+		break;
+	case TESTDEV_REG_DMA_SRC_LO:
+		td->dma_src = (td->dma_src & ~0xffffffffULL) | v;
+		break;
+	case TESTDEV_REG_DMA_SRC_HI:
+		td->dma_src = (td->dma_src & 0xffffffffULL) | (u64)v << 32;
+		break;
+	case TESTDEV_REG_DMA_DST_LO:
+		td->dma_dst = (td->dma_dst & ~0xffffffffULL) | v;
+		break;
+	case TESTDEV_REG_DMA_DST_HI:
+		td->dma_dst = (td->dma_dst & 0xffffffffULL) | (u64)v << 32;
+		break;
+	case TESTDEV_REG_DMA_LEN:
+		td->dma_len = v;
+		break;
+	case TESTDEV_REG_DMA_CMD:
+		dma_command(td, v);
+		break;
+	case TESTDEV_REG_DMA_IRQ:
+		td->dma_irq = v;
+		break;
+	}
+}
+
+static u32 pba_word(struct testdev *td, u64 off)
+{
+	u32 v = 0, i;
+
+	for (i = 0; i < TESTDEV_MSIX_VECTORS; i++)
+		if (td->msix_pending[i] && i / 32 == off / 4)
+			v |= 1u << (i % 32);
+	return v;
+}
+
+/* One 32-bit word of BAR0 (off 4-aligned, inside the BAR). */
+static u32 bar0_word_read(struct testdev *td, u64 off)
+{
+	u64 t = off - TESTDEV_MSIX_TABLE;
+
+	if (off < TESTDEV_MSIX_TABLE)
+		return reg_read(td, off);
+	if (t < sizeof(td->msix_table)) {
+		u8 *e = td->msix_table + t;
+
+		return (u32)(e[0] | e[1] << 8 | e[2] << 16 | (u32)e[3] << 24);
+	}
+	if (off >= TESTDEV_MSIX_PBA &&
+	    off - TESTDEV_MSIX_PBA < ALIGN_UP(TESTDEV_MSIX_VECTORS, 64) / 8)
+		return pba_word(td, off - TESTDEV_MSIX_PBA);
+	return 0;
+}
+
+/* mask: the bits of v the access carries; the rest are merged. */
+static void bar0_word_write(struct testdev *td, u64 off, u32 v, u32 mask)
+{
+	u64 t = off - TESTDEV_MSIX_TABLE;
+
+	if (off < TESTDEV_MSIX_TABLE) {
+		reg_write(td, off, (reg_stored(td, off) & ~mask) | (v & mask));
+		return;
+	}
+	if (t < sizeof(td->msix_table)) {
+		u32 w = (bar0_word_read(td, off) & ~mask) | (v & mask);
+
+		if (t % MSIX_ENTRY_SIZE == 12)
+			w &= 1;		/* vector control: the mask bit */
+		put32(td->msix_table, (unsigned int)t, w);
+	}
+	/* The PBA is read-only; the rest of the BAR ignores writes. */
+}
+
+/* Any size, any alignment: split into the 32-bit words it touches. */
+static int bar0_access(struct testdev *td, u64 offset, u8 *buf, u32 count,
+		       bool is_write)
+{
+	u64 end = offset + count, word;
+
+	if (offset > TESTDEV_BAR0_SIZE || count > TESTDEV_BAR0_SIZE - offset)
+		return -EINVAL;
+	for (word = ALIGN_DOWN(offset, 4); word < end; word += 4) {
+		u64 lo = MAX(word, offset), hi = MIN(word + 4, end);
+		unsigned int shift = (unsigned int)(lo - word) * 8;
+		unsigned int n = (unsigned int)(hi - lo), i;
+		u8 *p = buf + (lo - offset);
+		u32 v = 0, mask;
+
+		mask = (n == 4 ? 0xffffffffu : (1u << (n * 8)) - 1) << shift;
+		if (is_write) {
+			for (i = 0; i < n; i++)
+				v |= (u32)p[i] << (shift + 8 * i);
+			bar0_word_write(td, word, v, mask);
+		} else {
+			v = bar0_word_read(td, word);
+			for (i = 0; i < n; i++)
+				p[i] = (u8)(v >> (shift + 8 * i));
+		}
+	}
+	return 0;
+}
+
+/* ---- config space -------------------------------------------------------- */
+
+static void cfg_reset(struct testdev *td)
+{
+	u8 *c = td->cfg;
+
+	memset(c, 0, sizeof(td->cfg));
+	put16(c, 0x00, TESTDEV_VENDOR_ID);
+	put16(c, 0x02, TESTDEV_DEVICE_ID);
+	put16(c, PCI_STATUS, PCI_STATUS_CAP_LIST);
+	c[0x08] = TESTDEV_REVISION;
+	c[0x09] = (u8)TESTDEV_CLASS;
+	c[0x0a] = (u8)(TESTDEV_CLASS >> 8);
+	c[0x0b] = (u8)(TESTDEV_CLASS >> 16);
+	put32(c, 0x10, 0);			/* BAR0: 32-bit memory */
+	put32(c, 0x18, PCI_BAR_PREFETCH);	/* BAR2: 32-bit, prefetchable */
+	put16(c, 0x2c, TESTDEV_SUBSYS_VENDOR_ID);
+	put16(c, 0x2e, TESTDEV_SUBSYS_ID);
+	c[0x34] = TESTDEV_CFG_MSI_CAP;
+	c[0x3d] = 1;				/* INTA# */
+
+	c[TESTDEV_CFG_MSI_CAP] = PCI_CAP_ID_MSI;
+	c[TESTDEV_CFG_MSI_CAP + 1] = TESTDEV_CFG_MSIX_CAP;
+	put16(c, TESTDEV_CFG_MSI_CAP + 2, PCI_MSI_FLAGS_64BIT); /* 1 vector */
+
+	c[TESTDEV_CFG_MSIX_CAP] = PCI_CAP_ID_MSIX;
+	c[TESTDEV_CFG_MSIX_CAP + 1] = TESTDEV_CFG_VNDR_CAP;
+	put16(c, TESTDEV_CFG_MSIX_CAP + 2, TESTDEV_MSIX_VECTORS - 1);
+	put32(c, TESTDEV_CFG_MSIX_CAP + 4, TESTDEV_MSIX_TABLE | 0);	/* BIR 0 */
+	put32(c, TESTDEV_CFG_MSIX_CAP + 8, TESTDEV_MSIX_PBA | 0);
+
+	c[TESTDEV_CFG_VNDR_CAP] = PCI_CAP_ID_VNDR;
+	c[TESTDEV_CFG_VNDR_CAP + 2] = TESTDEV_CFG_VNDR_LEN;
+	put32(c, TESTDEV_CFG_VNDR_SIG_OFF, TESTDEV_CFG_VNDR_SIG);
+	put16(c, TESTDEV_CFG_VNDR_SCRATCH_OFF, TESTDEV_CFG_SCRATCH);
+	put16(c, TESTDEV_CFG_VNDR_SCRATCH_LEN, TESTDEV_CFG_SCRATCH_SIZE);
+}
+
+static void cfg_wmask_init(struct testdev *td)
+{
+	u8 *m = td->cfg_wmask;
+
+	memset(m, 0, sizeof(td->cfg_wmask));
+	put16(m, PCI_COMMAND, TESTDEV_CFG_COMMAND_WMASK);
+	m[0x0c] = 0xff;				/* cache line size */
+	m[0x0d] = 0xff;				/* latency timer */
+	/* BAR sizing falls out of the mask: the size bits read back 0. */
+	put32(m, 0x10, ~(u32)(TESTDEV_BAR0_SIZE - 1));
+	put32(m, 0x18, ~(u32)(TESTDEV_BAR2_SIZE - 1));
+	m[0x3c] = 0xff;				/* interrupt line */
+	/* MSI: enable (one vector: MME stays 0), address, data. */
+	m[TESTDEV_CFG_MSI_CAP + 2] = 0x01;
+	put32(m, TESTDEV_CFG_MSI_CAP + 4, 0xfffffffc);
+	put32(m, TESTDEV_CFG_MSI_CAP + 8, 0xffffffff);
+	put16(m, TESTDEV_CFG_MSI_CAP + 12, 0xffff);
+	/* MSI-X: enable and function mask. */
+	m[TESTDEV_CFG_MSIX_CAP + 3] = 0xc0;
+	memset(m + TESTDEV_CFG_SCRATCH, 0xff, TESTDEV_CFG_SCRATCH_SIZE);
+}
+
+static int cfg_access(struct testdev *td, u64 offset, u8 *buf, u32 count,
+		      bool is_write)
+{
+	u16 old_cmd, new_cmd;
+	u32 i;
+
+	if (offset > TESTDEV_CFG_SIZE || count > TESTDEV_CFG_SIZE - offset)
+		return -EINVAL;
+	if (!is_write) {
+		memcpy(buf, td->cfg + offset, count);
+		/* STATUS.Interrupt: the INTx line, whatever INTX_DISABLE. */
+		if (td->intx_status && offset <= PCI_STATUS &&
+		    PCI_STATUS - offset < count)
+			buf[PCI_STATUS - offset] |= PCI_STATUS_INTERRUPT;
+		return 0;
+	}
+	old_cmd = get16(td->cfg, PCI_COMMAND);
+	for (i = 0; i < count; i++) {
+		u8 m = td->cfg_wmask[offset + i];
+
+		td->cfg[offset + i] = (u8)((td->cfg[offset + i] & ~m) |
+					   (buf[i] & m));
+	}
+	new_cmd = get16(td->cfg, PCI_COMMAND);
+	if (new_cmd != old_cmd) {
+		log_info("config: COMMAND 0x%04x -> 0x%04x", old_cmd, new_cmd);
+		if ((old_cmd & PCI_COMMAND_INTX_DISABLE) &&
+		    !(new_cmd & PCI_COMMAND_INTX_DISABLE) && td->intx_status)
+			intx_signal(td, "INTX_DISABLE cleared");
+	}
+	return 0;
+}
+
+/* ---- callbacks ----------------------------------------------------------- */
+
+static int td_access(void *opaque, u32 region, u64 offset, void *buf,
+		     u32 count, bool is_write)
+{
+	struct testdev *td = opaque;
+
+	switch (region) {
+	case VFU_PCI_BAR0:
+		return bar0_access(td, offset, buf, count, is_write);
+	case BAR2_REGION:
+		/* Clients that do not map BAR2 reach the same bytes here. */
+		if (offset > TESTDEV_BAR2_SIZE ||
+		    count > TESTDEV_BAR2_SIZE - offset)
+			return -EINVAL;
+		if (is_write)
+			memcpy(td->bar2 + offset, buf, count);
+		else
+			memcpy(buf, td->bar2 + offset, count);
+		return 0;
+	case VFU_PCI_CONFIG:
+		return cfg_access(td, offset, buf, count, is_write);
+	}
+	return -EINVAL;
+}
+
+static void td_power_on(struct testdev *td)
+{
+	u32 v;
+
+	cfg_reset(td);
+	memset(td->msix_table, 0, sizeof(td->msix_table));
+	for (v = 0; v < TESTDEV_MSIX_VECTORS; v++) {
+		/* Vectors come out of reset masked (PCI spec). */
+		td->msix_table[v * MSIX_ENTRY_SIZE + 12] = 1;
+		td->msix_pending[v] = false;
+	}
+	td->msi_pending = false;
+	td->scratch = 0;
+	td->intx_status = 0;
+	td->irq_count = 0;
+	td->irq_lost = 0;
+	td->bar2_csum_len = TESTDEV_BAR2_SIZE;
+	td->dma_src = 0;
+	td->dma_dst = 0;
+	td->dma_len = 0;
+	td->dma_status = TESTDEV_DMA_IDLE;
+	td->dma_err = TESTDEV_DMA_ERR_NONE;
+	td->dma_csum = 0;
+	td->dma_count = 0;
+	td->dma_irq = 0;
+	td->dma_op = 0;
+	memset(td->bar2, 0, TESTDEV_BAR2_SIZE);
+}
+
+static int td_reset(void *opaque)
+{
+	struct testdev *td = opaque;
+
+	/* Mask state is the client's (SET_IRQS), so it survives. */
+	td_power_on(td);
+	td->reset_count++;
+	log_info("DEVICE_RESET: reset %u", td->reset_count);
+	return 0;
+}
+
+static void td_dma_map(void *opaque, u64 iova, u64 size, void *vaddr,
+		       u32 flags)
+{
+	(void)opaque;
+	log_info("DMA_MAP 0x%llx+0x%llx %s%s: %s", (unsigned long long)iova,
+		 (unsigned long long)size, flags & VFU_DMA_MAP_F_READ ? "r" : "",
+		 flags & VFU_DMA_MAP_F_WRITE ? "w" : "",
+		 vaddr ? "mapped" : "by DMA_READ/DMA_WRITE messages");
+}
+
+static void td_dma_unmap(void *opaque, u64 iova, u64 size)
+{
+	(void)opaque;
+	log_info("DMA_UNMAP 0x%llx+0x%llx", (unsigned long long)iova,
+		 (unsigned long long)size);
+}
+
+static void td_disconnected(void *opaque)
+{
+	(void)opaque;
+	log_info("client disconnected");
+}
+
+static const struct vfu_server_ops td_ops = {
+	.reset = td_reset,
+	.irq_state = td_irq_state,
+	.dma_map = td_dma_map,
+	.dma_unmap = td_dma_unmap,
+	.work = td_work,
+	.disconnected = td_disconnected,
+};
+
+/* ---- setup --------------------------------------------------------------- */
+
+static int td_init(struct testdev *td, bool no_dma_fd)
+{
+	struct vfu_server_options opts = {
+		.name = "server",
+		.refuse_dma_fds = no_dma_fd,
+		.ops = &td_ops,
+		.opaque = td,
+	};
+	struct vfu_server_region bar0 = {
+		.size = TESTDEV_BAR0_SIZE,
+		.flags = VFU_REGION_F_READ | VFU_REGION_F_WRITE,
+		.access = td_access,
+		.fd = -1,
+	};
+	struct vfu_server_region bar2 = bar0, cfg = bar0;
+	int ret;
+
+	td->bar2_fd = memfd_create("testdev-bar2",
+				   MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (td->bar2_fd < 0)
+		return -errno;
+	/* Sealed: a client's mapping can never lose its pages (SIGBUS). */
+	if (ftruncate(td->bar2_fd, TESTDEV_BAR2_SIZE) ||
+	    fcntl(td->bar2_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
+		return -errno;
+	td->bar2 = mmap(NULL, TESTDEV_BAR2_SIZE, PROT_READ | PROT_WRITE,
+			MAP_SHARED, td->bar2_fd, 0);
+	if (td->bar2 == MAP_FAILED) {
+		td->bar2 = NULL;
+		return -errno;
+	}
+	td->dma_buf = malloc(TESTDEV_DMA_MAX_LEN);
+	if (!td->dma_buf)
+		return -ENOMEM;
+	cfg_wmask_init(td);
+	td_power_on(td);
+
+	ret = vfu_server_create(&opts, &td->srv);
+	if (ret)
+		return ret;
+	bar2.size = TESTDEV_BAR2_SIZE;
+	bar2.fd = td->bar2_fd;		/* no areas: the whole BAR maps */
+	cfg.size = TESTDEV_CFG_SIZE;
+	ret = vfu_server_setup_region(td->srv, VFU_PCI_BAR0, &bar0);
+	if (!ret)
+		ret = vfu_server_setup_region(td->srv, BAR2_REGION, &bar2);
+	if (!ret)
+		ret = vfu_server_setup_region(td->srv, VFU_PCI_CONFIG, &cfg);
+	if (!ret)
+		ret = vfu_server_setup_irq(td->srv, VFU_IRQ_INTX, 1);
+	if (!ret)
+		ret = vfu_server_setup_irq(td->srv, VFU_IRQ_MSI, 1);
+	if (!ret)
+		ret = vfu_server_setup_irq(td->srv, VFU_IRQ_MSIX,
+					   TESTDEV_MSIX_VECTORS);
+	return ret;
+}
+
+static void td_fini(struct testdev *td)
+{
+	vfu_server_destroy(td->srv);
+	if (td->bar2)
+		munmap(td->bar2, TESTDEV_BAR2_SIZE);
+	if (td->bar2_fd >= 0)
+		close(td->bar2_fd);
+	free(td->dma_buf);
+}
+
+/* Replace a stale socket, never anything else, then bind and listen. */
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_err("socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sun.sun_path, path);
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_err("%s exists and is not a socket", path);
+			return -EEXIST;
+		}
+		if (unlink(path) && errno != ENOENT) {
+			log_err("removing stale socket %s: %s", path,
+				strerror(errno));
+			return -errno;
+		}
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_err("socket: %s", strerror(errno));
+		return -errno;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 1)) {
+		int err = errno;
+
+		log_err("listen on %s: %s", path, strerror(err));
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+/* Remove the socket file exactly once (call with life->lock held). */
+static void unlink_socket(struct life *life)
+{
+	if (!life->path_unlinked)
+		unlink(life->path);
+	life->path_unlinked = true;
+}
+
+static void *signal_thread(void *arg)
+{
+	struct life *life = arg;
+	sigset_t set;
+	u64 one = 1;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	for (;;) {
+		if (sigwait(&set, &sig))
+			continue;
+		pthread_mutex_lock(&life->lock);
+		unlink_socket(life);
+		if (life->stop_requested) {
+			/* A second signal: the first one is stuck. */
+			log_err("%s again: exiting now", strsignal(sig));
+			_exit(1);
+		}
+		life->stop_requested = true;
+		log_info("%s: stopping", strsignal(sig));
+		if (life->stop_efd >= 0 &&
+		    write(life->stop_efd, &one, sizeof(one)) != sizeof(one))
+			log_warn("waking the main thread: %s", strerror(errno));
+		if (life->srv)
+			vfu_server_stop(life->srv);
+		pthread_mutex_unlock(&life->lock);
+	}
+	return NULL;
+}
+
+/* Wait for one client: the connected fd, -ECANCELED on a stop, -errno. */
+static int accept_one(int listen_fd, int stop_efd)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = listen_fd, .events = POLLIN },
+		{ .fd = stop_efd, .events = POLLIN },
+	};
+	int fd;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[1].revents)
+			return -ECANCELED;
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != EINTR && errno != ECONNABORTED &&
+		    errno != EAGAIN)
+			return -errno;
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: testdev [-v] [--no-dma-fd] SOCKET_PATH\n"
+		"  vfio-user test device server (see tests/servers/testdev_regs.h)\n"
+		"  -v, --verbose   one line per device event on stderr\n"
+		"      --no-dma-fd map no client memory: DMA by messages\n"
+		"  -h, --help\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-dma-fd", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct testdev td = { .bar2_fd = -1 };
+	struct life life = { .stop_efd = -1 };
+	bool no_dma_fd = false, stopped;
+	pthread_t sig_thread;
+	sigset_t set;
+	int opt, listen_fd, fd, ret, status = 1;
+
+	log_set_program("testdev");
+	while ((opt = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'n':
+			no_dma_fd = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	life.path = argv[optind];
+	pthread_mutex_init(&life.lock, NULL);
+
+	/* Before any thread: only the signal thread takes these. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	ret = td_init(&td, no_dma_fd);
+	if (ret) {
+		log_err("device setup: %s", strerror(-ret));
+		goto out_td;
+	}
+	life.stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (life.stop_efd < 0) {
+		log_err("eventfd: %s", strerror(errno));
+		goto out_td;
+	}
+	listen_fd = listen_on(life.path);
+	if (listen_fd < 0)
+		goto out_efd;
+	life.srv = td.srv;
+	ret = pthread_create(&sig_thread, NULL, signal_thread, &life);
+	if (ret) {
+		log_err("signal thread: %s", strerror(ret));
+		close(listen_fd);
+		goto out_unlink;
+	}
+	pthread_detach(sig_thread);
+	/* Scripts wait for this line: a client may connect from now on. */
+	fprintf(stderr, "testdev: listening on %s\n", life.path);
+	log_info("%s", no_dma_fd ? "--no-dma-fd: DMA by messages only" :
+				   "DMA through mapped fds when offered");
+
+	fd = accept_one(listen_fd, life.stop_efd);
+	/* One client only: later ones are refused, not left queued. */
+	close(listen_fd);
+	if (fd == -ECANCELED) {
+		status = 0;		/* stopped before any client came */
+		goto out_unlink;
+	}
+	if (fd < 0) {
+		log_err("accept: %s", strerror(-fd));
+		goto out_unlink;
+	}
+	ret = vfu_server_attach_fd(td.srv, fd);
+	if (ret) {
+		log_err("client negotiation failed: %s", strerror(-ret));
+		goto out_unlink;
+	}
+	log_info("client connected");
+	ret = vfu_server_run(td.srv);
+	pthread_mutex_lock(&life.lock);
+	stopped = life.stop_requested;
+	pthread_mutex_unlock(&life.lock);
+	if (!ret || (ret == -ECANCELED && stopped)) {
+		status = 0;
+		log_info("exiting: %s", ret ? "stopped" : "client gone");
+	} else {
+		log_err("client dropped: %s", strerror(-ret));
+	}
+
+out_unlink:
+	pthread_mutex_lock(&life.lock);
+	life.srv = NULL;	/* the signal thread may not stop it now */
+	unlink_socket(&life);
+	/* Under the lock: the signal thread checks it there. */
+	close(life.stop_efd);
+	life.stop_efd = -1;
+	pthread_mutex_unlock(&life.lock);
+	goto out_td;
+out_efd:
+	close(life.stop_efd);
+out_td:
+	td_fini(&td);
+	return status;
+}

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Server library behaviour not covered by test_vfu_client.c: the loop
+ * with ops->work doing DMA by messages on the main socket.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/log.h"
+#include "vfio-user/client.h"
+#include "vfio-user/server.h"
+
+#define GUEST_IOVA	0x10000
+#define REG_HOLD	0x10	/* a write blocks the loop until released */
+
+struct dev {
+	struct vfu_server *srv;
+	int sv[2];
+	pthread_t loop;
+	int run_ret;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool release;		/* lets a REG_HOLD write return */
+	u64 dma_value;
+	int dma_ret;
+	int work_calls;
+};
+
+static int dev_access(void *opaque, u32 region, u64 offset, void *buf,
+		      u32 count, bool is_write)
+{
+	struct dev *d = opaque;
+
+	(void)region;
+	if (is_write && offset == REG_HOLD) {
+		pthread_mutex_lock(&d->lock);
+		while (!d->release)
+			pthread_cond_wait(&d->cond, &d->lock);
+		pthread_mutex_unlock(&d->lock);
+		return 0;
+	}
+	if (!is_write)
+		memset(buf, 0x42, count);
+	return 0;
+}
+
+/* The device's work: DMA by messages (no fd), from the loop thread. */
+static void dev_work(void *opaque)
+{
+	struct dev *d = opaque;
+
+	d->work_calls++;
+	d->dma_ret = vfu_server_dma_read(d->srv, GUEST_IOVA, &d->dma_value,
+					 sizeof(d->dma_value));
+}
+
+static const struct vfu_server_ops dev_ops = {
+	.work = dev_work,
+};
+
+static void *loop_thread(void *arg)
+{
+	struct dev *d = arg;
+
+	d->run_ret = vfu_server_attach_fd(d->srv, d->sv[1]);
+	if (!d->run_ret)
+		d->run_ret = vfu_server_run(d->srv);
+	return NULL;
+}
+
+static u64 guest_word = 0x1122334455667788ULL;
+
+static int guest_read(void *opaque, u64 addr, void *buf, u64 len)
+{
+	(void)opaque;
+	if (addr != GUEST_IOVA || len != sizeof(guest_word))
+		return -EFAULT;
+	memcpy(buf, &guest_word, len);
+	return 0;
+}
+
+static int guest_write(void *opaque, u64 addr, const void *buf, u64 len)
+{
+	(void)opaque;
+	(void)addr;
+	(void)buf;
+	(void)len;
+	return -EPERM;
+}
+
+static const struct vfu_client_dma_ops guest_ops = {
+	.read = guest_read,
+	.write = guest_write,
+};
+
+struct req {
+	struct vfu_client *c;
+	u64 offset;
+	bool write;
+	int ret;
+	u64 ms;
+};
+
+static u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *req_thread(void *arg)
+{
+	struct req *r = arg;
+	u32 v = 0;
+	u64 start = now_ms();
+
+	r->ret = r->write ? vfu_client_region_write(r->c, 0, r->offset, &v, 4)
+			  : vfu_client_region_read(r->c, 0, r->offset, &v, 4);
+	if (!r->ret && !r->write && v != 0x42424242)
+		r->ret = -EBADMSG;
+	r->ms = now_ms() - start;
+	return NULL;
+}
+
+/*
+ * A kick and a client command become ready in the same poll; the work
+ * then does DMA by messages on the main socket and stashes the command
+ * it reads meanwhile. The loop must answer the stashed command at once,
+ * not block reading the (now empty) socket until its timeout.
+ */
+static void test_work_dma_messages_then_stashed_command_answered(void **state)
+{
+	struct vfu_server_options so = {
+		.name = "test-server",
+		.ops = &dev_ops,
+		.no_twin_socket = true,
+		.timeout_ms = 3000,
+	};
+	struct vfu_server_region bar0 = {
+		.size = 4096,
+		.flags = VFU_REGION_F_READ | VFU_REGION_F_WRITE,
+		.access = dev_access,
+		.fd = -1,
+	};
+	struct vfu_client_options co = {
+		.name = "test-client",
+		.timeout_ms = 2000,
+		.dma_ops = &guest_ops,
+	};
+	struct dev d = { 0 };
+	struct req hold, rd;
+	pthread_t th, tr;
+
+	(void)state;
+	pthread_mutex_init(&d.lock, NULL);
+	pthread_cond_init(&d.cond, NULL);
+	so.opaque = &d;
+	assert_int_equal(vfu_server_create(&so, &d.srv), 0);
+	assert_int_equal(vfu_server_setup_region(d.srv, 0, &bar0), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    d.sv), 0);
+	assert_int_equal(pthread_create(&d.loop, NULL, loop_thread, &d), 0);
+	assert_int_equal(vfu_client_connect_fd(d.sv[0], &co, &hold.c), 0);
+	assert_false(vfu_client_has_twin_socket(hold.c));
+	assert_int_equal(vfu_client_dma_map(hold.c, GUEST_IOVA, 4096, -1, 0,
+					    VFU_DMA_MAP_F_READ), 0);
+
+	/* Hold the loop in a callback while a kick and a read queue up. */
+	hold.offset = REG_HOLD;
+	hold.write = true;
+	pthread_create(&th, NULL, req_thread, &hold);
+	usleep(50 * 1000);
+	assert_int_equal(vfu_server_kick(d.srv), 0);
+	rd = (struct req){ .c = hold.c, .offset = 0 };
+	pthread_create(&tr, NULL, req_thread, &rd);
+	usleep(50 * 1000);
+	pthread_mutex_lock(&d.lock);
+	d.release = true;
+	pthread_cond_signal(&d.cond);
+	pthread_mutex_unlock(&d.lock);
+	pthread_join(th, NULL);
+	pthread_join(tr, NULL);
+
+	assert_int_equal(hold.ret, 0);
+	assert_int_equal(rd.ret, 0);
+	assert_true(rd.ms < 1000);
+	assert_int_equal(d.work_calls, 1);
+	assert_int_equal(d.dma_ret, 0);
+	assert_true(d.dma_value == guest_word);
+	assert_int_equal(vfu_client_get_state(hold.c), VFU_CLIENT_CONNECTED);
+
+	vfu_client_close(hold.c);
+	pthread_join(d.loop, NULL);
+	assert_int_equal(d.run_ret, 0);
+	vfu_server_destroy(d.srv);
+	pthread_mutex_destroy(&d.lock);
+	pthread_cond_destroy(&d.cond);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_work_dma_messages_then_stashed_command_answered),
+	};
+
+	log_set_level(LOG_ERR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
