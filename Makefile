@@ -6,6 +6,8 @@
 #   make demo            boot the demo and show what happens
 #   make bench           benchmarks (QUICK=1 for a smoke run)
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60)
+#   make check-robust    check SANITIZE=1, valgrind on the unit tests, fuzz
+#                        (FUZZ_SECONDS default 20 there)
 #   make install         PREFIX=/usr/local DESTDIR=
 
 VERSION := 0.1.0
@@ -107,23 +109,114 @@ $(BUILD)/guest/%.elf: $(BUILD)/guest-obj/guest/%.c.o $(GUEST_RT_OBJS) guest/gues
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT_OBJS)
 
+# ---- bzimage-probe: a real bzImage of our own (guest/bzimage-probe/) -------
+
+# Setup header + a position-independent 64-bit kernel (the loader picks
+# where it runs), with three runtime files for printf and report(). The
+# link keeps its relocations (-q) so check-pic.sh can refuse any absolute
+# one; objcopy then flattens it into the bzImage file.
+PROBE_DIR := guest/bzimage-probe
+PROBE := $(BUILD)/guest/bzimage-probe
+PROBE_SRCS := $(wildcard $(PROBE_DIR)/*.c $(PROBE_DIR)/*.S) \
+	guest/runtime/console.c guest/runtime/report.c guest/runtime/string.c
+PROBE_OBJS := $(patsubst %,$(BUILD)/probe-obj/%.o,$(PROBE_SRCS))
+PROBE_CFLAGS := $(filter-out -fno-pic -fno-pie,$(GUEST_CFLAGS)) -fpie \
+	-include $(PROBE_DIR)/probe.h
+
+$(BUILD)/probe-obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(PROBE_CFLAGS) -c -o $@ $<
+
+$(BUILD)/probe-obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(PROBE_CFLAGS) -D__ASSEMBLY__ -c -o $@ $<
+
+$(PROBE).elf: $(PROBE_OBJS) $(PROBE_DIR)/probe.ld $(PROBE_DIR)/check-pic.sh
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(PROBE_CFLAGS) -nostdlib -static -no-pie \
+		-Wl,-T,$(PROBE_DIR)/probe.ld -Wl,--build-id=none -Wl,-q \
+		-Wl,-z,noexecstack -Wl,-z,max-page-size=4096 \
+		-Wl,--no-warn-rwx-segments -o $@ $(PROBE_OBJS)
+	@bash $(PROBE_DIR)/check-pic.sh $@
+
+$(PROBE): $(PROBE).elf
+	objcopy -O binary $< $@
+
+# ---- fuzz targets (clang + libFuzzer) --------------------------------------
+
+# Each tests/fuzz/fuzz_NAME.c is a libFuzzer program. The code it drives is
+# compiled again with coverage hooks (fuzzer-no-link), ASan and UBSan into
+# its own archive, so the fuzzer steers by what it reaches in uvmm's code.
+FUZZ_CC := clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -MMD -MP \
+	-fno-strict-aliasing $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
+FUZZ_LIB := $(FUZZ_DIR)/libuvmm-fuzz.a
+fuzz_obj = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(1))
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(call fuzz_obj,$(CORE_SRCS) $(VFU_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# The seed corpus generator: a plain host program, so `make fuzz-corpus`
+# rewrites tests/fuzz/corpus/ the same way on any machine. It needs only
+# the wire encoders (the loaders' layouts come from their headers).
+$(FUZZ_DIR)/gen-corpus: $(call host_obj,tests/fuzz/gen-corpus.c \
+		vfio-user/protocol.c $(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # ---- top-level targets ----------------------------------------------------
 
-ALL := $(UVMM) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS)
+ALL := $(UVMM) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(PROBE)
 
-.PHONY: all deps check check-linux demo bench fuzz install clean
+.PHONY: all deps check check-linux check-robust demo bench fuzz fuzz-build \
+	fuzz-corpus install clean
 all: $(ALL)
 
 deps:
 	@bash scripts/setup-deps.sh
 
+# Debian's kernel (tests/boot/cases/20-linux.sh) is fetched before the
+# tests: they may run in the kvm-host VM, which has no network. A failed
+# fetch is reported by the test that needs the kernel.
 check: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) bash tests/run-tests.sh
+	@bash tests/lib/debian-kernel.sh --quiet || true
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) bash tests/run-tests.sh
 
 check-linux: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash tests/linux/run-linux.sh
+
+# The robustness suite: check SANITIZE=1, valgrind, bounded fuzzing; it
+# runs its own sub-makes with the settings each part needs.
+check-robust: deps
+	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),20) bash tests/robust/run-robust.sh
+
+fuzz-build: $(FUZZ_BINS)
+
+# Replays tests/fuzz/regressions/, then fuzzes each target on a copy of
+# its seed corpus; a crash fails and is kept as a new regression input.
+fuzz:
+	@bash scripts/setup-deps.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) \
+		bash tests/fuzz/run-fuzz.sh
+
+fuzz-corpus: $(FUZZ_DIR)/gen-corpus
+	$(FUZZ_DIR)/gen-corpus tests/fuzz/corpus
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -1,16 +1,26 @@
 #!/bin/bash
-# make demo: boots the hello firmware and shows what it printed and how
-# uvmm exited. (The vfio-user demo replaces this when the device lands.)
+# make demo: starts the vfio-user test device server, boots guest/demo.c
+# against it (config, registers, shared BAR, DMA, MSI-X, narrated on the
+# serial console), shows the exit status and stops the server.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${BUILD:=build}"
 
 run_demo() {
-	echo "\$ $BUILD/uvmm $BUILD/guest/hello.elf"
-	"$BUILD/uvmm" "$BUILD/guest/hello.elf"
-	local status=$?
-	echo "[uvmm exited with status $status: the guest wrote 0 to port 0xf4," \
-	     "which isa-debug-exit's rule (V << 1) | 1 turns into 1]"
+	local dir sock server status
+	dir=$(mktemp -d -p /dev/shm uvmm-demo.XXXXXX 2>/dev/null || mktemp -d)
+	sock=$dir/testdev.sock
+	echo "\$ $BUILD/tests/servers/testdev $sock &"
+	"$BUILD/tests/servers/testdev" "$sock" &
+	server=$!
+	echo "\$ $BUILD/uvmm --device vfio-user,socket=$sock,wait=5 $BUILD/guest/demo.elf"
+	"$BUILD/uvmm" --device "vfio-user,socket=$sock,wait=5" "$BUILD/guest/demo.elf"
+	status=$?
+	echo "[uvmm exited with status $status: 1 means the guest passed (it wrote" \
+	     "0 to port 0xf4, and isa-debug-exit's rule (V << 1) | 1 makes that 1)]"
+	kill "$server" 2>/dev/null
+	wait "$server" 2>/dev/null
+	rm -rf "$dir"
 	return 0
 }
 

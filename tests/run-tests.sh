@@ -10,6 +10,11 @@ export RESULTS
 mkdir -p "$BUILD"
 RESULTS=$(mktemp -p "$BUILD" results.XXXXXX)
 trap 'rm -f "$RESULTS"' EXIT
+# SANITIZE=1 (make check SANITIZE=1): any sanitizer report fails the run.
+if [[ ${SANITIZE:-} == 1 ]]; then
+	source tests/lib/sanitize.sh
+	sanitize_setup
+fi
 
 echo "== unit tests"
 for t in "$BUILD"/tests/unit/test_*; do
@@ -46,6 +51,13 @@ elif [[ -x tests/kvm-host/run.sh || -f tests/kvm-host/run.sh ]]; then
 else
 	result_missing "boot: no /dev/kvm on this host"
 fi
+
+if [[ ${SANITIZE:-} == 1 ]]; then
+	echo "== sanitizer reports"
+	sanitize_sweep
+fi
+# make check-robust counts these results in its own summary.
+[[ -n ${RESULTS_EXPORT:-} ]] && cat "$RESULTS" >>"$RESULTS_EXPORT"
 
 pass=$(grep -c '^pass' "$RESULTS")
 fail=$(grep -c '^fail' "$RESULTS")

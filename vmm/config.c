@@ -3,6 +3,7 @@
  * Command line to struct vm_config. Pure: no files are opened and nothing
  * is printed here, so every rule is unit-tested on argument vectors.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -96,7 +97,11 @@ int config_parse_size(const char *text, u64 *bytes)
 	u64 unit = 1;
 	char *end;
 
-	if (!text || !*text || *text == '-' || *text == '+')
+	/*
+	 * A digit first: strtoull() skips blanks and then takes a sign, so
+	 * " -1" would wrap to a huge (or, well chosen, any) size.
+	 */
+	if (!text || !isdigit((unsigned char)*text))
 		return -EINVAL;
 	errno = 0;
 	value = strtoull(text, &end, 10);
@@ -141,7 +146,8 @@ static int parse_uint(const char *text, unsigned long max, unsigned int *out)
 	unsigned long value;
 	char *end;
 
-	if (!text || !*text || *text == '-' || *text == '+')
+	/* A digit first, as in config_parse_size(). */
+	if (!text || !isdigit((unsigned char)*text))
 		return -EINVAL;
 	errno = 0;
 	value = strtoul(text, &end, 10);
@@ -394,8 +400,18 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 				argv[optind - 1]);
 			return CONFIG_ERROR;
 		default:
-			set_err(err, err_len, "unknown option '%s'",
-				argv[optind - 1]);
+			/*
+			 * An unknown short option inside a group ("-qv")
+			 * leaves optind on its own word, so argv[optind - 1]
+			 * would name the previous one: glibc's optopt has the
+			 * letter (and is 0 for an unknown long option).
+			 */
+			if (optopt)
+				set_err(err, err_len, "unknown option '-%c'",
+					optopt);
+			else
+				set_err(err, err_len, "unknown option '%s'",
+					argv[optind - 1]);
 			return CONFIG_ERROR;
 		}
 		if (ret) {

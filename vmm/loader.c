@@ -11,9 +11,12 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "devices/pci_host.h"
+#include "vmm/bzimage.h"
 #include "vmm/e820.h"
 #include "vmm/layout.h"
 #include "vmm/loader.h"
+#include "vmm/mptable.h"
 #include "vmm/pvh.h"
 #include "vmm/vm.h"
 
@@ -98,16 +101,31 @@ static int load_pvh(struct vm *vm, const u8 *image, size_t size, char *err,
 		    size_t err_len)
 {
 	struct e820_entry e820[E820_MAX_ENTRIES];
+	struct pvh_module dtb = {
+		.paddr = LAYOUT_DTB, .size = vm->dtb_size, .cmdline = "dtb",
+	};
+	unsigned int nr_e820, nr_modules = 0;
 	struct pvh_image info;
-	unsigned int nr_e820;
+	void *dst;
 	int ret;
 
 	ret = pvh_load(&vm->mem, image, size, &info, err, err_len);
 	if (ret)
 		return ret;
+	/* The device tree is the one module, its command line "dtb". */
+	if (vm->dtb) {
+		dst = gpa_to_hva(vm, LAYOUT_DTB, vm->dtb_size);
+		if (vm->dtb_size > LAYOUT_DTB_MAX || !dst)
+			return fail(err, err_len, -E2BIG,
+				    "the device tree (%zu bytes) does not fit at %#llx",
+				    vm->dtb_size, (unsigned long long)LAYOUT_DTB);
+		memcpy(dst, vm->dtb, vm->dtb_size);
+		nr_modules = 1;
+	}
 	nr_e820 = e820_build(&vm->mem, e820);
 	vm->boot.rbx = pvh_write_start_info(&vm->mem, vm->cfg->cmdline, e820,
-					    nr_e820, NULL, 0);
+					    nr_e820, nr_modules ? &dtb : NULL,
+					    nr_modules);
 	if (!vm->boot.rbx)
 		return fail(err, err_len, -E2BIG,
 			    "cannot place the boot information (command line longer than %llu bytes?)",
@@ -121,9 +139,41 @@ static int load_pvh(struct vm *vm, const u8 *image, size_t size, char *err,
 	return 0;
 }
 
-static bool is_bzimage(const u8 *image, size_t size)
+static int load_bzimage(struct vm *vm, const u8 *image, size_t size,
+			char *err, size_t err_len)
 {
-	return size >= 0x206 && !memcmp(image + 0x202, "HdrS", 4);
+	const struct vm_config *cfg = vm->cfg;
+	struct bzimage_info info;
+	size_t initrd_size = 0;
+	u8 *initrd = NULL;
+	int ret;
+
+	/* Any size below the hole is read; bzimage_load says if it fits. */
+	if (cfg->initrd_path) {
+		ret = loader_read_file(cfg->initrd_path, MEM_LOW_RAM_MAX,
+				       &initrd, &initrd_size, err, err_len);
+		if (ret)
+			return ret;
+	}
+	ret = bzimage_load(&vm->mem, image, size, cfg->cmdline, initrd,
+			   initrd_size, &info, err, err_len);
+	free(initrd);
+	if (ret)
+		return ret;
+	if (vm->dtb) {
+		ret = bzimage_add_setup_data(&vm->mem, info.zero_page, SETUP_DTB,
+					     vm->dtb, vm->dtb_size);
+		if (ret)
+			return fail(err, err_len, ret,
+				    "cannot add the device tree to setup_data: %s",
+				    strerror(-ret));
+	}
+	vm->boot.mode = BOOT_LINUX64;
+	vm->boot.entry = info.entry;
+	vm->boot.rsi = info.zero_page;
+	vm->boot.gdt_gpa = LAYOUT_LINUX_GDT;
+	vm->boot.pml4_gpa = LAYOUT_PAGE_TABLES;
+	return 0;
 }
 
 int loader_load(struct vm *vm, char *err, size_t err_len)
@@ -147,14 +197,26 @@ int loader_load(struct vm *vm, char *err, size_t err_len)
 				   cfg->image_path);
 		else
 			ret = load_pvh(vm, image, size, err, err_len);
-	} else if (is_bzimage(image, size)) {
-		ret = fail(err, err_len, -ENOTSUP,
-			   "%s: bzImage boot is not supported yet",
-			   cfg->image_path);
+	} else if (bzimage_is(image, size)) {
+		ret = load_bzimage(vm, image, size, err, err_len);
 	} else {
 		ret = fail(err, err_len, -ENOEXEC,
 			   "%s: unknown image format (neither an ELF with a PVH note nor a bzImage)",
 			   cfg->image_path);
+	}
+	/*
+	 * Every boot type gets the MP table, so firmware can start the APs
+	 * too. It routes every slot's INTx pins, as the device tree does.
+	 */
+	if (!ret) {
+		struct mptable_intx intx[MPTABLE_MAX_INTX];
+		unsigned int nr_intx = pci_host_intx_routes(intx,
+							     ARRAY_SIZE(intx));
+
+		ret = mptable_write(&vm->mem, cfg->nr_cpus, intx, nr_intx);
+		if (ret)
+			fail(err, err_len, ret, "cannot write the MP table: %s",
+			     strerror(-ret));
 	}
 	if (ret && strncmp(err, cfg->image_path, strlen(cfg->image_path))) {
 		char msg[512];

@@ -29,6 +29,11 @@ void vcpu_install_kick_handler(void)
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
 }
 
+/* Subleaves vcpu_cpuid_for may add (0xb and 0x1f: 0-2 each). */
+#define CPUID_TOPOLOGY_EXTRA 6
+/* What KVM_SET_CPUID2 takes (the kernel's KVM_MAX_CPUID_ENTRIES). */
+#define CPUID_MAX_ENTRIES 256
+
 static unsigned int order_of(unsigned int n)
 {
 	unsigned int shift = 0;
@@ -43,12 +48,40 @@ struct kvm_cpuid2 *vcpu_cpuid_for(const struct kvm_cpuid2 *supported,
 {
 	size_t size = sizeof(*supported) +
 		      supported->nent * sizeof(supported->entries[0]);
-	struct kvm_cpuid2 *cpuid = malloc(size);
-	unsigned int i;
+	struct kvm_cpuid2 *cpuid = malloc(size + CPUID_TOPOLOGY_EXTRA *
+					  sizeof(supported->entries[0]));
+	static const u32 topology_leaves[] = { 0xb, 0x1f };
+	unsigned int i, leaf, sub;
 
 	if (!cpuid)
 		return NULL;
 	memcpy(cpuid, supported, size);
+	/*
+	 * A topology leaf needs its SMT and core subleaves and the invalid
+	 * one that ends the list; KVM may report only subleaf 0 (seen with
+	 * nested SVM), which leaves the guest without a core level. Add the
+	 * missing ones; the loop below fills them.
+	 */
+	for (leaf = 0; leaf < ARRAY_SIZE(topology_leaves); leaf++) {
+		bool present[3] = { false, false, false }, any = false;
+
+		for (i = 0; i < cpuid->nent; i++) {
+			if (cpuid->entries[i].function != topology_leaves[leaf])
+				continue;
+			any = true;
+			if (cpuid->entries[i].index < 3)
+				present[cpuid->entries[i].index] = true;
+		}
+		for (sub = 0; any && sub < 3; sub++) {
+			if (present[sub] || cpuid->nent >= CPUID_MAX_ENTRIES)
+				continue;
+			cpuid->entries[cpuid->nent++] = (struct kvm_cpuid_entry2) {
+				.function = topology_leaves[leaf],
+				.index = sub,
+				.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+			};
+		}
+	}
 	for (i = 0; i < cpuid->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
 
@@ -84,6 +117,9 @@ struct kvm_cpuid2 *vcpu_cpuid_for(const struct kvm_cpuid2 *supported,
 			}
 			break;
 		case 4:
+			/* Subleaves past the last cache (type 0) stay all-zero. */
+			if (!(e->eax & 0x1f))
+				break;
 			/* Cores per package - 1 in eax[31:26]. */
 			e->eax = (e->eax & 0x03ffffff) |
 				 ((MIN(nr_cpus, 64u) - 1) << 26);
@@ -93,6 +129,19 @@ struct kvm_cpuid2 *vcpu_cpuid_for(const struct kvm_cpuid2 *supported,
 			/* AMD: cores per package - 1 in ecx[7:0]. */
 			e->ecx = (e->ecx & ~0xf0ffu) | (nr_cpus - 1) |
 				 (order_of(nr_cpus) << 12);
+			break;
+		case 0x8000001e:
+			/*
+			 * AMD TOPOEXT: KVM reports this leaf all-zero, which
+			 * tells a guest that every vCPU has extended APIC ID
+			 * 0 and core 0 (Linux then takes them for threads of
+			 * one core, and newer kernels report an APIC ID
+			 * mismatch). One thread per core, one node.
+			 */
+			e->eax = apic_id;
+			e->ebx = apic_id & 0xff;	/* core ID; threads - 1 = 0 */
+			e->ecx = 0;			/* node 0, one node */
+			e->edx = 0;
 			break;
 		default:
 			break;

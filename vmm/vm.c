@@ -24,7 +24,13 @@
 #include "common/log.h"
 #include "devices/debug_exit.h"
 #include "devices/i8042.h"
+#include "devices/pci_host.h"
+#include "devices/pci_testdev.h"
+#include "devices/rtc.h"
 #include "devices/uart16550.h"
+#include "vfio-user/device.h"
+#include "vmm/fdt.h"
+#include "vmm/irq.h"
 #include "vmm/loader.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -58,6 +64,48 @@ int vm_set_irq_line(struct vm *vm, unsigned int gsi, bool level)
 	if (vm->vm_fd < 0)
 		return -ENODEV;
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_memslot_alloc(struct vm *vm)
+{
+	int slot, ret = -ENOSPC;
+
+	pthread_mutex_lock(&vm->memslot_lock);
+	/* Slots below MEM_MAX_REGIONS belong to guest RAM. */
+	for (slot = MEM_MAX_REGIONS; slot < 256; slot++) {
+		if (!(vm->memslots_used[slot / 64] & (1ULL << (slot % 64)))) {
+			vm->memslots_used[slot / 64] |= 1ULL << (slot % 64);
+			ret = slot;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vm->memslot_lock);
+	return ret;
+}
+
+void vm_memslot_free(struct vm *vm, int slot)
+{
+	if (slot < MEM_MAX_REGIONS || slot >= 256)
+		return;
+	pthread_mutex_lock(&vm->memslot_lock);
+	vm->memslots_used[slot / 64] &= ~(1ULL << (slot % 64));
+	pthread_mutex_unlock(&vm->memslot_lock);
+}
+
+int vm_memslot_set(struct vm *vm, int slot, u64 gpa, u64 size, void *hva)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.guest_phys_addr = size ? gpa : 0,
+		.memory_size = size,
+		.userspace_addr = size ? (u64)(unsigned long)hva : 0,
+	};
+
+	if (vm->vm_fd < 0)
+		return -ENODEV;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return -errno;
 	return 0;
 }
@@ -233,11 +281,91 @@ static int vm_setup_devices(struct vm *vm, char *err, size_t err_len)
 	ret = i8042_create(vm, &vm->i8042);
 	if (ret)
 		goto fail;
+	ret = rtc_create(vm, &vm->rtc);
+	if (ret)
+		goto fail;
 	return 0;
 fail:
 	snprintf(err, err_len, "cannot create the platform devices: %s",
 		 strerror(-ret));
 	return ret;
+}
+
+/* The device tree depends on the configuration only: built before the image. */
+static int vm_setup_dtb(struct vm *vm, char *err, size_t err_len)
+{
+	int ret = dtb_build(vm->cfg, &vm->dtb, &vm->dtb_size);
+
+	if (ret) {
+		snprintf(err, err_len, "cannot build the device tree: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	if (vm->cfg->dump_dtb_path)
+		return dtb_write_file(vm->cfg->dump_dtb_path, vm->dtb,
+				      vm->dtb_size, err, err_len);
+	return 0;
+}
+
+/* GSI routing, the PCI host bridge and the built-in PCI test function. */
+static int vm_setup_pci(struct vm *vm, char *err, size_t err_len)
+{
+	int ret;
+
+	ret = irq_router_create(vm->vm_fd, &vm->irq);
+	if (ret) {
+		snprintf(err, err_len, "cannot set up interrupt routing: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	ret = pci_host_create(vm, &vm->pci);
+	if (!ret)
+		ret = pci_testdev_create(vm, vm->pci, &vm->pci_testdev);
+	if (ret)
+		snprintf(err, err_len, "cannot create the PCI bus: %s",
+			 strerror(-ret));
+	return ret;
+}
+
+/*
+ * One PCI function per --device, each in its own slot. A server that
+ * cannot be reached is fatal, unless its device said on-error=continue:
+ * then the VM runs without it.
+ */
+static int vm_setup_vfio_user(struct vm *vm, char *err, size_t err_len)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct vfu_device *dev;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < cfg->nr_devices; i++) {
+		ret = vfu_device_create(vm, &cfg->devices[i], i, &dev, err,
+					err_len);
+		if (ret) {
+			if (cfg->devices[i].on_error != DEVICE_ON_ERROR_CONTINUE)
+				return ret;
+			log_err("%s; going on without it (on-error=continue)",
+				err);
+			err[0] = '\0';
+			continue;
+		}
+		ret = pci_host_add(vm->pci, vfu_device_function(dev), -1);
+		if (ret) {
+			snprintf(err, err_len, "%s: no PCI slot: %s",
+				 vfu_device_name(dev), strerror(-ret));
+			vfu_device_destroy(dev);
+			return ret;
+		}
+		vm->vfu_devices[vm->nr_vfu_devices++] = dev;
+		ret = vfu_device_attached(dev);
+		if (ret) {
+			snprintf(err, err_len, "%s: wiring INTx: %s",
+				 vfu_device_name(dev), strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
 }
 
 static int vm_setup_vcpus(struct vm *vm, char *err, size_t err_len)
@@ -299,6 +427,7 @@ int vm_build(const struct vm_config *cfg, struct vm **out, int *status)
 	vm->kvm_fd = vm->vm_fd = vm->stop_eventfd = vm->serial_fd = -1;
 	vm->mem.memfd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->memslot_lock, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 
@@ -313,6 +442,9 @@ int vm_build(const struct vm_config *cfg, struct vm **out, int *status)
 	 * even on a host without KVM.
 	 */
 	ret = vm_setup_memory(vm, err, sizeof(err));
+	if (ret)
+		goto fail;
+	ret = vm_setup_dtb(vm, err, sizeof(err));
 	if (ret)
 		goto fail;
 	ret = loader_load(vm, err, sizeof(err));
@@ -332,6 +464,21 @@ int vm_build(const struct vm_config *cfg, struct vm **out, int *status)
 	ret = vm_setup_devices(vm, err, sizeof(err));
 	if (ret)
 		goto fail;
+	ret = vm_setup_pci(vm, err, sizeof(err));
+	if (ret)
+		goto fail;
+	ret = vm_setup_vfio_user(vm, err, sizeof(err));
+	if (ret) {
+		*status = STATUS_DEVICE_FAILED;
+		goto fail;
+	}
+	/* Every PCI function exists by now: BARs get addresses, as firmware would. */
+	ret = pci_host_assign_bars(vm->pci);
+	if (ret) {
+		snprintf(err, sizeof(err), "cannot place the PCI BARs: %s",
+			 strerror(-ret));
+		goto fail;
+	}
 	ret = vm_setup_vcpus(vm, err, sizeof(err));
 	if (ret)
 		goto fail;
@@ -449,6 +596,18 @@ void vm_destroy(struct vm *vm)
 			vcpu_destroy(vm->vcpus[i]);
 		free(vm->vcpus);
 	}
+	/* Functions detach their irqfds: before the router and the VM fd go. */
+	for (i = 0; i < vm->nr_vfu_devices; i++) {
+		struct vfu_device *dev = vm->vfu_devices[i];
+
+		pci_host_remove(vm->pci, vfu_device_function(dev));
+		vfu_device_destroy(dev);
+	}
+	pci_testdev_destroy(vm->pci_testdev);
+	pci_host_destroy(vm->pci);
+	irq_router_destroy(vm->irq);
+	free(vm->dtb);
+	rtc_destroy(vm->rtc);
 	i8042_destroy(vm->i8042);
 	debug_exit_destroy(vm->debug_exit);
 	uart_destroy(vm->uart);
@@ -464,6 +623,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->stop_eventfd);
 	bus_destroy(&vm->mmio);
 	bus_destroy(&vm->pio);
+	pthread_mutex_destroy(&vm->memslot_lock);
 	pthread_mutex_destroy(&vm->stop_lock);
 	free(vm);
 }

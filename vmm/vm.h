@@ -13,6 +13,11 @@ struct vcpu;
 struct uart;
 struct debug_exit;
 struct i8042;
+struct rtc;
+struct vfu_device;
+struct irq_router;
+struct pci_host;
+struct pci_testdev;
 
 /* Exit statuses: DESIGN.md's table. Only vmm/main.c turns them into exit(). */
 #define STATUS_OK 0
@@ -60,6 +65,20 @@ struct vm {
 	struct uart *uart;
 	struct debug_exit *debug_exit;
 	struct i8042 *i8042;
+	struct rtc *rtc;
+
+	struct irq_router *irq;		/* KVM GSI routes and irqfds */
+	struct pci_host *pci;		/* bus 0: conf1, ECAM, functions */
+	struct pci_testdev *pci_testdev;
+	void *dtb;			/* the device tree handed to the guest */
+	size_t dtb_size;
+
+	/* KVM memslots beyond RAM's (mmap-able device BAR areas). */
+	pthread_mutex_t memslot_lock;	/* protects memslots_used */
+	u64 memslots_used[4];		/* bitmap, slot numbers 0-255 */
+
+	struct vfu_device *vfu_devices[CONFIG_MAX_DEVICES];
+	unsigned int nr_vfu_devices;
 
 	pthread_mutex_t stop_lock;
 	bool stop_requested;
@@ -85,6 +104,15 @@ bool vm_stopping(struct vm *vm);
 
 /* Guest RAM through the one checked helper; NULL unless the range is RAM. */
 void *gpa_to_hva(struct vm *vm, u64 gpa, u64 len);
+
+/*
+ * Memslots for memory that is not guest RAM (a device's mmap-able BAR
+ * areas): alloc reserves a slot number, set maps [gpa, gpa + size) to hva
+ * (size 0 removes the mapping), free releases the number.
+ */
+int vm_memslot_alloc(struct vm *vm);
+int vm_memslot_set(struct vm *vm, int slot, u64 gpa, u64 size, void *hva);
+void vm_memslot_free(struct vm *vm, int slot);
 
 /* Assert or deassert an interrupt line of the in-kernel irqchip. */
 int vm_set_irq_line(struct vm *vm, unsigned int gsi, bool level);

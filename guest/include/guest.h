@@ -173,4 +173,160 @@ int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 unsigned long long strtoull(const char *s, char **end, int base);
 
+
+/* ---- device tree (the "dtb" boot module), read-only --------------------- */
+
+/*
+ * A node is the offset of its FDT_BEGIN_NODE token; -1 means none. Every
+ * read is bounds-checked against the blob, so a corrupt tree gives -1 and
+ * NULL, never a fault.
+ */
+bool dt_init(const void *blob, u64 size);	/* checks the header */
+bool dt_init_boot(void);	/* dt_init() on the "dtb" module */
+bool dt_ready(void);
+u32 dt_version(void);
+int dt_root(void);
+/* "/isa/serial@3f8"; a component without '@' also matches "name@...". */
+int dt_path(const char *path);
+int dt_first_child(int node);
+int dt_next_sibling(int node);
+int dt_parent(int node);
+const char *dt_name(int node);			/* "" for the root */
+const void *dt_prop(int node, const char *name, u32 *len);
+const char *dt_prop_string(int node, const char *name);	/* NUL-terminated */
+bool dt_prop_u32(int node, const char *name, u32 *val);
+bool dt_is_compatible(int node, const char *compat);
+/* The next node after from (-1: the first) whose compatible has compat. */
+int dt_find_compatible(int from, const char *compat);
+int dt_find_phandle(u32 phandle);
+/* #address-cells / #size-cells a node gives its children (2 and 1 if unset). */
+u32 dt_address_cells(int node);
+u32 dt_size_cells(int node);
+/*
+ * Entry index of reg, with the parent's cell counts (each at most 2; an
+ * ISA address <space port> comes back as space << 32 | port).
+ */
+bool dt_reg(int node, unsigned int index, u64 *addr, u64 *size);
+/* Big-endian cells: one or two of them as a number. */
+u32 dt_be32(const void *p);
+u64 dt_cells(const void *p, unsigned int n);
+
+/* ---- PCI configuration space --------------------------------------------- */
+
+#define PCI_BDF(bus, dev, fn)	(((u32)(bus) << 8) | ((dev) << 3) | (fn))
+#define PCI_BDF_BUS(bdf)	(((bdf) >> 8) & 0xff)
+#define PCI_BDF_DEV(bdf)	(((bdf) >> 3) & 0x1f)
+#define PCI_BDF_FN(bdf)		((bdf) & 7)
+
+#define PCI_CFG_VENDOR		0x00
+#define PCI_CFG_DEVICE		0x02
+#define PCI_CFG_COMMAND		0x04
+#define PCI_CFG_STATUS		0x06
+#define PCI_CFG_CLASS_REV	0x08
+#define PCI_CFG_HEADER_TYPE	0x0e
+#define PCI_CFG_BAR0		0x10
+#define PCI_CFG_ROM		0x30
+#define PCI_CFG_CAP_PTR		0x34
+#define PCI_CFG_INT_LINE	0x3c
+#define PCI_CFG_INT_PIN		0x3d
+#define PCI_CMD_IO		0x1
+#define PCI_CMD_MEM		0x2
+#define PCI_CMD_MASTER		0x4
+#define PCI_CMD_INTX_DISABLE	0x400
+#define PCI_STATUS_INTX		0x8
+#define PCI_STATUS_CAPS		0x10
+#define PCI_CAP_MSI		0x05
+#define PCI_CAP_MSIX		0x11
+
+/*
+ * Finds the ECAM window in the device tree (pci-host-ecam-generic: reg,
+ * bus-range) and the host's windows (ranges). Without it only conf1
+ * works. Idempotent.
+ */
+bool pci_init(void);
+u64 pci_ecam_base(void);			/* 0: not found */
+/* The host's windows from "ranges"; false when the tree has none. */
+bool pci_window(unsigned int kind, u64 *base, u64 *size);
+#define PCI_WINDOW_IO		0
+#define PCI_WINDOW_MEM32	1
+#define PCI_WINDOW_MEM64	2
+
+/* Any offset and width inside a dword; out-of-range reads give all-ones. */
+u32 pci_conf1_read(u32 bdf, u32 off, u32 len);
+void pci_conf1_write(u32 bdf, u32 off, u32 len, u32 val);
+u32 pci_ecam_read(u32 bdf, u32 off, u32 len);
+void pci_ecam_write(u32 bdf, u32 off, u32 len, u32 val);
+/* ECAM when known, conf1 otherwise. */
+u32 pci_read(u32 bdf, u32 off, u32 len);
+void pci_write(u32 bdf, u32 off, u32 len, u32 val);
+
+/* Functions present on bus: function 0 of each slot, 1-7 if multi-function. */
+unsigned int pci_scan_bus(unsigned int bus, u32 *bdfs, unsigned int max);
+/* Capability offset, 0 if absent; walks with a loop guard. */
+u8 pci_find_cap(u32 bdf, u8 id);
+
+#define PCI_BAR_IO		1
+#define PCI_BAR_MEM32		2
+#define PCI_BAR_MEM64		3
+
+struct pci_bar {
+	unsigned int type;	/* 0: not implemented */
+	bool prefetchable;
+	u64 addr;
+	u64 size;
+};
+
+/*
+ * Size BAR index (6: the expansion ROM) the usual way: decode off, write
+ * all-ones, read the mask back, restore. Returns the BAR slots it takes:
+ * 2 for a 64-bit BAR, 1 otherwise (also when unimplemented: type 0).
+ */
+unsigned int pci_bar_probe(u32 bdf, unsigned int index, struct pci_bar *bar);
+/* Program a BAR's address (both halves of a 64-bit one); decode untouched. */
+void pci_bar_set(u32 bdf, unsigned int index, u64 addr);
+
+/* ---- local APIC, IOAPIC and interrupts -------------------------------------- */
+
+#define LAPIC_BASE		0xfee00000ULL
+#define IOAPIC_BASE		0xfec00000ULL
+#define SPURIOUS_VECTOR		0xff
+#define TIMER_VECTOR		0xfe
+
+/* Software-enable the local APIC (masks the 8259s); its APIC ID. */
+void lapic_enable(void);
+u32 lapic_id(void);
+void lapic_eoi(void);
+u32 ioapic_read(u32 reg);
+void ioapic_write(u32 reg, u32 val);
+unsigned int ioapic_pins(void);
+/* GSI -> vector on APIC dest, fixed delivery, unmasked. */
+void ioapic_route(unsigned int gsi, u8 vector, bool level, bool active_low,
+		  u8 dest);
+void ioapic_mask(unsigned int gsi);
+/* An MSI message for vector on APIC dest: fixed, edge. */
+u64 msi_address(u8 dest);
+u32 msi_data(u8 vector);
+
+/*
+ * Interrupt vectors 32-255 (not 0x80, TIMER_VECTOR, SPURIOUS_VECTOR):
+ * handler(vector) runs at CPL0 with interrupts off; the runtime then
+ * counts the vector and sends the local APIC an EOI. Setting a handler
+ * installs the vector's IDT gate; an interrupt on a vector without one
+ * is a fatal #NP.
+ */
+typedef void (*irq_handler_t)(unsigned int vector);
+void set_irq_handler(unsigned int vector, irq_handler_t handler);
+u64 irq_count(unsigned int vector);
+/*
+ * With interrupts enabled (sti; hlt), wait until vector has been taken
+ * count times in all, or timeout_ms (local APIC timer) passed. CPL0 only.
+ */
+bool irq_wait(unsigned int vector, u64 count, unsigned int timeout_ms);
+
+/*
+ * Identity-map [addr, addr + size) uncached (MMIO above 4 GiB, such as
+ * the PCI 64-bit window), up to 512 GiB. Returns false beyond that.
+ */
+bool map_mmio(u64 addr, u64 size);
+
 #endif

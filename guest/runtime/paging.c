@@ -24,6 +24,7 @@ u64 *pde_of(u64 addr)
 struct fill_args {
 	u64 *pd;
 	u64 base;
+	u64 flags;
 };
 
 /* Runs at CPL3: 512 stores are cheap there, slow through the emulator. */
@@ -33,7 +34,7 @@ static int fill_pd(void *arg)
 	unsigned int i;
 
 	for (i = 0; i < 512; i++)
-		a->pd[i] = (a->base + (u64)i * LARGE_PAGE_SIZE) | PT_FLAGS | PTE_PS;
+		a->pd[i] = (a->base + (u64)i * LARGE_PAGE_SIZE) | a->flags;
 	return 0;
 }
 
@@ -62,6 +63,7 @@ void paging_map_high_ram(void)
 			if (!args.pd)
 				abort_test("no heap for the page directory of GiB %u", gib);
 			args.base = (u64)gib << GiB_SHIFT;
+			args.flags = PT_FLAGS | PTE_PS;
 			run_user(fill_pd, &args);
 			pdpt[gib] = (u64)args.pd | PT_FLAGS;
 			changed = true;
@@ -69,4 +71,28 @@ void paging_map_high_ram(void)
 	}
 	if (changed)
 		write_cr3(read_cr3());
+}
+
+bool map_mmio(u64 addr, u64 size)
+{
+	u64 gib, first = addr >> GiB_SHIFT;
+	u64 last = (addr + size - 1) >> GiB_SHIFT;
+	struct fill_args args;
+
+	if (!size || addr + size < addr || last >= 512)
+		return false;
+	for (gib = first; gib <= last; gib++) {
+		/* Below 4 GiB the static map already covers it (3-4 GiB uncached). */
+		if (pdpt[gib] & PTE_P)
+			continue;
+		args.pd = memalign(PAGE_SIZE, PAGE_SIZE);
+		if (!args.pd)
+			return false;
+		args.base = gib << GiB_SHIFT;
+		args.flags = PT_FLAGS | PTE_PS | PTE_PCD | PTE_PWT;
+		run_user(fill_pd, &args);
+		pdpt[gib] = (u64)args.pd | PT_FLAGS;
+	}
+	write_cr3(read_cr3());
+	return true;
 }

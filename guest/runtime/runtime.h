@@ -15,6 +15,10 @@ void serial_init(void);
 int boot_info_init(u64 paddr);
 void heap_init(void);
 void paging_map_high_ram(void);
+/* An interrupt (vector 32-255) arrived: apic.c. */
+void irq_dispatch(struct trap_frame *tf);
+/* Point IDT entry vector (32-255) at its interrupt stub. */
+void trap_set_irq_gate(unsigned int vector);
 /* Count one failure that did not go through report() (a fatal exception). */
 void report_count_failure(void);
 

@@ -50,6 +50,22 @@ EXC_STUB 29, 1
 EXC_STUB 30, 1
 EXC_STUB 31, 0
 
+/*
+ * Stubs for vectors 32-255 (interrupts: no error code), 16 bytes apart,
+ * so irq_stubs + 16 * (vector - 32) is vector's.
+ */
+	.balign 16
+	.globl irq_stubs
+irq_stubs:
+	.set irq_vec, 32
+	.rept 224
+	.balign 16
+	pushq $0
+	pushq $irq_vec
+	jmp trap_common
+	.set irq_vec, irq_vec + 1
+	.endr
+
 	.section .rodata
 	.balign 8
 	.globl exception_stubs

@@ -43,6 +43,7 @@ _Static_assert(sizeof(struct catch_ctx) == 40, "CTX_SIZE in trap.S");
 #define DF_IST			1
 
 extern const u64 exception_stubs[32];
+extern char irq_stubs[];
 extern char user_return_stub[], catch_resume[], df_stack_top[];
 extern u64 gdt[];
 
@@ -118,6 +119,18 @@ void trap_init(void)
 	lidt(&ptr);
 }
 
+/*
+ * Interrupt gates are installed one by one as handlers are (the loop over
+ * 224 vectors would be emulated instruction by instruction at boot on
+ * software KVM); a vector without one raises #NP, reported as fatal.
+ */
+void trap_set_irq_gate(unsigned int vector)
+{
+	if (vector >= 32 && vector < 256 && vector != USER_RETURN_VECTOR)
+		set_gate(vector, (u64)irq_stubs + 16 * (vector - 32),
+			 GATE_INTERRUPT, 0);
+}
+
 void set_exception_handler(unsigned int vector, exception_handler_t handler)
 {
 	if (vector < 32)
@@ -164,6 +177,10 @@ void trap_dispatch(struct trap_frame *tf)
 	u64 cr2 = tf->vector == PF_VECTOR ? read_cr2() : 0;
 	struct catch_ctx *ctx = current_catch;
 
+	if (tf->vector >= 32 && tf->vector != USER_RETURN_VECTOR) {
+		irq_dispatch(tf);
+		return;
+	}
 	if (tf->vector < 32 && handlers[tf->vector] && handlers[tf->vector](tf))
 		return;
 	/* a catch is for exceptions the code raises, not for these */

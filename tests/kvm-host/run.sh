@@ -23,7 +23,10 @@ memory=6G   # room for a nested guest of up to 4 GiB plus the test itself
 cpus=2
 timeout=1500
 # Environment passed into the VM (plus every UVMM_* variable).
-pass_vars=(PATH HOME CI BUILD LANG LC_ALL TZ USER CC CFLAGS)
+# The sanitizer options make `make check SANITIZE=1` fail on any report
+# there too (tests/lib/sanitize.sh).
+pass_vars=(PATH HOME CI BUILD LANG LC_ALL TZ USER CC CFLAGS
+	SANITIZE SANITIZER_LOGS ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS)
 # Modules to load, before their dependencies are added (9p/virtio, then KVM).
 want_mods=(virtio_pci virtio_console 9pnet_virtio 9p kvm_amd)
 

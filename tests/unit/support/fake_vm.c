@@ -14,6 +14,7 @@ struct vm *fake_vm_create(struct vm_config *cfg, u64 mem_bytes)
 	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = vm->stop_eventfd = vm->serial_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->memslot_lock, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	vm->mem.memfd = -1;

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: MIT
+/*
+ * MC146818 RTC and CMOS RAM. The time is not kept in registers: it is the
+ * host clock plus an offset the guest may change, turned into the
+ * register encoding (BCD or binary, 12 or 24 hours) on every read, so it
+ * never drifts and never needs a timer thread.
+ */
+#define LOG_PREFIX "rtc"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "devices/rtc.h"
+#include "vmm/vm.h"
+
+#define RTC_A_WRITABLE 0x7f
+#define RTC_A_DEFAULT 0x26		/* 32.768 kHz divider, 1024 Hz rate */
+#define RTC_HOUR_PM 0x80
+#define CMOS_CHECKSUM_FIRST 0x10
+#define CMOS_CHECKSUM_LAST 0x2d
+
+struct rtc {
+	struct vm *vm;
+	time_t (*now)(void);
+
+	/* lock protects every field below. */
+	pthread_mutex_t lock;
+	u8 index;
+	u8 cmos[CMOS_SIZE];		/* all but the time registers */
+	s64 offset;			/* guest time - host time, seconds */
+	time_t set_time;		/* while RTC_B_SET: the time being set */
+	time_t last_c_read;		/* guest time of the last read of C */
+};
+
+static time_t host_now(void)
+{
+	return time(NULL);
+}
+
+/* Caller holds lock. */
+static time_t guest_now(const struct rtc *rtc)
+{
+	if (rtc->cmos[RTC_REG_B] & RTC_B_SET)
+		return rtc->set_time;
+	return rtc->now() + rtc->offset;
+}
+
+static bool binary_mode(const struct rtc *rtc)
+{
+	return rtc->cmos[RTC_REG_B] & RTC_B_DM_BINARY;
+}
+
+static u8 encode(const struct rtc *rtc, unsigned int value)
+{
+	value %= 100;
+	return binary_mode(rtc) ? value : ((value / 10) << 4) | (value % 10);
+}
+
+/* Any byte a guest writes decodes to some number; timegm() normalises it. */
+static int decode(const struct rtc *rtc, u8 value)
+{
+	return binary_mode(rtc) ? value : (value >> 4) * 10 + (value & 0xf);
+}
+
+static u8 encode_hour(const struct rtc *rtc, int hour)
+{
+	int h12;
+
+	if (rtc->cmos[RTC_REG_B] & RTC_B_24H)
+		return encode(rtc, hour);
+	h12 = hour % 12 ? hour % 12 : 12;
+	return encode(rtc, h12) | (hour >= 12 ? RTC_HOUR_PM : 0);
+}
+
+static int decode_hour(const struct rtc *rtc, u8 value)
+{
+	int hour;
+
+	if (rtc->cmos[RTC_REG_B] & RTC_B_24H)
+		return decode(rtc, value);
+	hour = decode(rtc, value & ~RTC_HOUR_PM) % 12;
+	return (value & RTC_HOUR_PM) ? hour + 12 : hour;
+}
+
+static bool is_time_register(u8 index)
+{
+	switch (index) {
+	case RTC_SECONDS:
+	case RTC_MINUTES:
+	case RTC_HOURS:
+	case RTC_DAY_OF_WEEK:
+	case RTC_DAY_OF_MONTH:
+	case RTC_MONTH:
+	case RTC_YEAR:
+	case RTC_CENTURY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Caller holds lock. */
+static u8 read_time_register(const struct rtc *rtc, u8 index)
+{
+	time_t t = guest_now(rtc);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm))
+		return 0;
+	switch (index) {
+	case RTC_SECONDS:
+		return encode(rtc, tm.tm_sec);
+	case RTC_MINUTES:
+		return encode(rtc, tm.tm_min);
+	case RTC_HOURS:
+		return encode_hour(rtc, tm.tm_hour);
+	case RTC_DAY_OF_WEEK:
+		return encode(rtc, tm.tm_wday + 1);	/* Sunday is 1 */
+	case RTC_DAY_OF_MONTH:
+		return encode(rtc, tm.tm_mday);
+	case RTC_MONTH:
+		return encode(rtc, tm.tm_mon + 1);
+	case RTC_YEAR:
+		return encode(rtc, (tm.tm_year + 1900) % 100);
+	case RTC_CENTURY:
+		return encode(rtc, (tm.tm_year + 1900) / 100);
+	}
+	return 0xff;
+}
+
+/* Caller holds lock. Changes one field of the guest's time. */
+static void write_time_register(struct rtc *rtc, u8 index, u8 value)
+{
+	time_t t = guest_now(rtc);
+	struct tm tm;
+	int year;
+
+	if (!gmtime_r(&t, &tm))
+		return;
+	year = tm.tm_year + 1900;
+	switch (index) {
+	case RTC_SECONDS:
+		tm.tm_sec = decode(rtc, value);
+		break;
+	case RTC_MINUTES:
+		tm.tm_min = decode(rtc, value);
+		break;
+	case RTC_HOURS:
+		tm.tm_hour = decode_hour(rtc, value);
+		break;
+	case RTC_DAY_OF_WEEK:
+		return;		/* follows from the date */
+	case RTC_DAY_OF_MONTH:
+		tm.tm_mday = decode(rtc, value);
+		break;
+	case RTC_MONTH:
+		tm.tm_mon = decode(rtc, value) - 1;
+		break;
+	case RTC_YEAR:
+		tm.tm_year = year - year % 100 + decode(rtc, value) - 1900;
+		break;
+	case RTC_CENTURY:
+		tm.tm_year = decode(rtc, value) * 100 + year % 100 - 1900;
+		break;
+	}
+	tm.tm_isdst = 0;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return;
+	if (rtc->cmos[RTC_REG_B] & RTC_B_SET)
+		rtc->set_time = t;
+	else
+		rtc->offset = (s64)t - (s64)rtc->now();
+}
+
+/* Caller holds lock. */
+static u8 rtc_read_register(struct rtc *rtc, u8 index)
+{
+	time_t t;
+	u8 value;
+
+	if (is_time_register(index))
+		return read_time_register(rtc, index);
+	switch (index) {
+	case RTC_REG_A:
+		/* Updates are instantaneous here: never "in progress". */
+		return rtc->cmos[RTC_REG_A] & ~RTC_A_UIP;
+	case RTC_REG_C:
+		/* An update ended if the second changed since the last read. */
+		t = guest_now(rtc);
+		value = 0;
+		if (!(rtc->cmos[RTC_REG_B] & RTC_B_SET) && t != rtc->last_c_read)
+			value |= RTC_C_UF;
+		if ((value & RTC_C_UF) && (rtc->cmos[RTC_REG_B] & RTC_B_UIE))
+			value |= RTC_C_IRQF;
+		rtc->last_c_read = t;
+		return value;
+	case RTC_REG_D:
+		return RTC_D_VRT;	/* battery good, time valid */
+	default:
+		return rtc->cmos[index];
+	}
+}
+
+/* Caller holds lock. */
+static void rtc_write_register(struct rtc *rtc, u8 index, u8 value)
+{
+	u8 old_b;
+
+	if (is_time_register(index)) {
+		write_time_register(rtc, index, value);
+		return;
+	}
+	switch (index) {
+	case RTC_REG_A:
+		rtc->cmos[RTC_REG_A] = value & RTC_A_WRITABLE;
+		return;
+	case RTC_REG_B:
+		old_b = rtc->cmos[RTC_REG_B];
+		/* SET freezes the time for the guest to write; clearing it resumes. */
+		if (!(old_b & RTC_B_SET) && (value & RTC_B_SET))
+			rtc->set_time = guest_now(rtc);
+		rtc->cmos[RTC_REG_B] = value;
+		if ((old_b & RTC_B_SET) && !(value & RTC_B_SET)) {
+			rtc->offset = (s64)rtc->set_time - (s64)rtc->now();
+			rtc->last_c_read = rtc->set_time;
+		}
+		return;
+	case RTC_REG_C:
+	case RTC_REG_D:
+		return;		/* read-only */
+	default:
+		rtc->cmos[index] = value;
+		return;
+	}
+}
+
+static void rtc_io_read(void *dev, u64 off, void *data, u32 len)
+{
+	struct rtc *rtc = dev;
+
+	memset(data, 0xff, len);
+	if (off != 1)
+		return;		/* the index port is write-only */
+	pthread_mutex_lock(&rtc->lock);
+	*(u8 *)data = rtc_read_register(rtc, rtc->index);
+	pthread_mutex_unlock(&rtc->lock);
+}
+
+static void rtc_io_write(void *dev, u64 off, const void *data, u32 len)
+{
+	struct rtc *rtc = dev;
+	u8 value = *(const u8 *)data;
+
+	(void)len;
+	pthread_mutex_lock(&rtc->lock);
+	if (off == 0)
+		rtc->index = value & (CMOS_SIZE - 1);	/* bit 7: NMI mask, no effect */
+	else
+		rtc_write_register(rtc, rtc->index, value);
+	pthread_mutex_unlock(&rtc->lock);
+}
+
+static const struct bus_ops rtc_ops = {
+	.read = rtc_io_read,
+	.write = rtc_io_write,
+};
+
+static void put16(u8 *cmos, unsigned int index, u64 value)
+{
+	value = MIN(value, 0xffffULL);
+	cmos[index] = value & 0xff;
+	cmos[index + 1] = value >> 8;
+}
+
+/* The bytes a PC BIOS leaves for the OS, as SeaBIOS and QEMU lay them out. */
+static void rtc_fill_cmos(struct rtc *rtc, const struct vm *vm)
+{
+	u64 low_end = mem_low_end(&vm->mem);
+	u64 high = vm->mem.size > low_end ? vm->mem.size - low_end : 0;
+	unsigned int nr_cpus = vm->cfg ? vm->cfg->nr_cpus : 1;
+	u8 *cmos = rtc->cmos;
+	u16 sum = 0;
+	unsigned int i;
+
+	cmos[RTC_REG_A] = RTC_A_DEFAULT;
+	cmos[RTC_REG_B] = RTC_B_24H;
+	put16(cmos, CMOS_BASE_MEM_LO, 640);
+	if (low_end > MiB) {
+		put16(cmos, CMOS_EXT_MEM_LO, (low_end - MiB) / KiB);
+		put16(cmos, CMOS_EXT_MEM2_LO, (low_end - MiB) / KiB);
+	}
+	if (low_end > 16 * MiB)
+		put16(cmos, CMOS_MEM_ABOVE_16M_LO, (low_end - 16 * MiB) / (64 * KiB));
+	high /= 64 * KiB;
+	cmos[CMOS_MEM_ABOVE_4G] = high & 0xff;
+	cmos[CMOS_MEM_ABOVE_4G + 1] = (high >> 8) & 0xff;
+	cmos[CMOS_MEM_ABOVE_4G + 2] = (high >> 16) & 0xff;
+	cmos[CMOS_NR_CPUS_MINUS_1] = nr_cpus ? nr_cpus - 1 : 0;
+	for (i = CMOS_CHECKSUM_FIRST; i <= CMOS_CHECKSUM_LAST; i++)
+		sum += cmos[i];
+	cmos[CMOS_CHECKSUM_HI] = sum >> 8;
+	cmos[CMOS_CHECKSUM_HI + 1] = sum & 0xff;
+}
+
+int rtc_create(struct vm *vm, struct rtc **out)
+{
+	struct rtc *rtc = calloc(1, sizeof(*rtc));
+	int ret;
+
+	if (!rtc)
+		return -ENOMEM;
+	rtc->vm = vm;
+	rtc->now = host_now;
+	rtc_fill_cmos(rtc, vm);
+	rtc->last_c_read = rtc->now();
+	ret = -pthread_mutex_init(&rtc->lock, NULL);
+	if (ret)
+		goto err_free;
+	ret = bus_register(&vm->pio, RTC_INDEX_PORT, 2, &rtc_ops, rtc, "rtc");
+	if (ret)
+		goto err_mutex;
+	*out = rtc;
+	return 0;
+
+err_mutex:
+	pthread_mutex_destroy(&rtc->lock);
+err_free:
+	free(rtc);
+	return ret;
+}
+
+void rtc_set_clock(struct rtc *rtc, time_t (*now)(void))
+{
+	pthread_mutex_lock(&rtc->lock);
+	rtc->now = now ? now : host_now;
+	rtc->last_c_read = rtc->now() + rtc->offset;
+	pthread_mutex_unlock(&rtc->lock);
+}
+
+void rtc_destroy(struct rtc *rtc)
+{
+	if (!rtc)
+		return;
+	bus_unregister(&rtc->vm->pio, RTC_INDEX_PORT, rtc);
+	pthread_mutex_destroy(&rtc->lock);
+	free(rtc);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Finding and driving tests/servers/testdev (a vfio-user server) from a
+ * guest program. The register map is the server's own header.
+ */
+#ifndef UVMM_GUEST_TESTDEV_H
+#define UVMM_GUEST_TESTDEV_H
+
+#include "guest.h"
+#include "tests/servers/testdev_regs.h"
+
+struct testdev {
+	u32 bdf;
+	struct pci_bar bar0;
+	struct pci_bar bar2;
+};
+
+/*
+ * Finds the index-th testdev on bus 0, sizes BAR0 and BAR2 and turns on
+ * memory decoding and bus mastering. False when there is none.
+ */
+bool testdev_find(unsigned int index, struct testdev *dev);
+
+static inline u32 testdev_reg(const struct testdev *dev, u32 reg)
+{
+	return readl(dev->bar0.addr + reg);
+}
+
+static inline void testdev_set(const struct testdev *dev, u32 reg, u32 val)
+{
+	writel(dev->bar0.addr + reg, val);
+}
+
+u32 testdev_fnv1a(const void *buf, u64 len);
+
+/* SRC -> DST copy of len bytes, synchronous; the DMA status. */
+u32 testdev_dma(const struct testdev *dev, u32 op, u64 src, u64 dst, u32 len);
+
+#endif

@@ -1,0 +1,180 @@
+# vfio-user: guests driving tests/servers/testdev through uvmm's client,
+# and the failure paths (server killed, hung, absent). Sourced by
+# tests/boot/run-boot.sh, which provides boot_case, run_expect, $G, $tmp.
+
+TESTDEV=$BUILD/tests/servers/testdev
+server_pids=()
+# UNIX sockets need a local filesystem: /dev/shm is tmpfs on any Linux,
+# including inside tests/kvm-host, where /tmp is the host's over 9p.
+sockdir=$(mktemp -d -p /dev/shm uvmm-vfu.XXXXXX 2>/dev/null || mktemp -d)
+
+# start_server NAME [ARGS...]: starts testdev on $tmp/NAME.sock and waits
+# until it listens. Sets SOCK.
+start_server() {
+	local name=$1 i
+	shift
+	SOCK=$sockdir/$name.sock
+	"$TESTDEV" "$@" "$SOCK" 2>"$tmp/$name.log" &
+	server_pids+=($!)
+	for i in $(seq 1 100); do
+		grep -q "listening on" "$tmp/$name.log" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "    | testdev did not start:"
+	sed 's/^/    | /' "$tmp/$name.log"
+	return 1
+}
+
+# Every server must be gone once its test is over: no leftover processes.
+stop_servers() {
+	local pid
+	for pid in "${server_pids[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	server_pids=()
+}
+
+vfu_case() {	# vfu_case NAME STATUS REGEXES PROGRAM [UVMM ARGS...]
+	local name=$1 want=$2 pats=$3 prog=$4
+	shift 4
+	if start_server dev0; then
+		boot_case "$name" "$want" "$pats" -- \
+			--device "vfio-user,socket=$SOCK" "$@" "$G/$prog.elf"
+	else
+		result_fail "boot: $name: server did not start"
+	fi
+	stop_servers
+}
+
+vfu_case "vfio-user: IDs, BARs, config and BAR0 registers" 1 \
+'^PASS: .*5555:0001
+^PASS: .*BAR0
+^PASS: .*scratch
+^SUMMARY: .* 0 unexpected failures' vfio-user-basic
+
+vfu_case "vfio-user: mmap-able BAR2 both ways" 1 \
+'^PASS: .*BAR2
+^SUMMARY: .* 0 unexpected failures' vfio-user-mmap
+
+vfu_case "vfio-user: DMA through the server's mapping of guest RAM" 1 \
+'^PASS: .*DMA
+^SUMMARY: .* 0 unexpected failures' vfio-user-dma
+
+if start_server nodmafd --no-dma-fd; then
+	boot_case "vfio-user: DMA through DMA_READ/DMA_WRITE messages (--no-dma-fd)" 1 \
+'^PASS: .*DMA
+^SUMMARY: .* 0 unexpected failures' -- \
+		--device "vfio-user,socket=$SOCK" "$G/vfio-user-dma.elf"
+fi
+stop_servers
+
+vfu_case "vfio-user: MSI-X, MSI and INTx each delivered once" 1 \
+'^PASS: .*MSI-X
+^PASS: .*MSI
+^PASS: .*INTx
+^SUMMARY: .* 0 unexpected failures' vfio-user-irq
+
+vfu_case "vfio-user: device reset" 1 \
+'^PASS: .*reset
+^SUMMARY: .* 0 unexpected failures' vfio-user-reset
+
+if start_server a && sock_a=$SOCK && start_server b; then
+	boot_case "vfio-user: two servers in two slots" 1 \
+'^PASS: .*two devices
+^SUMMARY: .* 0 unexpected failures' -- \
+		--device "vfio-user,socket=$sock_a" --device "vfio-user,socket=$SOCK" \
+		"$G/vfio-user-two.elf"
+fi
+stop_servers
+
+# ---- failures: status 10, one clear line, no hang, no leftover process.
+
+if run_expect "boot: vfio-user: no server" 10 "$tmp/out" -- "$UVMM" \
+	--device "vfio-user,socket=$sockdir/absent.sock" "$G/hello.elf"; then
+	expect_lines "boot: vfio-user: no server" "$tmp/out" \
+		'vfio-user\[0\]: cannot connect to .*absent.sock' &&
+		result_pass "boot: vfio-user: no server exits 10 naming it"
+fi
+
+if run_expect "boot: vfio-user: wait=1 for a server that never comes" 10 \
+	"$tmp/out" -- "$UVMM" --device "vfio-user,socket=$sockdir/late.sock,wait=1" \
+	"$G/hello.elf"; then
+	if (( LAST_MS >= 1000 )); then
+		result_pass "boot: vfio-user: wait=1 retries, then exits 10"
+	else
+		result_fail "boot: vfio-user: wait=1 gave up after ${LAST_MS} ms"
+	fi
+fi
+
+# A server that starts after uvmm: wait= lets a CI script start both at once.
+( sleep 1; exec "$TESTDEV" "$sockdir/later.sock" 2>"$tmp/later.log" ) &
+later=$!
+boot_case "vfio-user: wait=10 finds a server that starts later" 1 \
+'^SUMMARY: .* 0 unexpected failures' -- \
+	--device "vfio-user,socket=$sockdir/later.sock,wait=10" "$G/vfio-user-basic.elf"
+kill $later 2>/dev/null; wait $later 2>/dev/null
+pkill -f "$sockdir/later.sock" 2>/dev/null
+
+# Killed in the middle of a guest test: the guest keeps poking BAR0.
+if start_server killed; then
+	"$UVMM" --device "vfio-user,socket=$SOCK,timeout-ms=1000" \
+		"$G/vfio-user-loop.elf" >"$tmp/out" 2>&1 </dev/null &
+	vmm=$!
+	sleep 2
+	kill -KILL "${server_pids[-1]}"
+	start=$(date +%s%N)
+	wait $vmm
+	status=$?
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	if [[ $status == 10 ]] && grep -Eq '^uvmm: vfio-user\[0\] \(' "$tmp/out"; then
+		result_pass "boot: vfio-user: server killed mid-test exits 10 (${ms} ms after the kill)"
+	else
+		result_fail "boot: vfio-user: server killed mid-test: status $status"
+		sed 's/^/    | /' "$tmp/out" | tail -5
+	fi
+fi
+stop_servers
+
+# Stopped (SIGSTOP): it never answers; the timeout must fire.
+if start_server hung; then
+	"$UVMM" --device "vfio-user,socket=$SOCK,timeout-ms=500" \
+		"$G/vfio-user-loop.elf" >"$tmp/out" 2>&1 </dev/null &
+	vmm=$!
+	sleep 2
+	kill -STOP "${server_pids[-1]}"
+	start=$(date +%s%N)
+	timeout 20 tail --pid=$vmm -f /dev/null
+	wait $vmm
+	status=$?
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	kill -CONT "${server_pids[-1]}"
+	if [[ $status == 10 ]] && grep -Eq '^uvmm: vfio-user\[0\] \(.*(timed out|timeout|no reply)' "$tmp/out"; then
+		result_pass "boot: vfio-user: hung server exits 10 after the timeout (${ms} ms after SIGSTOP)"
+	else
+		result_fail "boot: vfio-user: hung server: status $status"
+		sed 's/^/    | /' "$tmp/out" | tail -5
+	fi
+fi
+stop_servers
+
+# on-error=continue: the VM goes on, the dead device reads all-ones.
+if start_server cont; then
+	"$UVMM" --device "vfio-user,socket=$SOCK,timeout-ms=500,on-error=continue" \
+		--timeout 8 "$G/vfio-user-loop.elf" >"$tmp/out" 2>&1 </dev/null &
+	vmm=$!
+	sleep 2
+	kill -KILL "${server_pids[-1]}"
+	wait $vmm
+	status=$?
+	if [[ $status == 1 ]] && grep -q 'on-error=continue' "$tmp/out" &&
+	   grep -q 'all-ones after the server died' "$tmp/out" && ! grep -q '^FAIL' "$tmp/out"; then
+		result_pass "boot: vfio-user: on-error=continue keeps the VM running, device reads all-ones"
+	else
+		result_fail "boot: vfio-user: on-error=continue: status $status"
+		sed 's/^/    | /' "$tmp/out" | tail -8
+	fi
+fi
+stop_servers
+
+rm -rf "$sockdir"

@@ -1,0 +1,187 @@
+#!/bin/bash
+# make check-linux: Debian's kernel with a busybox initramfs, all the way to
+# a shell. For hosts whose KVM runs guest kernel code at native speed
+# (hardware VMX/SVM). Two boots of 2 vCPUs and 512M:
+#   1. /init prints a marker, checks the CPU count and the memory against
+#      what uvmm was given, and reports its verdict through /dev/port to
+#      the debug-exit port (status 1 = pass);
+#   2. an interactive shell on the serial console, driven through a
+#      pseudo-terminal: it is sent `echo $((6*7))` and must answer 42; then
+#      Ctrl-A x quits uvmm (status 0).
+# Each boot stage has a deadline; a host that cannot run a full kernel in
+# time (no /dev/kvm, or software KVM, which stays in the decompressor for
+# minutes) fails at the first missed stage with a message saying so,
+# instead of hanging. Knobs: LINUX_CPUS, LINUX_MEM (MiB),
+# LINUX_DEADLINE_DECOMPRESS / _KERNEL / _INIT / _DONE (seconds).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+export BUILD=${BUILD:-build}
+source tests/lib/common.sh
+source tests/lib/debian-kernel.sh
+
+cpus=${LINUX_CPUS:-2}
+mem_mib=${LINUX_MEM:-512}
+mem=$((mem_mib * 1048576))
+# Deadlines, counted from uvmm's start.
+dl_decompress=${LINUX_DEADLINE_DECOMPRESS:-60}
+dl_kernel=${LINUX_DEADLINE_KERNEL:-120}
+dl_init=${LINUX_DEADLINE_INIT:-300}
+dl_done=${LINUX_DEADLINE_DONE:-420}
+
+export RESULTS
+mkdir -p "$BUILD"
+RESULTS=$(mktemp -p "$BUILD" linux-results.XXXXXX)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp" "$RESULTS"' EXIT
+
+finish() {
+	local pass fail
+	pass=$(grep -c '^pass' "$RESULTS")
+	fail=$(grep -c '^fail' "$RESULTS")
+	echo
+	echo "check-linux: $pass passed, $fail failed"
+	[[ $fail -eq 0 && $pass -gt 0 ]]
+	exit
+}
+
+# ---- can this host run it at all? ---------------------------------------
+if ! have_kvm; then
+	result_fail "linux: no usable /dev/kvm on this host: make check-linux boots a full Linux kernel and needs KVM with hardware virtualization (VMX or SVM). Without it, tests/kvm-host/run.sh -- make check-linux tries under nested SVM emulated by QEMU (slow)"
+	finish
+fi
+if ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
+	echo "check-linux: note: this CPU shows no vmx/svm flag, so KVM here may be software virtualization;" \
+		"if the kernel misses a deadline below, that is why"
+fi
+if [[ ! -x $UVMM ]]; then
+	result_fail "linux: $UVMM missing (run make first)"
+	finish
+fi
+if ! debian_fetch; then
+	result_fail "linux: cannot get Debian's kernel and busybox-static: $DEBIAN_ERROR"
+	finish
+fi
+echo "check-linux: Debian kernel $DEBIAN_KVER, $cpus vCPUs, $mem_mib MiB"
+
+# ---- the initramfs: busybox and our /init, cpio newc, gzip -------------
+root=$tmp/root
+mkdir -p "$root"/{bin,dev,proc,sys}
+cp "$DEBIAN_BUSYBOX" "$root/bin/busybox"
+cp tests/linux/init "$root/init"
+chmod 755 "$root/init" "$root/bin/busybox"
+if ! (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$tmp/initramfs.cpio.gz"; then
+	result_fail "linux: building the initramfs failed (cpio missing?)"
+	finish
+fi
+
+cmdline="console=ttyS0 earlyprintk=ttyS0 panic=-1 uvmm.cpus=$cpus uvmm.mem=$mem"
+uvmm_args=(--timeout "$((dl_done + 30))" -c "$cpus" -m "${mem_mib}M"
+	--initrd "$tmp/initramfs.cpio.gz")
+
+# watch_boot NAME PID OUT: follows OUT while PID runs, checking each
+# stage's deadline; kills PID and fails NAME at the first one missed.
+# Returns 0 when the guest reached its /init in time.
+watch_boot() {
+	local name=$1 pid=$2 out=$3 start=$SECONDS elapsed stage
+	local -a stages=(
+		"KASLR disabled|Decompressing Linux|Linux version@$dl_decompress@the decompressor's first line"
+		"Linux version@$dl_kernel@the kernel's banner (Linux version)"
+		"UVMM-INIT: started@$dl_init@the initramfs's /init"
+	)
+	for stage in "${stages[@]}"; do
+		local pat=${stage%%@*} rest=${stage#*@}
+		local limit=${rest%%@*} what=${rest#*@}
+		while ! grep -qE "$pat" "$out"; do
+			elapsed=$((SECONDS - start))
+			if ! kill -0 "$pid" 2>/dev/null; then
+				result_fail "$name: uvmm exited before $what appeared"
+				tail -n 15 "$out" | sed 's/^/    | /'
+				return 1
+			fi
+			if ((elapsed >= limit)); then
+				kill "$pid" 2>/dev/null
+				result_fail "$name: $what did not appear within $limit s: this host's KVM cannot run a full Linux kernel (software virtualization, or far too slow); stopped"
+				tail -n 5 "$out" | sed 's/^/    | /'
+				return 1
+			fi
+			sleep 0.5
+		done
+		echo "  $name: $what after $((SECONDS - start)) s"
+	done
+	return 0
+}
+
+# ---- 1: /init's checks and verdict ---------------------------------------
+out=$tmp/boot.out
+start=$SECONDS
+"$UVMM" "${uvmm_args[@]}" --cmdline "$cmdline" "$DEBIAN_KERNEL" >"$out" 2>&1 </dev/null &
+pid=$!
+if watch_boot "linux: boot to /init" "$pid" "$out"; then
+	while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)); do
+		sleep 0.5
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid"
+	status=$?
+	grep '^UVMM-INIT:' "$out" | sed 's/\r$//; s/^/    /'
+	if [[ $status == 1 ]] && grep -q '^UVMM-INIT: verdict 0' "$out" &&
+	   ! grep -q '^UVMM-INIT: FAIL' "$out"; then
+		result_pass "linux: boot to /init: $cpus CPUs and $mem_mib MiB seen, verdict through /dev/port (status 1, $((SECONDS - start)) s)"
+	else
+		result_fail "linux: boot to /init: uvmm status $status (want 1: /init's verdict 0 through port 0xf4)"
+		tail -n 15 "$out" | sed 's/^/    | /'
+	fi
+else
+	wait "$pid" 2>/dev/null
+fi
+
+# ---- 2: an interactive shell through a pseudo-terminal -------------------
+# script(1) gives uvmm a terminal on stdin/stdout (so its console input
+# thread runs, in raw mode); we type into script's stdin through a pipe
+# (a coprocess: no FIFO, which the kvm-host VM's 9p /tmp cannot hold),
+# kept open until the end, since EOF there would end the session.
+if ! command -v script >/dev/null; then
+	result_fail "linux: interactive shell: script(1) (util-linux) missing"
+	finish
+fi
+out=$tmp/shell.out
+start=$SECONDS
+printf -v cmd '%q ' "$UVMM" "${uvmm_args[@]}" --cmdline "$cmdline uvmm.shell" "$DEBIAN_KERNEL"
+coproc SHELL_SESSION { exec script -q -e -c "$cmd" /dev/null >"$out" 2>&1; }
+pid=$SHELL_SESSION_PID
+exec 3>&"${SHELL_SESSION[1]}"
+if watch_boot "linux: interactive shell" "$pid" "$out"; then
+	ok=
+	while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)); do
+		if grep -q 'uvmm-linux# ' "$out"; then
+			ok=prompt
+			break
+		fi
+		sleep 0.5
+	done
+	if [[ $ok == prompt ]]; then
+		printf 'echo $((6*7))\r' >&3
+		while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)); do
+			if tr -d '\r' <"$out" | grep -qx '42'; then
+				ok=42
+				break
+			fi
+			sleep 0.5
+		done
+	fi
+	printf '\001x' >&3	# Ctrl-A x: uvmm quits, status 0
+	for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+	kill "$pid" 2>/dev/null
+	wait "$pid"
+	status=$?
+	if [[ $ok == 42 && $status == 0 ]]; then
+		result_pass "linux: interactive shell: typed echo \$((6*7)) through a pty, read 42, Ctrl-A x quit with status 0 ($((SECONDS - start)) s)"
+	else
+		result_fail "linux: interactive shell: ${ok:-no prompt}, uvmm status $status (want the line 42 and status 0)"
+		tr -d '\r' <"$out" | tail -n 15 | sed 's/^/    | /'
+	fi
+else
+	wait "$pid" 2>/dev/null
+fi
+exec 3>&-
+finish

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The RTC/CMOS through its two ports, on a clock the test controls: the
+ * time in BCD, binary and 12-hour encodings, setting it (with and without
+ * the SET bit), register C's update flag, the memory-size bytes, and
+ * guest garbage.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "devices/rtc.h"
+#include "tests/unit/support/fake_vm.h"
+
+/* 2024-02-29 13:45:56 UTC, a Thursday. */
+#define T0 1709214356
+static time_t fake_time = T0;
+
+static time_t fake_now(void)
+{
+	return fake_time;
+}
+
+struct fixture {
+	struct vm_config cfg;
+	struct vm *vm;
+	struct rtc *rtc;
+};
+
+static struct fixture *fixture_new(u64 mem_bytes, unsigned int cpus)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->cfg.nr_cpus = cpus;
+	f->cfg.memory_bytes = mem_bytes;
+	f->vm = fake_vm_create(&f->cfg, mem_bytes);
+	assert_non_null(f->vm);
+	assert_int_equal(rtc_create(f->vm, &f->rtc), 0);
+	fake_time = T0;
+	rtc_set_clock(f->rtc, fake_now);
+	return f;
+}
+
+static void fixture_free(struct fixture *f)
+{
+	rtc_destroy(f->rtc);
+	fake_vm_destroy(f->vm);
+	free(f);
+}
+
+static u8 cmos_read(struct fixture *f, u8 index)
+{
+	u8 value = 0;
+
+	assert_true(bus_write(&f->vm->pio, 0x70, &index, 1));
+	assert_true(bus_read(&f->vm->pio, 0x71, &value, 1));
+	return value;
+}
+
+static void cmos_write(struct fixture *f, u8 index, u8 value)
+{
+	assert_true(bus_write(&f->vm->pio, 0x70, &index, 1));
+	assert_true(bus_write(&f->vm->pio, 0x71, &value, 1));
+}
+
+static void test_time_in_bcd(void **state)
+{
+	struct fixture *f = fixture_new(128 * MiB, 1);
+
+	(void)state;
+	assert_int_equal(cmos_read(f, RTC_SECONDS), 0x56);
+	assert_int_equal(cmos_read(f, RTC_MINUTES), 0x45);
+	assert_int_equal(cmos_read(f, RTC_HOURS), 0x13);
+	assert_int_equal(cmos_read(f, RTC_DAY_OF_WEEK), 5);	/* Sunday = 1 */
+	assert_int_equal(cmos_read(f, RTC_DAY_OF_MONTH), 0x29);
+	assert_int_equal(cmos_read(f, RTC_MONTH), 0x02);
+	assert_int_equal(cmos_read(f, RTC_YEAR), 0x24);
+	assert_int_equal(cmos_read(f, RTC_CENTURY), 0x20);
+	/* 24-hour BCD, as a BIOS leaves it; valid, not updating. */
+	assert_int_equal(cmos_read(f, RTC_REG_B), RTC_B_24H);
+	assert_int_equal(cmos_read(f, RTC_REG_D), RTC_D_VRT);
+	assert_int_equal(cmos_read(f, RTC_REG_A) & RTC_A_UIP, 0);
+	/* The time moves with the host clock. */
+	fake_time += 65;
+	assert_int_equal(cmos_read(f, RTC_SECONDS), 0x01);
+	assert_int_equal(cmos_read(f, RTC_MINUTES), 0x47);
+	fixture_free(f);
+}
+
+static void test_real_clock(void **state)
+{
+	struct fixture *f = fixture_new(128 * MiB, 1);
+	time_t now = time(NULL);
+	struct tm tm;
+	u8 year;
+
+	(void)state;
+	rtc_set_clock(f->rtc, NULL);
+	gmtime_r(&now, &tm);
+	year = cmos_read(f, RTC_YEAR);
+	/* Unless the test runs across New Year's midnight UTC. */
+	assert_int_equal((year >> 4) * 10 + (year & 0xf), tm.tm_year % 100);
+	fixture_free(f);
+}
+
+static void test_binary_and_12_hour(void **state)
+{
+	struct fixture *f = fixture_new(128 * MiB, 1);
+
+	(void)state;
+	cmos_write(f, RTC_REG_B, RTC_B_DM_BINARY | RTC_B_24H);
+	assert_int_equal(cmos_read(f, RTC_SECONDS), 56);
+	assert_int_equal(cmos_read(f, RTC_HOURS), 13);
+	assert_int_equal(cmos_read(f, RTC_YEAR), 24);
+	cmos_write(f, RTC_REG_B, RTC_B_DM_BINARY);
+	assert_int_equal(cmos_read(f, RTC_HOURS), 0x80 | 1);	/* 1 PM */
+	cmos_write(f, RTC_REG_B, 0);
+	assert_int_equal(cmos_read(f, RTC_HOURS), 0x81);	/* BCD 1 PM */
+	fake_time -= 13 * 3600;					/* 00:45 */
+	assert_int_equal(cmos_read(f, RTC_HOURS), 0x12);	/* 12 AM */
+	fixture_free(f);
+}
+
+static void test_set_time_with_set_bit(void **state)
+{
+	struct fixture *f = fixture_new(128 * MiB, 1);
+
+	(void)state;
+	/* How Linux writes the time: SET, fields, clear SET. */
+	cmos_write(f, RTC_REG_B, RTC_B_SET | RTC_B_24H);
+	cmos_write(f, RTC_YEAR, 0x31);
+	cmos_write(f, RTC_MONTH, 0x12);
+	cmos_write(f, RTC_DAY_OF_MONTH, 0x31);
+	cmos_write(f, RTC_HOURS, 0x23);
+	cmos_write(f, RTC_MINUTES, 0x59);
+	cmos_write(f, RTC_SECONDS, 0x50);
+	/* Frozen while SET: the host clock moving does not show. */
+	fake_time += 100;
+	assert_int_equal(cmos_read(f, RTC_SECONDS), 0x50);
+	cmos_write(f, RTC_REG_B, RTC_B_24H);
+	/* Running again from 2031-12-31 23:59:50. */
+	fake_time += 15;
+	assert_int_equal(cmos_read(f, RTC_SECONDS), 0x05);
+	assert_int_equal(cmos_read(f, RTC_MINUTES), 0x00);
+	assert_int_equal(cmos_read(f, RTC_HOURS), 0x00);
+	assert_int_equal(cmos_read(f, RTC_DAY_OF_MONTH), 0x01);
+	assert_int_equal(cmos_read(f, RTC_MONTH), 0x01);
+	assert_int_equal(cmos_read(f, RTC_YEAR), 0x32);
+	assert_int_equal(cmos_read(f, RTC_CENTURY), 0x20);
+	fixture_free(f);
+}
+
+static void test_set_time_while_running(void **state)
+{
+	struct fixture *f = fixture_new(128 * MiB, 1);
+
+	(void)state;
+	cmos_write(f, RTC_MINUTES, 0x10);
+	assert_int_equal(cmos_read(f, RTC_MINUTES), 0x10);
+	assert_int_equal(cmos_read(f, RTC_HOURS), 0x13);
+	fake_time += 60;
+	assert_int_equal(cmos_read(f, RTC_MINUTES), 0x11);
+	/* The century register moves the year by 100. */
+	cmos_write(f, RTC_CENTURY, 0x21);
+	assert_int_equal(cmos_read(f, RTC_YEAR), 0x24);
+	assert_int_equal(cmos_read(f, RTC_CENTURY), 0x21);
+	fixture_free(f);
+}
+
+static void test_register_c_update_flag(void **state)
+{
+	struct fixture *f = fixture_new(128 * MiB, 1);
+
+	(void)state;
+	assert_int_equal(cmos_read(f, RTC_REG_C), 0);
+	fake_time++;
+	assert_int_equal(cmos_read(f, RTC_REG_C), RTC_C_UF);
+	/* Read clears. */
+	assert_int_equal(cmos_read(f, RTC_REG_C), 0);
+	cmos_write(f, RTC_REG_B, RTC_B_24H | RTC_B_UIE);
+	fake_time++;
+	assert_int_equal(cmos_read(f, RTC_REG_C), RTC_C_UF | RTC_C_IRQF);
+	/* C and D are read-only. */
+	cmos_write(f, RTC_REG_D, 0);
+	assert_int_equal(cmos_read(f, RTC_REG_D), RTC_D_VRT);
+	cmos_write(f, RTC_REG_A, 0xff);
+	assert_int_equal(cmos_read(f, RTC_REG_A), 0x7f);
+	fixture_free(f);
+}
+
+static void test_memory_bytes_128m(void **state)
+{
+	struct fixture *f = fixture_new(128 * MiB, 4);
+	u16 sum = 0;
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(cmos_read(f, 0x15) | cmos_read(f, 0x16) << 8, 640);
+	assert_int_equal(cmos_read(f, 0x17) | cmos_read(f, 0x18) << 8, 0xffff);
+	assert_int_equal(cmos_read(f, 0x30) | cmos_read(f, 0x31) << 8, 0xffff);
+	assert_int_equal(cmos_read(f, 0x34) | cmos_read(f, 0x35) << 8,
+			 (128 - 16) * MiB / (64 * KiB));
+	assert_int_equal(cmos_read(f, 0x5b) | cmos_read(f, 0x5c) << 8 |
+			 cmos_read(f, 0x5d) << 16, 0);
+	assert_int_equal(cmos_read(f, 0x5f), 3);
+	for (i = 0x10; i <= 0x2d; i++)
+		sum += cmos_read(f, i);
+	assert_int_equal(cmos_read(f, 0x2e) << 8 | cmos_read(f, 0x2f), sum);
+	fixture_free(f);
+}
+
+static void test_memory_bytes_small_and_high(void **state)
+{
+	struct fixture *f = fixture_new(8 * MiB, 1);
+
+	(void)state;
+	assert_int_equal(cmos_read(f, 0x17) | cmos_read(f, 0x18) << 8, 7 * 1024);
+	assert_int_equal(cmos_read(f, 0x34) | cmos_read(f, 0x35) << 8, 0);
+	fixture_free(f);
+
+	f = fixture_new(4 * GiB, 64);
+	/* Low RAM stops at the hole; the rest is above 4 GiB. */
+	assert_int_equal(cmos_read(f, 0x34) | cmos_read(f, 0x35) << 8,
+			 (MEM_LOW_RAM_MAX - 16 * MiB) / (64 * KiB));
+	assert_int_equal(cmos_read(f, 0x5b) | cmos_read(f, 0x5c) << 8 |
+			 cmos_read(f, 0x5d) << 16,
+			 (4 * GiB - MEM_LOW_RAM_MAX) / (64 * KiB));
+	assert_int_equal(cmos_read(f, 0x5f), 63);
+	fixture_free(f);
+}
+
+static void test_index_port_and_ram(void **state)
+{
+	struct fixture *f = fixture_new(128 * MiB, 1);
+	u8 value = 0, index;
+
+	(void)state;
+	/* Bit 7 of the index masks NMI; it does not pick a register. */
+	assert_int_equal(cmos_read(f, 0x80 | RTC_REG_D), RTC_D_VRT);
+	/* The index port reads back all-ones. */
+	assert_true(bus_read(&f->vm->pio, 0x70, &value, 1));
+	assert_int_equal(value, 0xff);
+	/* Plain CMOS RAM keeps what is written. */
+	cmos_write(f, 0x40, 0xa5);
+	cmos_write(f, 0x7f, 0x5a);
+	assert_int_equal(cmos_read(f, 0x40), 0xa5);
+	assert_int_equal(cmos_read(f, 0x7f), 0x5a);
+	/* The index wraps at 128 bytes. */
+	index = 0x40 | 0x80;
+	assert_true(bus_write(&f->vm->pio, 0x70, &index, 1));
+	assert_true(bus_read(&f->vm->pio, 0x71, &value, 1));
+	assert_int_equal(value, 0xa5);
+	fixture_free(f);
+}
+
+static void test_garbage_time_writes(void **state)
+{
+	struct fixture *f = fixture_new(128 * MiB, 1);
+	unsigned int reg, v, i;
+	u8 regs[] = { RTC_SECONDS, RTC_MINUTES, RTC_HOURS, RTC_DAY_OF_MONTH,
+		      RTC_MONTH, RTC_YEAR, RTC_CENTURY };
+	u8 b;
+
+	(void)state;
+	/* Every byte into every time register, in every mode: never a crash,
+	 * and reads stay in their encoding's range. */
+	for (b = 0; b < 8; b++) {
+		cmos_write(f, RTC_REG_B, (b & 1 ? RTC_B_DM_BINARY : 0) |
+					 (b & 2 ? RTC_B_24H : 0) |
+					 (b & 4 ? RTC_B_SET : 0));
+		for (reg = 0; reg < ARRAY_SIZE(regs); reg++)
+			for (v = 0; v < 256; v++)
+				cmos_write(f, regs[reg], v);
+	}
+	cmos_write(f, RTC_REG_B, RTC_B_24H);
+	for (i = 0; i < ARRAY_SIZE(regs); i++) {
+		u8 r = cmos_read(f, regs[i]);
+
+		assert_true((r & 0xf) <= 9 && (r >> 4) <= 9);
+	}
+	fixture_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_time_in_bcd),
+		cmocka_unit_test(test_real_clock),
+		cmocka_unit_test(test_binary_and_12_hour),
+		cmocka_unit_test(test_set_time_with_set_bit),
+		cmocka_unit_test(test_set_time_while_running),
+		cmocka_unit_test(test_register_c_update_flag),
+		cmocka_unit_test(test_memory_bytes_128m),
+		cmocka_unit_test(test_memory_bytes_small_and_high),
+		cmocka_unit_test(test_index_port_and_ram),
+		cmocka_unit_test(test_garbage_time_writes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,984 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A PCI function whose device model runs in a vfio-user server.
+ *
+ * uvmm emulates what a client must (protocol guide, "what a client
+ * emulates"): the standard header with the BARs and their sizing, the ROM
+ * BAR, the MSI and MSI-X capabilities, the MSI-X table and PBA. The rest of
+ * config space and every BAR access go to the server as REGION_READ/WRITE
+ * on the vCPU thread, which blocks on its message until the reply. BAR
+ * areas the server offers as mmap-able fds become KVM memslots (no exits).
+ * Interrupt eventfds are the PCI model's own: the server writes them and
+ * KVM's irqfds deliver, so no uvmm thread is on the interrupt path.
+ */
+#define LOG_PREFIX NULL
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "devices/pci.h"
+#include "vfio-user/client.h"
+#include "vfio-user/device.h"
+#include "vmm/vm.h"
+
+/* Region and IRQ indices of a vfio-user PCI device (UAPI). */
+#define VFU_PCI_ROM_REGION 6
+#define VFU_PCI_CONFIG_REGION 7
+#define VFU_PCI_NUM_REGIONS 8
+#define VFU_IRQ_INTX 0
+#define VFU_IRQ_MSI 1
+#define VFU_IRQ_MSIX 2
+#define VFU_NUM_IRQ_KINDS 3
+
+/* Bounds on what a server may claim (protocol guide, checklist). */
+#define VFU_MAX_REGIONS 100
+#define VFU_MAX_IRQS 50
+#define VFU_MAX_BAR_SIZE (64ULL * 1024 * 1024 * 1024)
+#define VFU_CONNECT_RETRY_MS 50
+#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+
+/* PCI command bits a server accepts (protocol guide, config writes). */
+#define VFU_COMMAND_MASK (PCI_COMMAND_IO | PCI_COMMAND_MEMORY |          \
+			  PCI_COMMAND_MASTER | PCI_COMMAND_PARITY |      \
+			  PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE |  \
+			  PCI_COMMAND_SPECIAL)
+
+struct vfu_mmap_area {
+	u64 offset;		/* inside the BAR */
+	u64 size;
+	void *hva;
+	int slot;		/* KVM memslot number, reserved at create */
+	bool installed;
+};
+
+struct vfu_device_region {
+	u64 size;
+	u32 flags;
+	unsigned int nr_areas;
+	struct vfu_mmap_area areas[VFU_MAX_SPARSE_AREAS];
+};
+
+struct vfu_device {
+	struct vm *vm;
+	const struct device_config *cfg;
+	unsigned int index;
+	char name[32];
+	struct vfu_client *client;
+	struct pci_function *fn;
+	struct vfu_device_region regions[VFU_PCI_NUM_REGIONS];
+	u32 config_size;
+	u8 config[PCI_CONFIG_SPACE_SIZE];	/* as read at connect time */
+	u32 irq_count[VFU_NUM_IRQ_KINDS];
+	u8 msi_cap, msi_cap_size;
+	u8 msix_cap;
+	/*
+	 * What the server was last told, under the function's lock (the
+	 * model calls irq_mode_changed with it held).
+	 */
+	int server_irq_index;		/* -1: none */
+	unsigned int server_irq_count;
+	/* Set once by whoever sees the server die; read by every access. */
+	int dead;
+	/*
+	 * INTx is level-triggered: after the guest's EOI KVM signals the
+	 * resample fd, and this thread asks the server to signal the line
+	 * again if it is still asserted (SET_IRQS UNMASK of INTx).
+	 */
+	pthread_t resample_thread;
+	bool resample_started;
+	int resample_fd;		/* the model's; not owned */
+	int resample_stop_fd;
+};
+
+const char *vfu_device_name(struct vfu_device *dev)
+{
+	return dev->name;
+}
+
+struct pci_function *vfu_device_function(struct vfu_device *dev)
+{
+	return dev->fn;
+}
+
+static bool vfu_device_dead(struct vfu_device *dev)
+{
+	return __atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The server is gone or misbehaved: from now on the device reads
+ * all-ones. Stop the VM unless the user asked to go on without it.
+ */
+static void vfu_device_failed(struct vfu_device *dev, const char *reason)
+{
+	if (__atomic_exchange_n(&dev->dead, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (dev->cfg->on_error == DEVICE_ON_ERROR_CONTINUE) {
+		log_err("%s (%s): %s; the device is dead, guest reads of it return all-ones (on-error=continue)",
+			dev->name, dev->cfg->socket_path, reason);
+		return;
+	}
+	vm_request_stop(dev->vm, STATUS_DEVICE_FAILED, "%s (%s): %s",
+			dev->name, dev->cfg->socket_path, reason);
+}
+
+static void vfu_device_on_dead(void *opaque, int err, const char *reason)
+{
+	(void)err;
+	vfu_device_failed(opaque, reason);
+}
+
+/* A request failed: a dead connection has already been reported. */
+static void vfu_device_request_failed(struct vfu_device *dev, const char *what,
+				      int ret)
+{
+	if (vfu_client_get_state(dev->client) != VFU_CLIENT_CONNECTED) {
+		vfu_device_failed(dev, vfu_client_error_string(dev->client));
+		return;
+	}
+	/* An error reply: that access fails, the device lives on. */
+	log_debug("%s: %s: %s", dev->name, what, strerror(-ret));
+}
+
+/* ---- guest memory for the server's DMA_READ/DMA_WRITE ------------------- */
+
+static int vfu_device_dma_read(void *opaque, u64 addr, void *buf, u64 len)
+{
+	struct vfu_device *dev = opaque;
+	void *hva = gpa_to_hva(dev->vm, addr, len);
+
+	if (!hva)
+		return -EFAULT;
+	memcpy(buf, hva, len);
+	return 0;
+}
+
+static int vfu_device_dma_write(void *opaque, u64 addr, const void *buf,
+				u64 len)
+{
+	struct vfu_device *dev = opaque;
+	void *hva = gpa_to_hva(dev->vm, addr, len);
+
+	if (!hva)
+		return -EFAULT;
+	memcpy(hva, buf, len);
+	return 0;
+}
+
+static const struct vfu_client_dma_ops vfu_device_dma_ops = {
+	.read = vfu_device_dma_read,
+	.write = vfu_device_dma_write,
+};
+
+/* ---- config space --------------------------------------------------------- */
+
+static u32 config_get(const struct vfu_device *dev, u32 off, u32 len)
+{
+	u32 val = 0;
+
+	if (off + len > dev->config_size)
+		return 0;
+	memcpy(&val, &dev->config[off], len);
+	return val;
+}
+
+/* Registers uvmm emulates itself; everything else is the server's. */
+static bool vfu_config_emulated(struct vfu_device *dev, u32 off)
+{
+	if (off < PCI_STD_HEADER_SIZEOF)
+		return true;
+	if (dev->msi_cap && off >= dev->msi_cap &&
+	    off < (u32)dev->msi_cap + dev->msi_cap_size)
+		return true;
+	if (dev->msix_cap && off >= dev->msix_cap &&
+	    off < (u32)dev->msix_cap + PCI_CAP_MSIX_SIZEOF)
+		return true;
+	return false;
+}
+
+static bool vfu_config_read(struct pci_function *fn, u32 off, u32 len,
+			    u32 *val)
+{
+	struct vfu_device *dev = pci_function_priv(fn);
+	int ret;
+
+	if (vfu_device_dead(dev)) {
+		*val = len == 4 ? 0xffffffff : (1u << (len * 8)) - 1;
+		return true;
+	}
+	if (vfu_config_emulated(dev, off))
+		return false;
+	if (off + len > dev->config_size) {
+		*val = len == 4 ? 0xffffffff : (1u << (len * 8)) - 1;
+		return true;
+	}
+	*val = 0;
+	ret = vfu_client_region_read(dev->client, VFU_PCI_CONFIG_REGION, off,
+				     val, len);
+	if (ret) {
+		vfu_device_request_failed(dev, "config read", ret);
+		*val = len == 4 ? 0xffffffff : (1u << (len * 8)) - 1;
+	}
+	return true;
+}
+
+static bool vfu_config_write(struct pci_function *fn, u32 off, u32 len,
+			     u32 val)
+{
+	struct vfu_device *dev = pci_function_priv(fn);
+	u16 command;
+	int ret;
+
+	if (vfu_device_dead(dev))
+		return true;	/* dropped */
+	if (off == PCI_COMMAND && len >= 2) {
+		/*
+		 * The server learns the decode and bus-master bits (it
+		 * must not DMA without them); the model applies them too.
+		 */
+		command = val & VFU_COMMAND_MASK;
+		ret = vfu_client_region_write(dev->client,
+					      VFU_PCI_CONFIG_REGION,
+					      PCI_COMMAND, &command, 2);
+		if (ret)
+			vfu_device_request_failed(dev, "command write", ret);
+		return false;
+	}
+	if (vfu_config_emulated(dev, off))
+		return false;
+	if (off + len > dev->config_size)
+		return true;
+	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG_REGION, off,
+				      &val, len);
+	/* An error reply to a config write drops the write (guide, 7). */
+	if (ret)
+		vfu_device_request_failed(dev, "config write", ret);
+	return true;
+}
+
+/* ---- BARs ----------------------------------------------------------------- */
+
+static void vfu_bar_read(struct pci_function *fn, unsigned int bar, u64 off,
+			 void *data, u32 len)
+{
+	struct vfu_device *dev = pci_function_priv(fn);
+	int ret;
+
+	if (vfu_device_dead(dev)) {
+		memset(data, 0xff, len);
+		return;
+	}
+	ret = vfu_client_region_read(dev->client, bar, off, data, len);
+	if (ret) {
+		vfu_device_request_failed(dev, "BAR read", ret);
+		memset(data, 0xff, len);
+	}
+}
+
+static void vfu_bar_write(struct pci_function *fn, unsigned int bar, u64 off,
+			  const void *data, u32 len)
+{
+	struct vfu_device *dev = pci_function_priv(fn);
+	int ret;
+
+	if (vfu_device_dead(dev))
+		return;
+	ret = vfu_client_region_write(dev->client, bar, off, data, len);
+	if (ret)
+		vfu_device_request_failed(dev, "BAR write", ret);
+}
+
+static void vfu_area_unmap(struct vfu_device *dev, struct vfu_mmap_area *area)
+{
+	int ret;
+
+	if (!area->installed)
+		return;
+	ret = vm_memslot_set(dev->vm, area->slot, 0, 0, NULL);
+	if (ret)
+		log_warn("%s: cannot remove memslot %d: %s", dev->name,
+			 area->slot, strerror(-ret));
+	area->installed = false;
+}
+
+/*
+ * The BAR moved or its decoding changed: its mmap-able areas follow as
+ * memslots. A guest may place a BAR over RAM or another BAR; KVM refuses
+ * the overlapping memslot and those accesses simply keep trapping.
+ */
+static void vfu_bar_remap(struct pci_function *fn, unsigned int bar,
+			  struct pci_bar_window old_win,
+			  struct pci_bar_window new_win)
+{
+	struct vfu_device *dev = pci_function_priv(fn);
+	struct vfu_device_region *region;
+	unsigned int i;
+	int ret;
+
+	(void)old_win;
+	if (bar >= VFU_PCI_NUM_REGIONS)
+		return;
+	region = &dev->regions[bar];
+	for (i = 0; i < region->nr_areas; i++) {
+		struct vfu_mmap_area *area = &region->areas[i];
+
+		vfu_area_unmap(dev, area);
+		if (!new_win.on || vfu_device_dead(dev))
+			continue;
+		ret = vm_memslot_set(dev->vm, area->slot,
+				     new_win.addr + area->offset, area->size,
+				     area->hva);
+		if (ret) {
+			log_warn("%s: BAR%u area at %#llx stays trapped: memslot: %s",
+				 dev->name, bar,
+				 (unsigned long long)(new_win.addr + area->offset),
+				 strerror(-ret));
+			continue;
+		}
+		area->installed = true;
+		log_debug("%s: BAR%u [%#llx, +%#llx) mapped, no exits",
+			  dev->name, bar,
+			  (unsigned long long)(new_win.addr + area->offset),
+			  (unsigned long long)area->size);
+	}
+}
+
+/* ---- interrupts ----------------------------------------------------------- */
+
+static int vfu_irq_index_of(enum pci_irq_mode mode)
+{
+	switch (mode) {
+	case PCI_IRQ_MSI:
+		return VFU_IRQ_MSI;
+	case PCI_IRQ_MSIX:
+		return VFU_IRQ_MSIX;
+	case PCI_IRQ_INTX:
+	default:
+		return VFU_IRQ_INTX;
+	}
+}
+
+/* Hands the server the eventfds of mode's vectors (the model's own). */
+static int vfu_irq_assign(struct vfu_device *dev, enum pci_irq_mode mode,
+			  unsigned int nr)
+{
+	int index = vfu_irq_index_of(mode);
+	int fds[PCI_MSIX_MAX_VECTORS];
+	int resample;
+	unsigned int i;
+	int ret;
+
+	nr = MIN(nr, dev->irq_count[index]);
+	if (!nr)
+		return 0;
+	for (i = 0; i < nr; i++) {
+		if (mode == PCI_IRQ_MSI)
+			fds[i] = pci_msi_eventfd(dev->fn, i);
+		else if (mode == PCI_IRQ_MSIX)
+			fds[i] = pci_msix_eventfd(dev->fn, i);
+		else if (pci_intx_eventfds(dev->fn, &fds[i], &resample))
+			fds[i] = -1;
+		if (fds[i] < 0)
+			return -ENODEV;
+	}
+	ret = vfu_client_set_irqs(dev->client, index,
+				  VFU_IRQ_SET_DATA_EVENTFD |
+				  VFU_IRQ_SET_ACTION_TRIGGER, 0, nr, fds,
+				  NULL);
+	if (ret)
+		return ret;
+	dev->server_irq_index = index;
+	dev->server_irq_count = nr;
+	return 0;
+}
+
+/*
+ * De-assign from start 0 only, and never for an index the server has no
+ * vectors of: libvfio-user mishandles both (protocol guide, 2.8).
+ */
+static int vfu_irq_release(struct vfu_device *dev)
+{
+	int ret;
+
+	if (dev->server_irq_index < 0)
+		return 0;
+	ret = vfu_client_set_irqs(dev->client, dev->server_irq_index,
+				  VFU_IRQ_SET_DATA_NONE |
+				  VFU_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL, NULL);
+	dev->server_irq_index = -1;
+	dev->server_irq_count = 0;
+	return ret;
+}
+
+static void vfu_irq_mode_changed(struct pci_function *fn,
+				 enum pci_irq_mode mode, unsigned int nr)
+{
+	struct vfu_device *dev = pci_function_priv(fn);
+	int ret;
+
+	if (vfu_device_dead(dev))
+		return;
+	/* The server shares one eventfd table between the kinds: release first. */
+	ret = vfu_irq_release(dev);
+	if (!ret)
+		ret = vfu_irq_assign(dev, mode, nr);
+	if (ret)
+		vfu_device_request_failed(dev, "SET_IRQS", ret);
+}
+
+static const struct pci_function_ops vfu_function_ops = {
+	.config_read = vfu_config_read,
+	.config_write = vfu_config_write,
+	.bar_read = vfu_bar_read,
+	.bar_write = vfu_bar_write,
+	.bar_remap = vfu_bar_remap,
+	.irq_mode_changed = vfu_irq_mode_changed,
+};
+
+/* ---- connect time ----------------------------------------------------------- */
+
+static s64 monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static int vfu_device_connect(struct vfu_device *dev, char *err,
+			      size_t err_len)
+{
+	struct vfu_client_options opts = {
+		.name = dev->name,
+		.timeout_ms = dev->cfg->timeout_ms,
+		.dma_ops = &vfu_device_dma_ops,
+		.dma_opaque = dev,
+		.on_dead = vfu_device_on_dead,
+		.dead_opaque = dev,
+	};
+	s64 deadline = monotonic_ms() + dev->cfg->wait_seconds * 1000LL;
+	int ret;
+
+	for (;;) {
+		ret = vfu_client_connect(dev->cfg->socket_path, &opts,
+					 &dev->client);
+		if (!ret)
+			return 0;
+		/* wait=S: the server may still be starting. */
+		if ((ret != -ENOENT && ret != -ECONNREFUSED) ||
+		    monotonic_ms() >= deadline)
+			break;
+		usleep(VFU_CONNECT_RETRY_MS * 1000);
+	}
+	snprintf(err, err_len, "%s: cannot connect to %s: %s%s", dev->name,
+		 dev->cfg->socket_path, strerror(-ret),
+		 dev->cfg->wait_seconds ? " (gave up after wait)" : "");
+	return ret;
+}
+
+/* Every RAM region, by its memfd: the server maps guest RAM, zero-copy. */
+static int vfu_device_map_ram(struct vfu_device *dev, char *err,
+			      size_t err_len)
+{
+	const struct guest_memory *mem = &dev->vm->mem;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < mem->nr_regions; i++) {
+		const struct mem_region *r = &mem->regions[i];
+
+		ret = vfu_client_dma_map(dev->client, r->gpa, r->size,
+					 mem->memfd, r->fd_offset,
+					 VFU_DMA_MAP_F_READ |
+					 VFU_DMA_MAP_F_WRITE);
+		if (ret) {
+			snprintf(err, err_len, "%s: DMA_MAP of RAM [%#llx, +%#llx): %s",
+				 dev->name, (unsigned long long)r->gpa,
+				 (unsigned long long)r->size,
+				 vfu_client_error(dev->client) ?
+				 vfu_client_error_string(dev->client) :
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Maps one region's sparse areas (their memslots come with the BAR's address). */
+static int vfu_region_map_areas(struct vfu_device *dev, unsigned int index,
+				const struct vfu_client_region *info)
+{
+	struct vfu_device_region *region = &dev->regions[index];
+	long page = sysconf(_SC_PAGESIZE);
+	struct stat st;
+	unsigned int i;
+
+	if (info->fd < 0 || !info->caps.has_sparse)
+		return 0;
+	if (fstat(info->fd, &st) < 0)
+		return -errno;
+	for (i = 0; i < info->caps.nr_areas; i++) {
+		const struct vfu_sparse_area *a = &info->caps.areas[i];
+		struct vfu_mmap_area *area = &region->areas[region->nr_areas];
+		u64 file_off = info->info.offset + a->offset;
+
+		/* Only whole pages inside the BAR and inside the file. */
+		if (!a->size || a->offset % page || a->size % page ||
+		    a->offset + a->size > region->size ||
+		    file_off < info->info.offset ||
+		    (S_ISREG(st.st_mode) &&
+		     file_off + a->size > (u64)st.st_size)) {
+			log_warn("%s: region %u: sparse area [%#llx, +%#llx) unusable: trapping it instead",
+				 dev->name, index,
+				 (unsigned long long)a->offset,
+				 (unsigned long long)a->size);
+			continue;
+		}
+		area->hva = mmap(NULL, a->size, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, info->fd, file_off);
+		if (area->hva == MAP_FAILED) {
+			log_warn("%s: region %u: mmap of area [%#llx, +%#llx): %s: trapping it instead",
+				 dev->name, index,
+				 (unsigned long long)a->offset,
+				 (unsigned long long)a->size, strerror(errno));
+			continue;
+		}
+		area->slot = vm_memslot_alloc(dev->vm);
+		if (area->slot < 0) {
+			munmap(area->hva, a->size);
+			continue;
+		}
+		area->offset = a->offset;
+		area->size = a->size;
+		region->nr_areas++;
+	}
+	return 0;
+}
+
+static int vfu_device_read_regions(struct vfu_device *dev, char *err,
+				   size_t err_len)
+{
+	struct vfu_device_info info;
+	unsigned int i;
+	int ret;
+
+	ret = vfu_client_device_get_info(dev->client, &info);
+	if (ret) {
+		snprintf(err, err_len, "%s: DEVICE_GET_INFO: %s", dev->name,
+			 strerror(-ret));
+		return ret;
+	}
+	if (!(info.flags & VFU_DEVICE_F_PCI) ||
+	    info.num_regions <= VFU_PCI_CONFIG_REGION ||
+	    info.num_regions > VFU_MAX_REGIONS || info.num_irqs > VFU_MAX_IRQS) {
+		snprintf(err, err_len,
+			 "%s: not a usable PCI device (flags %#x, %u regions, %u irqs)",
+			 dev->name, info.flags, info.num_regions,
+			 info.num_irqs);
+		return -EINVAL;
+	}
+	for (i = 0; i < VFU_PCI_NUM_REGIONS; i++) {
+		struct vfu_client_region r;
+
+		memset(&r, 0, sizeof(r));
+		r.fd = -1;
+		ret = vfu_client_region_info(dev->client, i, &r);
+		if (ret) {
+			snprintf(err, err_len, "%s: region %u info: %s",
+				 dev->name, i, strerror(-ret));
+			return ret;
+		}
+		dev->regions[i].size = r.info.size;
+		dev->regions[i].flags = r.info.flags;
+		if (i < VFU_PCI_CONFIG_REGION && r.info.size &&
+		    ((r.info.size & (r.info.size - 1)) ||
+		     r.info.size > VFU_MAX_BAR_SIZE)) {
+			if (r.fd >= 0)
+				close(r.fd);
+			snprintf(err, err_len,
+				 "%s: region %u size %#llx is not a power of two up to 64 GiB",
+				 dev->name, i, (unsigned long long)r.info.size);
+			return -EINVAL;
+		}
+		if (i < PCI_NUM_BARS)
+			ret = vfu_region_map_areas(dev, i, &r);
+		if (r.fd >= 0)
+			close(r.fd);
+		if (ret) {
+			snprintf(err, err_len, "%s: region %u: %s", dev->name,
+				 i, strerror(-ret));
+			return ret;
+		}
+	}
+	if (dev->regions[VFU_PCI_CONFIG_REGION].size < PCI_LEGACY_CONFIG_SIZE) {
+		snprintf(err, err_len, "%s: config region is %llu bytes, at least 256 needed",
+			 dev->name,
+			 (unsigned long long)dev->regions[VFU_PCI_CONFIG_REGION].size);
+		return -EINVAL;
+	}
+	for (i = 0; i < VFU_NUM_IRQ_KINDS && i < info.num_irqs; i++) {
+		struct vfu_irq_info irq;
+
+		ret = vfu_client_irq_info(dev->client, i, &irq);
+		if (ret) {
+			snprintf(err, err_len, "%s: irq %u info: %s", dev->name,
+				 i, strerror(-ret));
+			return ret;
+		}
+		dev->irq_count[i] = irq.count;
+	}
+	/* Bounds from the guide: MSI at most 32, MSI-X at most 2048, INTx 1. */
+	dev->irq_count[VFU_IRQ_INTX] = MIN(dev->irq_count[VFU_IRQ_INTX], 1u);
+	dev->irq_count[VFU_IRQ_MSI] = MIN(dev->irq_count[VFU_IRQ_MSI], 32u);
+	dev->irq_count[VFU_IRQ_MSIX] = MIN(dev->irq_count[VFU_IRQ_MSIX],
+					   (u32)PCI_MSIX_MAX_VECTORS);
+	return 0;
+}
+
+/* The BAR types are the server's config space's; the sizes its regions'. */
+static int vfu_device_describe(struct vfu_device *dev,
+			       struct pci_function_info *info, char *err,
+			       size_t err_len)
+{
+	unsigned int i;
+
+	memset(info, 0, sizeof(*info));
+	info->name = dev->name;
+	info->vendor_id = config_get(dev, PCI_VENDOR_ID, 2);
+	info->device_id = config_get(dev, PCI_DEVICE_ID, 2);
+	info->revision = config_get(dev, PCI_REVISION_ID, 1);
+	info->class_code = config_get(dev, PCI_CLASS_REVISION, 4) >> 8;
+	info->subsystem_vendor_id = config_get(dev, PCI_SUBSYSTEM_VENDOR_ID, 2);
+	info->subsystem_id = config_get(dev, PCI_SUBSYSTEM_ID, 2);
+	info->irq_pin = dev->irq_count[VFU_IRQ_INTX] ?
+			MIN(MAX(config_get(dev, PCI_INTERRUPT_PIN, 1), 1u), 4u) : 0;
+	if (info->vendor_id == 0xffff || info->vendor_id == 0) {
+		snprintf(err, err_len, "%s: config space has no vendor ID (%#x)",
+			 dev->name, info->vendor_id);
+		return -EINVAL;
+	}
+	for (i = 0; i < PCI_NUM_BARS; i++) {
+		u32 bar = config_get(dev, PCI_BASE_ADDRESS_0 + 4 * i, 4);
+		u64 size = dev->regions[i].size;
+
+		if (!size)
+			continue;
+		if (bar & PCI_BASE_ADDRESS_SPACE_IO) {
+			info->bars[i].type = PCI_BAR_IO;
+		} else if ((bar & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+			   PCI_BASE_ADDRESS_MEM_TYPE_64 &&
+			   i + 1 < PCI_NUM_BARS) {
+			info->bars[i].type = PCI_BAR_MEM64;
+			info->bars[i].prefetchable =
+				bar & PCI_BASE_ADDRESS_MEM_PREFETCH;
+			if (dev->regions[i + 1].size) {
+				snprintf(err, err_len,
+					 "%s: BAR%u is 64-bit but region %u has a size too",
+					 dev->name, i, i + 1);
+				return -EINVAL;
+			}
+			info->bars[i].size = size;
+			i++;
+			continue;
+		} else {
+			info->bars[i].type = size > 4 * GiB ? PCI_BAR_MEM64 :
+					     PCI_BAR_MEM32;
+			info->bars[i].prefetchable =
+				bar & PCI_BASE_ADDRESS_MEM_PREFETCH;
+		}
+		info->bars[i].size = size;
+	}
+	info->rom_size = dev->regions[VFU_PCI_ROM_REGION].size;
+	return 0;
+}
+
+/*
+ * The MSI-X table and PBA are uvmm's to emulate: an mmap-able area over
+ * them would let the guest write the server's memory instead, so such an
+ * area is given up and that part of the BAR traps.
+ */
+static void vfu_drop_areas_over(struct vfu_device *dev, unsigned int bar,
+				u64 off, u64 len)
+{
+	struct vfu_device_region *region;
+	unsigned int i;
+
+	if (bar >= PCI_NUM_BARS)
+		return;
+	region = &dev->regions[bar];
+	for (i = 0; i < region->nr_areas; i++) {
+		struct vfu_mmap_area *area = &region->areas[i];
+
+		if (off >= area->offset + area->size ||
+		    area->offset >= off + len)
+			continue;
+		log_info("%s: BAR%u area [%#llx, +%#llx) holds MSI-X structures: trapped",
+			 dev->name, bar, (unsigned long long)area->offset,
+			 (unsigned long long)area->size);
+		munmap(area->hva, area->size);
+		vm_memslot_free(dev->vm, area->slot);
+		region->areas[i] = region->areas[--region->nr_areas];
+		i--;
+	}
+}
+
+/*
+ * Copies the server's capability list into the model and hands MSI and
+ * MSI-X to it; the other capabilities stay the server's (forwarded).
+ */
+static int vfu_device_take_capabilities(struct vfu_device *dev, char *err,
+					size_t err_len)
+{
+	u32 limit = MIN(dev->config_size, (u32)PCI_LEGACY_CONFIG_SIZE);
+	unsigned int hops = 0;
+	u8 pos;
+	u32 off;
+	int ret;
+
+	if (!(config_get(dev, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
+		return 0;
+	for (off = PCI_STD_HEADER_SIZEOF; off < limit; off++)
+		pci_config_set(dev->fn, off, 1, dev->config[off]);
+	pci_config_set(dev->fn, PCI_CAPABILITY_LIST, 1,
+		       config_get(dev, PCI_CAPABILITY_LIST, 1) & ~3u);
+	pci_config_set(dev->fn, PCI_STATUS, 2,
+		       pci_config_emulated_read(dev->fn, PCI_STATUS, 2) |
+		       PCI_STATUS_CAP_LIST);
+
+	for (pos = config_get(dev, PCI_CAPABILITY_LIST, 1) & ~3u;
+	     pos && hops < 48; hops++) {
+		u8 id, next;
+		u16 ctrl;
+
+		if (pos < PCI_STD_HEADER_SIZEOF || pos + 4u > limit)
+			break;
+		id = config_get(dev, pos, 1);
+		next = config_get(dev, pos + 1, 1) & ~3u;
+		ctrl = config_get(dev, pos + 2, 2);
+		if (id == PCI_CAP_ID_MSI && dev->irq_count[VFU_IRQ_MSI] &&
+		    !dev->msi_cap) {
+			bool addr64 = ctrl & PCI_MSI_FLAGS_64BIT;
+			bool pvm = ctrl & PCI_MSI_FLAGS_MASKBIT;
+			unsigned int nr = 1u << MIN((ctrl & PCI_MSI_FLAGS_QMASK) >> 1, 5);
+
+			while (nr > dev->irq_count[VFU_IRQ_MSI])
+				nr >>= 1;
+			dev->msi_cap_size = 10 + (addr64 ? 4 : 0) + (pvm ? 10 : 0);
+			if (pos + dev->msi_cap_size > limit)
+				break;
+			ret = pci_msi_init(dev->fn, pos, nr, addr64, pvm);
+			if (ret) {
+				snprintf(err, err_len, "%s: MSI capability: %s",
+					 dev->name, strerror(-ret));
+				return ret;
+			}
+			dev->msi_cap = pos;
+		} else if (id == PCI_CAP_ID_MSIX && dev->irq_count[VFU_IRQ_MSIX] &&
+			   !dev->msix_cap && pos + (u32)PCI_CAP_MSIX_SIZEOF <= limit) {
+			u32 table = config_get(dev, pos + PCI_MSIX_TABLE, 4);
+			u32 pba = config_get(dev, pos + PCI_MSIX_PBA, 4);
+			unsigned int nr = (ctrl & PCI_MSIX_FLAGS_QSIZE) + 1;
+
+			nr = MIN(nr, dev->irq_count[VFU_IRQ_MSIX]);
+			ret = pci_msix_init(dev->fn, pos, nr,
+					    table & PCI_MSIX_TABLE_BIR,
+					    table & PCI_MSIX_TABLE_OFFSET,
+					    pba & PCI_MSIX_PBA_BIR,
+					    pba & PCI_MSIX_PBA_OFFSET);
+			if (ret) {
+				snprintf(err, err_len, "%s: MSI-X capability: %s",
+					 dev->name, strerror(-ret));
+				return ret;
+			}
+			dev->msix_cap = pos;
+			vfu_drop_areas_over(dev, table & PCI_MSIX_TABLE_BIR,
+					    table & PCI_MSIX_TABLE_OFFSET,
+					    nr * PCI_MSIX_ENTRY_SIZE);
+			vfu_drop_areas_over(dev, pba & PCI_MSIX_PBA_BIR,
+					    pba & PCI_MSIX_PBA_OFFSET,
+					    DIV_ROUND_UP(nr, 64) * 8);
+		}
+		pos = next;
+	}
+	return 0;
+}
+
+int vfu_device_create(struct vm *vm, const struct device_config *cfg,
+		      unsigned int index, struct vfu_device **out, char *err,
+		      size_t err_len)
+{
+	struct pci_function_info info;
+	struct vfu_device *dev;
+	unsigned int i, j;
+	int ret;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev) {
+		snprintf(err, err_len, "vfio-user[%u]: out of memory", index);
+		return -ENOMEM;
+	}
+	dev->vm = vm;
+	dev->cfg = cfg;
+	dev->index = index;
+	dev->server_irq_index = -1;
+	dev->resample_fd = -1;
+	dev->resample_stop_fd = -1;
+	snprintf(dev->name, sizeof(dev->name), "vfio-user[%u]", index);
+	for (i = 0; i < VFU_PCI_NUM_REGIONS; i++)
+		for (j = 0; j < VFU_MAX_SPARSE_AREAS; j++)
+			dev->regions[i].areas[j].slot = -1;
+
+	ret = vfu_device_connect(dev, err, err_len);
+	if (ret)
+		goto fail;
+	ret = vfu_device_map_ram(dev, err, err_len);
+	if (ret)
+		goto fail;
+	ret = vfu_device_read_regions(dev, err, err_len);
+	if (ret)
+		goto fail;
+	dev->config_size = MIN(dev->regions[VFU_PCI_CONFIG_REGION].size,
+			       (u64)PCI_CONFIG_SPACE_SIZE);
+	ret = vfu_client_region_read(dev->client, VFU_PCI_CONFIG_REGION, 0,
+				     dev->config, dev->config_size);
+	if (ret) {
+		snprintf(err, err_len, "%s: reading config space: %s",
+			 dev->name, strerror(-ret));
+		goto fail;
+	}
+	ret = vfu_device_describe(dev, &info, err, err_len);
+	if (ret)
+		goto fail;
+	ret = pci_function_create(vm, &info, &vfu_function_ops, dev, &dev->fn);
+	if (ret) {
+		snprintf(err, err_len, "%s: the server's device does not make a valid PCI function: %s",
+			 dev->name, strerror(-ret));
+		goto fail;
+	}
+	ret = vfu_device_take_capabilities(dev, err, err_len);
+	if (ret)
+		goto fail;
+	/* A fresh device for a fresh VM. */
+	ret = vfu_client_device_reset(dev->client);
+	if (ret && ret != -EINVAL && ret != -ENOTSUP) {
+		snprintf(err, err_len, "%s: DEVICE_RESET: %s", dev->name,
+			 strerror(-ret));
+		goto fail;
+	}
+	log_info("%s: %04x:%04x class %06x from %s", dev->name,
+		 info.vendor_id, info.device_id, info.class_code,
+		 cfg->socket_path);
+	*out = dev;
+	return 0;
+fail:
+	vfu_device_destroy(dev);
+	return ret;
+}
+
+static void *vfu_resample_thread(void *arg)
+{
+	struct vfu_device *dev = arg;
+	struct pollfd fds[2] = {
+		{ .fd = dev->resample_fd, .events = POLLIN },
+		{ .fd = dev->resample_stop_fd, .events = POLLIN },
+	};
+	u64 count;
+	int ret;
+
+	for (;;) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (fds[1].revents)
+			break;
+		if (read(dev->resample_fd, &count, sizeof(count)) < 0)
+			continue;
+		if (vfu_device_dead(dev))
+			continue;
+		ret = vfu_client_set_irqs(dev->client, VFU_IRQ_INTX,
+					  VFU_IRQ_SET_DATA_NONE |
+					  VFU_IRQ_SET_ACTION_UNMASK, 0, 1,
+					  NULL, NULL);
+		if (ret)
+			vfu_device_request_failed(dev, "INTx unmask", ret);
+	}
+	return NULL;
+}
+
+/*
+ * Called once the function has its slot: INTx is the mode a device
+ * starts in, so the server gets the pin's eventfd now.
+ */
+int vfu_device_attached(struct vfu_device *dev)
+{
+	int trigger;
+	int ret;
+
+	if (!dev->irq_count[VFU_IRQ_INTX] || pci_function_intx_gsi(dev->fn) < 0)
+		return 0;
+	ret = pci_intx_eventfds(dev->fn, &trigger, &dev->resample_fd);
+	if (ret)
+		return ret;
+	ret = vfu_irq_assign(dev, PCI_IRQ_INTX, 1);
+	if (ret) {
+		log_warn("%s: INTx not wired: %s", dev->name, strerror(-ret));
+		return 0;
+	}
+	dev->resample_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (dev->resample_stop_fd < 0)
+		return -errno;
+	ret = -pthread_create(&dev->resample_thread, NULL, vfu_resample_thread,
+			      dev);
+	if (ret)
+		return ret;
+	dev->resample_started = true;
+	return 0;
+}
+
+void vfu_device_destroy(struct vfu_device *dev)
+{
+	unsigned int i, j;
+
+	if (!dev)
+		return;
+	if (dev->resample_started) {
+		u64 one = 1;
+
+		if (write(dev->resample_stop_fd, &one, sizeof(one)) < 0)
+			log_warn("%s: cannot stop the INTx thread", dev->name);
+		pthread_join(dev->resample_thread, NULL);
+	}
+	if (dev->resample_stop_fd >= 0)
+		close(dev->resample_stop_fd);
+	/* Stop the server first: no request may be in flight after this. */
+	if (dev->client)
+		vfu_client_close(dev->client);
+	for (i = 0; i < VFU_PCI_NUM_REGIONS; i++) {
+		struct vfu_device_region *region = &dev->regions[i];
+
+		for (j = 0; j < region->nr_areas; j++) {
+			struct vfu_mmap_area *area = &region->areas[j];
+
+			vfu_area_unmap(dev, area);
+			if (area->hva && area->hva != MAP_FAILED)
+				munmap(area->hva, area->size);
+			vm_memslot_free(dev->vm, area->slot);
+		}
+	}
+	if (dev->fn)
+		pci_function_destroy(dev->fn);
+	free(dev);
+}
