@@ -27,12 +27,31 @@ start_server() {
 
 # Every server must be gone once its test is over: no leftover processes.
 stop_servers() {
-	local pid
+	local pid i
 	for pid in "${server_pids[@]}"; do
+		kill -CONT "$pid" 2>/dev/null
 		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		# A server that ignores SIGTERM must not hang the suite.
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+		{ wait "$pid"; } 2>/dev/null
 	done
 	server_pids=()
+}
+
+# wait_bounded PID SECONDS: wait for a background uvmm, killing it (status
+# 137) if it runs past SECONDS, so a hang is a failure, never a stall.
+wait_bounded() {
+	local pid=$1 limit=$2 i
+	for i in $(seq 1 $((limit * 10))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	{ wait "$pid"; } 2>/dev/null
 }
 
 vfu_case() {	# vfu_case NAME STATUS REGEXES PROGRAM [UVMM ARGS...]
@@ -113,7 +132,7 @@ later=$!
 boot_case "vfio-user: wait=10 finds a server that starts later" 1 \
 '^SUMMARY: .* 0 unexpected failures' -- \
 	--device "vfio-user,socket=$sockdir/later.sock,wait=10" "$G/vfio-user-basic.elf"
-kill $later 2>/dev/null; wait $later 2>/dev/null
+kill -KILL $later 2>/dev/null; { wait $later; } 2>/dev/null
 pkill -f "$sockdir/later.sock" 2>/dev/null
 
 # Killed in the middle of a guest test: the guest keeps poking BAR0.
@@ -124,7 +143,7 @@ if start_server killed; then
 	sleep 2
 	kill -KILL "${server_pids[-1]}"
 	start=$(date +%s%N)
-	wait $vmm
+	wait_bounded $vmm 60
 	status=$?
 	ms=$(( ($(date +%s%N) - start) / 1000000 ))
 	if [[ $status == 10 ]] && grep -Eq '^uvmm: vfio-user\[0\] \(' "$tmp/out"; then
@@ -144,8 +163,7 @@ if start_server hung; then
 	sleep 2
 	kill -STOP "${server_pids[-1]}"
 	start=$(date +%s%N)
-	timeout 20 tail --pid=$vmm -f /dev/null
-	wait $vmm
+	wait_bounded $vmm 60
 	status=$?
 	ms=$(( ($(date +%s%N) - start) / 1000000 ))
 	kill -CONT "${server_pids[-1]}"
@@ -165,7 +183,7 @@ if start_server cont; then
 	vmm=$!
 	sleep 2
 	kill -KILL "${server_pids[-1]}"
-	wait $vmm
+	wait_bounded $vmm 60
 	status=$?
 	if [[ $status == 1 ]] && grep -q 'on-error=continue' "$tmp/out" &&
 	   grep -q 'all-ones after the server died' "$tmp/out" && ! grep -q '^FAIL' "$tmp/out"; then
