@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "vmm/bzimage.h"
 #include "vmm/layout.h"
@@ -30,19 +31,6 @@
 #define PTE_PWT 0x008ULL
 #define PTE_PCD 0x010ULL
 #define PTE_LARGE 0x080ULL
-
-static int fail(char *err, size_t err_len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 static u64 mib_up(u64 bytes)
 {
@@ -68,7 +56,7 @@ int bzimage_parse(const u8 *image, size_t size, struct bzimage_header *out,
 
 	memset(out, 0, sizeof(*out));
 	if (!bzimage_is(image, size))
-		return fail(err, err_len, -ENOEXEC, "no bzImage setup header");
+		return err_fmt(err, err_len, -ENOEXEC, "no bzImage setup header");
 	/* The header ends at 0x202 + the jump's displacement byte. */
 	hdr_end = 0x202 + image[0x201];
 	hdr_end = MIN(hdr_end, (size_t)BZIMAGE_HDR_OFFSET + sizeof(*hdr));
@@ -77,51 +65,51 @@ int bzimage_parse(const u8 *image, size_t size, struct bzimage_header *out,
 	memcpy(hdr, image + BZIMAGE_HDR_OFFSET, out->hdr_len);
 
 	if (hdr->boot_flag != BZIMAGE_BOOT_FLAG)
-		return fail(err, err_len, -ENOEXEC,
+		return err_fmt(err, err_len, -ENOEXEC,
 			    "bzImage boot flag is %#x, expected 0xaa55",
 			    hdr->boot_flag);
 	if (hdr->version < BZIMAGE_MIN_VERSION)
-		return fail(err, err_len, -ENOTSUP,
+		return err_fmt(err, err_len, -ENOTSUP,
 			    "bzImage boot protocol %u.%02u is too old: uvmm needs 2.12 or later (64-bit entry)",
 			    hdr->version >> 8, hdr->version & 0xff);
 	/* 2.12 headers reach xloadflags; everything below depends on it. */
 	if (out->hdr_len < offsetof(struct setup_header, init_size) + 4)
-		return fail(err, err_len, -ENOEXEC,
+		return err_fmt(err, err_len, -ENOEXEC,
 			    "bzImage setup header is %zu bytes, too short for protocol %u.%02u",
 			    out->hdr_len, hdr->version >> 8,
 			    hdr->version & 0xff);
 	if (!(hdr->xloadflags & XLF_KERNEL_64))
-		return fail(err, err_len, -ENOTSUP,
+		return err_fmt(err, err_len, -ENOTSUP,
 			    "bzImage has no 64-bit entry point (XLF_KERNEL_64 clear): a 32-bit kernel?");
 	if (!(hdr->loadflags & LOADED_HIGH))
-		return fail(err, err_len, -ENOTSUP,
+		return err_fmt(err, err_len, -ENOTSUP,
 			    "bzImage is not loaded high (zImage): not supported");
 
 	sects = hdr->setup_sects ? hdr->setup_sects : BZIMAGE_DEFAULT_SETUP_SECTS;
 	out->setup_size = (u64)(sects + 1) * SECTOR;
 	if (out->setup_size >= size)
-		return fail(err, err_len, -ENOEXEC,
+		return err_fmt(err, err_len, -ENOEXEC,
 			    "bzImage setup is %llu bytes but the file has %zu",
 			    (unsigned long long)out->setup_size, size);
 	out->kernel_size = size - out->setup_size;
 	if (out->kernel_size <= BZIMAGE_ENTRY64_OFFSET)
-		return fail(err, err_len, -ENOEXEC,
+		return err_fmt(err, err_len, -ENOEXEC,
 			    "bzImage kernel is %llu bytes: no room for the 64-bit entry at %#x",
 			    (unsigned long long)out->kernel_size,
 			    BZIMAGE_ENTRY64_OFFSET);
 	if ((u64)hdr->syssize * 16 > out->kernel_size)
-		return fail(err, err_len, -ENOEXEC,
+		return err_fmt(err, err_len, -ENOEXEC,
 			    "bzImage is truncated: syssize says %llu bytes, the file has %llu",
 			    (unsigned long long)hdr->syssize * 16,
 			    (unsigned long long)out->kernel_size);
 	if (hdr->relocatable_kernel &&
 	    (hdr->kernel_alignment < PAGE ||
 	     (hdr->kernel_alignment & (hdr->kernel_alignment - 1))))
-		return fail(err, err_len, -ENOEXEC,
+		return err_fmt(err, err_len, -ENOEXEC,
 			    "bzImage kernel_alignment %#x is not a power of two of at least 4K",
 			    hdr->kernel_alignment);
 	if (hdr->init_size == 0)
-		return fail(err, err_len, -ENOEXEC, "bzImage init_size is 0");
+		return err_fmt(err, err_len, -ENOEXEC, "bzImage init_size is 0");
 	return 0;
 }
 
@@ -235,7 +223,7 @@ int bzimage_load(struct guest_memory *mem, const u8 *image, size_t size,
 	cmdline_len = strlen(cmdline);
 	if (cmdline_len > bz.hdr.cmdline_size ||
 	    cmdline_len >= LAYOUT_CMDLINE_MAX)
-		return fail(err, err_len, -E2BIG,
+		return err_fmt(err, err_len, -E2BIG,
 			    "the command line is %zu bytes; this kernel takes at most %llu",
 			    cmdline_len,
 			    (unsigned long long)MIN((u64)bz.hdr.cmdline_size,
@@ -245,7 +233,7 @@ int bzimage_load(struct guest_memory *mem, const u8 *image, size_t size,
 				   &info->kernel_end, &need);
 	if (ret == -ENOSPC) {
 		info->ram_needed = need;
-		return fail(err, err_len, ret,
+		return err_fmt(err, err_len, ret,
 			    "the kernel needs RAM up to %#llx (pref_address %#llx + init_size %#x): at least %llu MiB of RAM, -m has %llu MiB",
 			    (unsigned long long)info->kernel_end,
 			    (unsigned long long)info->load_addr, bz.hdr.init_size,
@@ -253,7 +241,7 @@ int bzimage_load(struct guest_memory *mem, const u8 *image, size_t size,
 			    (unsigned long long)(mem->size / MiB));
 	}
 	if (ret)
-		return fail(err, err_len, ret,
+		return err_fmt(err, err_len, ret,
 			    "the kernel cannot run at pref_address %#llx with init_size %#x: outside low RAM (below %#llx)",
 			    (unsigned long long)bz.hdr.pref_address,
 			    bz.hdr.init_size,
@@ -264,14 +252,14 @@ int bzimage_load(struct guest_memory *mem, const u8 *image, size_t size,
 					   low_end, &info->initrd_addr, &need);
 		if (ret == -ENOSPC && need) {
 			info->ram_needed = need;
-			return fail(err, err_len, ret,
+			return err_fmt(err, err_len, ret,
 				    "the initrd (%zu bytes) does not fit above the kernel: at least %llu MiB of RAM needed, -m has %llu MiB",
 				    initrd_size,
 				    (unsigned long long)mib_up(need),
 				    (unsigned long long)(mem->size / MiB));
 		}
 		if (ret)
-			return fail(err, err_len, ret,
+			return err_fmt(err, err_len, ret,
 				    "the initrd (%zu bytes) does not fit between the kernel's end %#llx and its initrd_addr_max %#x",
 				    initrd_size,
 				    (unsigned long long)info->kernel_end,
@@ -279,7 +267,7 @@ int bzimage_load(struct guest_memory *mem, const u8 *image, size_t size,
 		info->initrd_size = initrd_size;
 		dst = mem_gpa_to_hva(mem, info->initrd_addr, initrd_size);
 		if (!dst)
-			return fail(err, err_len, -EFAULT,
+			return err_fmt(err, err_len, -EFAULT,
 				    "initrd placement %#llx is not RAM",
 				    (unsigned long long)info->initrd_addr);
 		memcpy(dst, initrd, initrd_size);
@@ -287,7 +275,7 @@ int bzimage_load(struct guest_memory *mem, const u8 *image, size_t size,
 
 	dst = mem_gpa_to_hva(mem, info->load_addr, bz.kernel_size);
 	if (!dst)
-		return fail(err, err_len, -EFAULT, "kernel placement %#llx is not RAM",
+		return err_fmt(err, err_len, -EFAULT, "kernel placement %#llx is not RAM",
 			    (unsigned long long)info->load_addr);
 	memcpy(dst, image + bz.setup_size, bz.kernel_size);
 	info->entry = info->load_addr + BZIMAGE_ENTRY64_OFFSET;
@@ -295,7 +283,7 @@ int bzimage_load(struct guest_memory *mem, const u8 *image, size_t size,
 	cl = mem_gpa_to_hva(mem, LAYOUT_CMDLINE, cmdline_len + 1);
 	zp = mem_gpa_to_hva(mem, LAYOUT_ZERO_PAGE, sizeof(*zp));
 	if (!cl || !zp || write_boot_tables(mem))
-		return fail(err, err_len, -EFAULT,
+		return err_fmt(err, err_len, -EFAULT,
 			    "low RAM cannot hold the boot structures");
 	memcpy(cl, cmdline, cmdline_len + 1);
 	info->cmdline = LAYOUT_CMDLINE;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "common/errmsg.h"
 #include "vmm/config.h"
 
 #define DEVICE_DEFAULT_TIMEOUT_MS 5000
@@ -74,20 +75,6 @@ void config_usage(FILE *out)
 		"port 0xf4; 2 bad command line; 4 host setup failed; 6 image not loaded;\n"
 		"8 guest crashed; 10 a vfio-user device failed; 124 --timeout expired.\n",
 		CONFIG_MAX_CPUS);
-}
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !err_len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
 }
 
 /* Sizes: a decimal number with an optional K, M, G or T suffix (binary). */
@@ -174,7 +161,7 @@ static int parse_device(const char *spec, struct device_config *dev,
 
 	copy = strdup(spec);
 	if (!copy) {
-		set_err(err, err_len, "out of memory");
+		err_fmt(err, err_len, 0, "out of memory");
 		return -ENOMEM;
 	}
 	dev->timeout_ms = DEVICE_DEFAULT_TIMEOUT_MS;
@@ -187,7 +174,7 @@ static int parse_device(const char *spec, struct device_config *dev,
 		if (first) {
 			first = false;
 			if (strcmp(item, "vfio-user")) {
-				set_err(err, err_len,
+				err_fmt(err, err_len, 0,
 					"--device: unknown device type '%s' (only vfio-user)",
 					item);
 				goto out;
@@ -195,18 +182,18 @@ static int parse_device(const char *spec, struct device_config *dev,
 			continue;
 		}
 		if (!value) {
-			set_err(err, err_len,
+			err_fmt(err, err_len, 0,
 				"--device: '%s' is not KEY=VALUE", item);
 			goto out;
 		}
 		*value++ = '\0';
 		if (!strcmp(item, "socket")) {
 			if (!*value) {
-				set_err(err, err_len, "--device: empty socket path");
+				err_fmt(err, err_len, 0, "--device: empty socket path");
 				goto out;
 			}
 			if (strlen(value) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-				set_err(err, err_len,
+				err_fmt(err, err_len, 0,
 					"--device: socket path is %zu bytes, longer than the %zu a UNIX socket allows",
 					strlen(value),
 					sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
@@ -221,7 +208,7 @@ static int parse_device(const char *spec, struct device_config *dev,
 		} else if (!strcmp(item, "timeout-ms")) {
 			if (parse_uint(value, DEVICE_MAX_TIMEOUT_MS,
 				       &dev->timeout_ms) || !dev->timeout_ms) {
-				set_err(err, err_len,
+				err_fmt(err, err_len, 0,
 					"--device: timeout-ms '%s' is not a number of milliseconds in 1-%u",
 					value, DEVICE_MAX_TIMEOUT_MS);
 				goto out;
@@ -229,7 +216,7 @@ static int parse_device(const char *spec, struct device_config *dev,
 		} else if (!strcmp(item, "wait")) {
 			if (parse_uint(value, DEVICE_MAX_WAIT_SECONDS,
 				       &dev->wait_seconds)) {
-				set_err(err, err_len,
+				err_fmt(err, err_len, 0,
 					"--device: wait '%s' is not a number of seconds in 0-%u",
 					value, DEVICE_MAX_WAIT_SECONDS);
 				goto out;
@@ -240,22 +227,22 @@ static int parse_device(const char *spec, struct device_config *dev,
 			} else if (!strcmp(value, "continue")) {
 				dev->on_error = DEVICE_ON_ERROR_CONTINUE;
 			} else {
-				set_err(err, err_len,
+				err_fmt(err, err_len, 0,
 					"--device: on-error must be stop or continue, not '%s'",
 					value);
 				goto out;
 			}
 		} else {
-			set_err(err, err_len, "--device: unknown key '%s'", item);
+			err_fmt(err, err_len, 0, "--device: unknown key '%s'", item);
 			goto out;
 		}
 	}
 	if (first) {
-		set_err(err, err_len, "--device: empty device string");
+		err_fmt(err, err_len, 0, "--device: empty device string");
 		goto out;
 	}
 	if (!dev->socket_path) {
-		set_err(err, err_len, "--device: socket=PATH is required");
+		err_fmt(err, err_len, 0, "--device: socket=PATH is required");
 		goto out;
 	}
 	ret = 0;
@@ -299,19 +286,19 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 		case 'm':
 			ret = config_parse_size(optarg, &cfg->memory_bytes);
 			if (ret) {
-				set_err(err, err_len,
+				err_fmt(err, err_len, 0,
 					"--memory: '%s' is not a size (e.g. 128M, 2G)",
 					optarg);
 				return CONFIG_ERROR;
 			}
 			if (cfg->memory_bytes < CONFIG_MIN_MEMORY ||
 			    cfg->memory_bytes > CONFIG_MAX_MEMORY) {
-				set_err(err, err_len,
+				err_fmt(err, err_len, 0,
 					"--memory: %s is outside 2M-64G", optarg);
 				return CONFIG_ERROR;
 			}
 			if (!IS_ALIGNED(cfg->memory_bytes, 4096)) {
-				set_err(err, err_len,
+				err_fmt(err, err_len, 0,
 					"--memory: %s is not a multiple of 4K", optarg);
 				return CONFIG_ERROR;
 			}
@@ -319,7 +306,7 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 		case 'c':
 			ret = parse_uint(optarg, CONFIG_MAX_CPUS, &cfg->nr_cpus);
 			if (ret || cfg->nr_cpus == 0) {
-				set_err(err, err_len,
+				err_fmt(err, err_len, 0,
 					"--cpus: '%s' is not a CPU count in 1-%d",
 					optarg, CONFIG_MAX_CPUS);
 				return CONFIG_ERROR;
@@ -336,7 +323,7 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 			break;
 		case OPT_DEVICE:
 			if (cfg->nr_devices == CONFIG_MAX_DEVICES) {
-				set_err(err, err_len,
+				err_fmt(err, err_len, 0,
 					"--device: at most %d devices",
 					CONFIG_MAX_DEVICES);
 				return CONFIG_ERROR;
@@ -358,7 +345,7 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 				cfg->serial = SERIAL_FILE;
 				ret = replace_string(&cfg->serial_path, optarg + 5);
 			} else {
-				set_err(err, err_len,
+				err_fmt(err, err_len, 0,
 					"--serial: '%s' is not stdio, none or file:PATH",
 					optarg);
 				return CONFIG_ERROR;
@@ -368,7 +355,7 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 			ret = parse_uint(optarg, MAX_TIMEOUT_SECONDS,
 					 &cfg->timeout_seconds);
 			if (ret || !cfg->timeout_seconds) {
-				set_err(err, err_len,
+				err_fmt(err, err_len, 0,
 					"--timeout: '%s' is not a number of seconds (at least 1)",
 					optarg);
 				return CONFIG_ERROR;
@@ -383,7 +370,7 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 			} else if (!strcmp(optarg, "raw")) {
 				cfg->debug_exit = DEBUG_EXIT_RAW;
 			} else {
-				set_err(err, err_len,
+				err_fmt(err, err_len, 0,
 					"--debug-exit: '%s' is not qemu or raw", optarg);
 				return CONFIG_ERROR;
 			}
@@ -396,7 +383,7 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 		case OPT_VERSION:
 			return CONFIG_VERSION;
 		case ':':
-			set_err(err, err_len, "option '%s' needs a value",
+			err_fmt(err, err_len, 0, "option '%s' needs a value",
 				argv[optind - 1]);
 			return CONFIG_ERROR;
 		default:
@@ -407,15 +394,15 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 			 * letter (and is 0 for an unknown long option).
 			 */
 			if (optopt)
-				set_err(err, err_len, "unknown option '-%c'",
+				err_fmt(err, err_len, 0, "unknown option '-%c'",
 					optopt);
 			else
-				set_err(err, err_len, "unknown option '%s'",
+				err_fmt(err, err_len, 0, "unknown option '%s'",
 					argv[optind - 1]);
 			return CONFIG_ERROR;
 		}
 		if (ret) {
-			set_err(err, err_len, "out of memory");
+			err_fmt(err, err_len, 0, "out of memory");
 			return CONFIG_ERROR;
 		}
 	}
@@ -423,21 +410,21 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 	if (optind < argc) {
 		cfg->image_path = strdup(argv[optind++]);
 		if (!cfg->image_path) {
-			set_err(err, err_len, "out of memory");
+			err_fmt(err, err_len, 0, "out of memory");
 			return CONFIG_ERROR;
 		}
 	}
 	if (optind < argc) {
-		set_err(err, err_len, "unexpected argument '%s' after the image",
+		err_fmt(err, err_len, 0, "unexpected argument '%s' after the image",
 			argv[optind]);
 		return CONFIG_ERROR;
 	}
 	if (!cfg->image_path && !cfg->bios_path) {
-		set_err(err, err_len, "no image given (see uvmm --help)");
+		err_fmt(err, err_len, 0, "no image given (see uvmm --help)");
 		return CONFIG_ERROR;
 	}
 	if (cfg->initrd_path && !cfg->image_path) {
-		set_err(err, err_len, "--initrd needs a kernel image");
+		err_fmt(err, err_len, 0, "--initrd needs a kernel image");
 		return CONFIG_ERROR;
 	}
 	return CONFIG_RUN;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "devices/pci_host.h"
 #include "vmm/bzimage.h"
@@ -19,19 +20,6 @@
 #include "vmm/mptable.h"
 #include "vmm/pvh.h"
 #include "vmm/vm.h"
-
-static int fail(char *err, size_t err_len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 int loader_read_file(const char *path, u64 max_size, u8 **data, size_t *size,
 		     char *err, size_t err_len)
@@ -46,24 +34,24 @@ int loader_read_file(const char *path, u64 max_size, u8 **data, size_t *size,
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
-		return fail(err, err_len, -errno, "%s: %s", path,
+		return err_fmt(err, err_len, -errno, "%s: %s", path,
 			    strerror(errno));
 	if (fstat(fd, &st) < 0) {
-		ret = fail(err, err_len, -errno, "%s: %s", path,
+		ret = err_fmt(err, err_len, -errno, "%s: %s", path,
 			   strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ret = fail(err, err_len, -EINVAL, "%s: not a regular file",
+		ret = err_fmt(err, err_len, -EINVAL, "%s: not a regular file",
 			   path);
 		goto out;
 	}
 	if (st.st_size == 0) {
-		ret = fail(err, err_len, -EINVAL, "%s: the file is empty", path);
+		ret = err_fmt(err, err_len, -EINVAL, "%s: the file is empty", path);
 		goto out;
 	}
 	if ((u64)st.st_size > max_size) {
-		ret = fail(err, err_len, -EFBIG,
+		ret = err_fmt(err, err_len, -EFBIG,
 			   "%s: %lld bytes do not fit in %llu MiB of guest RAM",
 			   path, (long long)st.st_size,
 			   (unsigned long long)(max_size >> 20));
@@ -71,7 +59,7 @@ int loader_read_file(const char *path, u64 max_size, u8 **data, size_t *size,
 	}
 	buf = malloc(st.st_size);
 	if (!buf) {
-		ret = fail(err, err_len, -ENOMEM, "%s: out of memory", path);
+		ret = err_fmt(err, err_len, -ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
 	while (done < (size_t)st.st_size) {
@@ -80,7 +68,7 @@ int loader_read_file(const char *path, u64 max_size, u8 **data, size_t *size,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ret = fail(err, err_len, n < 0 ? -errno : -EIO,
+			ret = err_fmt(err, err_len, n < 0 ? -errno : -EIO,
 				   "%s: read failed: %s", path,
 				   n < 0 ? strerror(errno) : "file shrank");
 			goto out;
@@ -116,7 +104,7 @@ static int load_pvh(struct vm *vm, const u8 *image, size_t size, char *err,
 	if (vm->dtb) {
 		dst = gpa_to_hva(vm, LAYOUT_DTB, vm->dtb_size);
 		if (vm->dtb_size > LAYOUT_DTB_MAX || !dst)
-			return fail(err, err_len, -E2BIG,
+			return err_fmt(err, err_len, -E2BIG,
 				    "the device tree (%zu bytes) does not fit at %#llx",
 				    vm->dtb_size, (unsigned long long)LAYOUT_DTB);
 		memcpy(dst, vm->dtb, vm->dtb_size);
@@ -127,7 +115,7 @@ static int load_pvh(struct vm *vm, const u8 *image, size_t size, char *err,
 					    nr_e820, nr_modules ? &dtb : NULL,
 					    nr_modules);
 	if (!vm->boot.rbx)
-		return fail(err, err_len, -E2BIG,
+		return err_fmt(err, err_len, -E2BIG,
 			    "cannot place the boot information (command line longer than %llu bytes?)",
 			    (unsigned long long)LAYOUT_CMDLINE_MAX - 1);
 	vm->boot.mode = BOOT_PVH32;
@@ -164,7 +152,7 @@ static int load_bzimage(struct vm *vm, const u8 *image, size_t size,
 		ret = bzimage_add_setup_data(&vm->mem, info.zero_page, SETUP_DTB,
 					     vm->dtb, vm->dtb_size);
 		if (ret)
-			return fail(err, err_len, ret,
+			return err_fmt(err, err_len, ret,
 				    "cannot add the device tree to setup_data: %s",
 				    strerror(-ret));
 	}
@@ -184,7 +172,7 @@ int loader_load(struct vm *vm, char *err, size_t err_len)
 	int ret;
 
 	if (cfg->bios_path)
-		return fail(err, err_len, -ENOTSUP,
+		return err_fmt(err, err_len, -ENOTSUP,
 			    "--bios: raw ROM images are not supported yet");
 	ret = loader_read_file(cfg->image_path, vm->mem.size, &image, &size,
 			       err, err_len);
@@ -192,7 +180,7 @@ int loader_load(struct vm *vm, char *err, size_t err_len)
 		return ret;
 	if (pvh_is_elf(image, size)) {
 		if (cfg->initrd_path)
-			ret = fail(err, err_len, -EINVAL,
+			ret = err_fmt(err, err_len, -EINVAL,
 				   "%s: --initrd is for bzImage kernels, not PVH ELF images",
 				   cfg->image_path);
 		else
@@ -200,7 +188,7 @@ int loader_load(struct vm *vm, char *err, size_t err_len)
 	} else if (bzimage_is(image, size)) {
 		ret = load_bzimage(vm, image, size, err, err_len);
 	} else {
-		ret = fail(err, err_len, -ENOEXEC,
+		ret = err_fmt(err, err_len, -ENOEXEC,
 			   "%s: unknown image format (neither an ELF with a PVH note nor a bzImage)",
 			   cfg->image_path);
 	}
@@ -215,7 +203,7 @@ int loader_load(struct vm *vm, char *err, size_t err_len)
 
 		ret = mptable_write(&vm->mem, cfg->nr_cpus, intx, nr_intx);
 		if (ret)
-			fail(err, err_len, ret, "cannot write the MP table: %s",
+			err_fmt(err, err_len, ret, "cannot write the MP table: %s",
 			     strerror(-ret));
 	}
 	if (ret && strncmp(err, cfg->image_path, strlen(cfg->image_path))) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "vmm/layout.h"
 #include "vmm/pvh.h"
@@ -20,21 +21,6 @@
 #define START_INFO_MODLIST (LAYOUT_START_INFO + 0x200)
 #define START_INFO_MOD_CMDLINES (LAYOUT_START_INFO + 0x400)
 #define START_INFO_MAX_MODULES 8
-
-static int fail(char *err, size_t err_len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 bool pvh_is_elf(const u8 *image, size_t size)
 {
@@ -62,7 +48,7 @@ static int find_pvh_note(const u8 *image, size_t size, const Elf64_Phdr *ph,
 		desc_off = name_off + ALIGN_UP((u64)nhdr.n_namesz, 4);
 		next = desc_off + ALIGN_UP((u64)nhdr.n_descsz, 4);
 		if (next > end || next < off)
-			return fail(err, err_len, -EINVAL,
+			return err_fmt(err, err_len, -EINVAL,
 				    "ELF note at offset %#llx runs past its segment",
 				    (unsigned long long)off);
 		if (nhdr.n_type == XEN_ELFNOTE_PHYS32_ENTRY &&
@@ -77,7 +63,7 @@ static int find_pvh_note(const u8 *image, size_t size, const Elf64_Phdr *ph,
 				memcpy(&e64, image + desc_off, 8);
 				*entry = e64;
 			} else {
-				return fail(err, err_len, -EINVAL,
+				return err_fmt(err, err_len, -EINVAL,
 					    "PVH entry note has a %u-byte value, expected 4 or 8",
 					    nhdr.n_descsz);
 			}
@@ -102,30 +88,30 @@ int pvh_load(struct guest_memory *mem, const u8 *image, size_t size,
 
 	memset(out, 0, sizeof(*out));
 	if (size < sizeof(eh))
-		return fail(err, err_len, -EINVAL,
+		return err_fmt(err, err_len, -EINVAL,
 			    "ELF file is truncated: %zu bytes, the header alone is %zu",
 			    size, sizeof(eh));
 	memcpy(&eh, image, sizeof(eh));
 	if (memcmp(eh.e_ident, ELFMAG, SELFMAG))
-		return fail(err, err_len, -EINVAL, "not an ELF file");
+		return err_fmt(err, err_len, -EINVAL, "not an ELF file");
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
-		return fail(err, err_len, -EINVAL,
+		return err_fmt(err, err_len, -EINVAL,
 			    "only 64-bit ELF files are supported (class %u)",
 			    eh.e_ident[EI_CLASS]);
 	if (eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_X86_64)
-		return fail(err, err_len, -EINVAL,
+		return err_fmt(err, err_len, -EINVAL,
 			    "ELF file is not for x86-64 (machine %u)",
 			    eh.e_machine);
 	if (eh.e_type != ET_EXEC)
-		return fail(err, err_len, -EINVAL,
+		return err_fmt(err, err_len, -EINVAL,
 			    "ELF file is not an executable (type %u)", eh.e_type);
 	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
 	    eh.e_phnum > PVH_MAX_SEGMENTS)
-		return fail(err, err_len, -EINVAL,
+		return err_fmt(err, err_len, -EINVAL,
 			    "ELF program header table is malformed (%u entries of %u bytes)",
 			    eh.e_phnum, eh.e_phentsize);
 	if (!in_file(eh.e_phoff, (u64)eh.e_phnum * sizeof(Elf64_Phdr), size))
-		return fail(err, err_len, -EINVAL,
+		return err_fmt(err, err_len, -EINVAL,
 			    "ELF program headers lie past the end of the file (truncated?)");
 	memcpy(phdrs, image + eh.e_phoff, eh.e_phnum * sizeof(Elf64_Phdr));
 
@@ -135,7 +121,7 @@ int pvh_load(struct guest_memory *mem, const u8 *image, size_t size,
 		if (ph->p_type != PT_LOAD && ph->p_type != PT_NOTE)
 			continue;
 		if (!in_file(ph->p_offset, ph->p_filesz, size))
-			return fail(err, err_len, -EINVAL,
+			return err_fmt(err, err_len, -EINVAL,
 				    "ELF segment %u lies past the end of the file (truncated?)",
 				    i);
 		if (ph->p_type == PT_NOTE) {
@@ -149,21 +135,21 @@ int pvh_load(struct guest_memory *mem, const u8 *image, size_t size,
 			continue;
 		}
 		if (ph->p_filesz > ph->p_memsz)
-			return fail(err, err_len, -EINVAL,
+			return err_fmt(err, err_len, -EINVAL,
 				    "ELF segment %u has more file bytes than memory bytes",
 				    i);
 		if (ph->p_memsz == 0)
 			continue;
 		if (ph->p_paddr + ph->p_memsz < ph->p_paddr)
-			return fail(err, err_len, -EINVAL,
+			return err_fmt(err, err_len, -EINVAL,
 				    "ELF segment %u wraps around the address space",
 				    i);
 		if (ph->p_paddr < LAYOUT_IMAGE_MIN)
-			return fail(err, err_len, -EINVAL,
+			return err_fmt(err, err_len, -EINVAL,
 				    "ELF segment %u at %#llx is below 1 MiB, where uvmm keeps the boot tables",
 				    i, (unsigned long long)ph->p_paddr);
 		if (!mem_gpa_to_hva(mem, ph->p_paddr, ph->p_memsz))
-			return fail(err, err_len, -ENOSPC,
+			return err_fmt(err, err_len, -ENOSPC,
 				    "ELF segment %u [%#llx, %#llx) does not fit in guest RAM (%llu MiB; it needs at least %llu MiB)",
 				    i, (unsigned long long)ph->p_paddr,
 				    (unsigned long long)(ph->p_paddr + ph->p_memsz),
@@ -174,7 +160,7 @@ int pvh_load(struct guest_memory *mem, const u8 *image, size_t size,
 
 			if (ph->p_paddr < o->p_paddr + o->p_memsz &&
 			    o->p_paddr < ph->p_paddr + ph->p_memsz)
-				return fail(err, err_len, -EINVAL,
+				return err_fmt(err, err_len, -EINVAL,
 					    "ELF segments overlap at %#llx",
 					    (unsigned long long)MAX(ph->p_paddr,
 								    o->p_paddr));
@@ -182,10 +168,10 @@ int pvh_load(struct guest_memory *mem, const u8 *image, size_t size,
 		loads[nr_loads++] = ph;
 	}
 	if (!have_entry)
-		return fail(err, err_len, -ENOEXEC,
+		return err_fmt(err, err_len, -ENOEXEC,
 			    "ELF file has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); uvmm boots ELF images through PVH only");
 	if (!nr_loads)
-		return fail(err, err_len, -EINVAL, "ELF file has nothing to load");
+		return err_fmt(err, err_len, -EINVAL, "ELF file has nothing to load");
 
 	out->lowest = UINT64_MAX;
 	for (j = 0; j < nr_loads; j++) {
@@ -197,7 +183,7 @@ int pvh_load(struct guest_memory *mem, const u8 *image, size_t size,
 		out->highest = MAX(out->highest, ph->p_paddr + ph->p_memsz);
 	}
 	if (!entry_loaded || entry > UINT32_MAX)
-		return fail(err, err_len, -EINVAL,
+		return err_fmt(err, err_len, -EINVAL,
 			    "PVH entry %#llx is not inside a loaded segment",
 			    (unsigned long long)entry);
 
