@@ -182,6 +182,36 @@ static bool slot_done(struct slot *s)
 
 /* ---- failure ------------------------------------------------------------- */
 
+/* Fail every waiting request with err and wake the waiting readers. */
+static void fail_waiters_locked(struct vfu_client *c, int err)
+{
+	struct slot *s;
+
+	for (s = c->pending; s; s = s->next) {
+		pthread_mutex_lock(&s->lock);
+		if (s->state == SLOT_WAITING)
+			slot_finish_locked(s, err);
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_cond_broadcast(&c->rx_cond);
+}
+
+/*
+ * Shut the sockets so a thread blocked reading them returns, and wake the
+ * DMA worker (telling it to stop when stop_worker).
+ */
+static void wake_everyone(struct vfu_client *c, bool stop_worker)
+{
+	vfu_transport_shutdown(&c->t);
+	if (c->has_twin)
+		vfu_transport_shutdown(&c->twin);
+	pthread_mutex_lock(&c->work_lock);
+	if (stop_worker)
+		c->work_stop = true;
+	pthread_cond_broadcast(&c->work_cond);
+	pthread_mutex_unlock(&c->work_lock);
+}
+
 /*
  * Move the connection to ERROR (once): record why, fail every waiter,
  * shut the sockets so blocked readers wake, tell the owner.
@@ -189,7 +219,6 @@ static bool slot_done(struct slot *s)
 static void __attribute__((format(printf, 3, 4)))
 conn_fail(struct vfu_client *c, int err, const char *fmt, ...)
 {
-	struct slot *s;
 	va_list ap;
 
 	pthread_mutex_lock(&c->lock);
@@ -202,21 +231,9 @@ conn_fail(struct vfu_client *c, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
 	va_end(ap);
-	for (s = c->pending; s; s = s->next) {
-		pthread_mutex_lock(&s->lock);
-		if (s->state == SLOT_WAITING)
-			slot_finish_locked(s, err);
-		pthread_mutex_unlock(&s->lock);
-	}
-	pthread_cond_broadcast(&c->rx_cond);
+	fail_waiters_locked(c, err);
 	pthread_mutex_unlock(&c->lock);
-
-	vfu_transport_shutdown(&c->t);
-	if (c->has_twin)
-		vfu_transport_shutdown(&c->twin);
-	pthread_mutex_lock(&c->work_lock);
-	pthread_cond_broadcast(&c->work_cond);
-	pthread_mutex_unlock(&c->work_lock);
+	wake_everyone(c, false);
 
 	clog(c, LOG_ERR, "connection failed: %s (%s)", c->reason,
 	     strerror(-err));
@@ -1126,8 +1143,6 @@ int vfu_client_connect(const char *path, const struct vfu_client_options *opts,
 
 void vfu_client_close(struct vfu_client *c)
 {
-	struct slot *s;
-
 	if (!c)
 		return;
 	pthread_mutex_lock(&c->lock);
@@ -1136,22 +1151,9 @@ void vfu_client_close(struct vfu_client *c)
 		snprintf(c->reason, sizeof(c->reason), "connection closed");
 	}
 	c->state = VFU_CLIENT_CLOSING;
-	for (s = c->pending; s; s = s->next) {
-		pthread_mutex_lock(&s->lock);
-		if (s->state == SLOT_WAITING)
-			slot_finish_locked(s, -ESHUTDOWN);
-		pthread_mutex_unlock(&s->lock);
-	}
-	pthread_cond_broadcast(&c->rx_cond);
+	fail_waiters_locked(c, -ESHUTDOWN);
 	pthread_mutex_unlock(&c->lock);
-
-	vfu_transport_shutdown(&c->t);
-	if (c->has_twin)
-		vfu_transport_shutdown(&c->twin);
-	pthread_mutex_lock(&c->work_lock);
-	c->work_stop = true;
-	pthread_cond_broadcast(&c->work_cond);
-	pthread_mutex_unlock(&c->work_lock);
+	wake_everyone(c, true);
 
 	pthread_mutex_lock(&c->lock);
 	while (c->nr_active)
