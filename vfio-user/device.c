@@ -207,6 +207,12 @@ static bool vfu_config_emulated(struct vfu_device *dev, u32 off)
 	return false;
 }
 
+/* What a read of len bytes returns from a device that is not there. */
+static u32 all_ones(u32 len)
+{
+	return len >= 4 ? 0xffffffff : (1u << (len * 8)) - 1;
+}
+
 static bool vfu_config_read(struct pci_function *fn, u32 off, u32 len,
 			    u32 *val)
 {
@@ -214,13 +220,13 @@ static bool vfu_config_read(struct pci_function *fn, u32 off, u32 len,
 	int ret;
 
 	if (vfu_device_dead(dev)) {
-		*val = len == 4 ? 0xffffffff : (1u << (len * 8)) - 1;
+		*val = all_ones(len);
 		return true;
 	}
 	if (vfu_config_emulated(dev, off))
 		return false;
 	if (off + len > dev->config_size) {
-		*val = len == 4 ? 0xffffffff : (1u << (len * 8)) - 1;
+		*val = all_ones(len);
 		return true;
 	}
 	*val = 0;
@@ -228,7 +234,7 @@ static bool vfu_config_read(struct pci_function *fn, u32 off, u32 len,
 				     val, len);
 	if (ret) {
 		vfu_device_request_failed(dev, "config read", ret);
-		*val = len == 4 ? 0xffffffff : (1u << (len * 8)) - 1;
+		*val = all_ones(len);
 	}
 	return true;
 }
