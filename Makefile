@@ -11,6 +11,9 @@
 #   make install         PREFIX=/usr/local DESTDIR=
 
 VERSION := 0.1.0
+
+# Plain `make` builds everything; rules below come before `all` is defined.
+.DEFAULT_GOAL := all
 PREFIX ?= /usr/local
 DESTDIR ?=
 
@@ -79,6 +82,12 @@ SERVER_BINS := $(patsubst tests/servers/%.c,$(BUILD)/tests/servers/%,$(SERVER_SR
 $(BUILD)/tests/servers/%: $(call host_obj,tests/servers/%.c) $(LIBVFU)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Put into check-linux's initramfs: static, it needs nothing there.
+LINUX_HELPER := $(BUILD)/tests/linux/bar-read
+$(LINUX_HELPER): tests/linux/bar-read.c
+	@mkdir -p $(dir $@)
+	cc -O2 -Wall -Wextra -Werror -static -o $@ $<
 
 # ---- guest programs (freestanding, PVH ELF) -------------------------------
 
@@ -179,7 +188,7 @@ $(FUZZ_DIR)/gen-corpus: $(call host_obj,tests/fuzz/gen-corpus.c \
 
 # ---- top-level targets ----------------------------------------------------
 
-ALL := $(UVMM) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(PROBE)
+ALL := $(UVMM) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(PROBE) $(LINUX_HELPER)
 
 .PHONY: all deps check check-linux check-robust demo bench fuzz fuzz-build \
 	fuzz-corpus install clean

@@ -47,7 +47,7 @@ static void i8042_put_output(struct i8042 *dev, u8 byte)
 
 static void i8042_reset_machine(struct i8042 *dev)
 {
-	vm_request_stop(dev->vm, STATUS_OK, "guest reset through the i8042");
+	vm_request_reset(dev->vm, "through the i8042");
 }
 
 static void i8042_command(struct i8042 *dev, u8 cmd)

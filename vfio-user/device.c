@@ -954,6 +954,20 @@ int vfu_device_attached(struct vfu_device *dev)
 	return 0;
 }
 
+void vfu_device_guest_reset(struct vfu_device *dev)
+{
+	int ret;
+
+	if (vfu_device_dead(dev))
+		return;
+	ret = vfu_client_device_reset(dev->client);
+	if (ret && ret != -EINVAL && ret != -ENOTSUP)
+		log_warn("%s: DEVICE_RESET after the guest's reset: %s",
+			 dev->name, strerror(-ret));
+	else
+		log_debug("%s: reset with the machine", dev->name);
+}
+
 void vfu_device_destroy(struct vfu_device *dev)
 {
 	unsigned int i, j;

@@ -28,6 +28,8 @@ struct pci_function *vfu_device_function(struct vfu_device *dev);
 /* After the function got its slot: wires INTx, the mode it starts in. */
 int vfu_device_attached(struct vfu_device *dev);
 void vfu_device_destroy(struct vfu_device *dev);
+/* The guest reset the machine: DEVICE_RESET, unless the device is dead. */
+void vfu_device_guest_reset(struct vfu_device *dev);
 
 /* The device's log name, "vfio-user[N]". */
 const char *vfu_device_name(struct vfu_device *dev);

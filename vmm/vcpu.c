@@ -367,11 +367,10 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 	case KVM_EXIT_SYSTEM_EVENT:
 		switch (run->system_event.type) {
 		case KVM_SYSTEM_EVENT_SHUTDOWN:
+			vm_request_stop(vm, STATUS_OK, "guest shut down");
+			return 1;
 		case KVM_SYSTEM_EVENT_RESET:
-			vm_request_stop(vm, STATUS_OK, "guest %s",
-					run->system_event.type ==
-					KVM_SYSTEM_EVENT_RESET ? "reset" :
-					"shut down");
+			vm_request_reset(vm, "through KVM");
 			return 1;
 		default:
 			vm_request_stop(vm, STATUS_GUEST_CRASH,

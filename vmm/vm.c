@@ -110,10 +110,10 @@ int vm_memslot_set(struct vm *vm, int slot, u64 gpa, u64 size, void *hva)
 	return 0;
 }
 
-void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
+static void vm_stop(struct vm *vm, int status, bool guest_reset,
+		    const char *fmt, va_list ap)
 {
 	u64 one = 1;
-	va_list ap;
 
 	pthread_mutex_lock(&vm->stop_lock);
 	if (vm->stop_requested) {
@@ -121,17 +121,38 @@ void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
 		return;
 	}
 	vm->stop_requested = true;
+	vm->guest_reset = guest_reset;
 	vm->exit_status = status;
 	vm->exit_reason[0] = '\0';
-	if (fmt) {
-		va_start(ap, fmt);
+	if (fmt)
 		vsnprintf(vm->exit_reason, sizeof(vm->exit_reason), fmt, ap);
-		va_end(ap);
-	}
 	pthread_mutex_unlock(&vm->stop_lock);
 	if (vm->stop_eventfd >= 0 &&
 	    write(vm->stop_eventfd, &one, sizeof(one)) < 0)
 		log_warn("cannot signal the stop: %s", strerror(errno));
+}
+
+void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vm_stop(vm, status, false, fmt, ap);
+	va_end(ap);
+}
+
+static void vm_request_reset_fmt(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vm_stop(vm, STATUS_OK, true, fmt, ap);
+	va_end(ap);
+}
+
+void vm_request_reset(struct vm *vm, const char *why)
+{
+	vm_request_reset_fmt(vm, "guest reset %s", why);
 }
 
 bool vm_stopping(struct vm *vm)
@@ -595,6 +616,11 @@ void vm_destroy(struct vm *vm)
 		for (i = 0; i < vm->cfg->nr_cpus; i++)
 			vcpu_destroy(vm->vcpus[i]);
 		free(vm->vcpus);
+	}
+	/* No vCPU runs now: nothing can race the servers' resets. */
+	if (vm->guest_reset) {
+		for (i = 0; i < vm->nr_vfu_devices; i++)
+			vfu_device_guest_reset(vm->vfu_devices[i]);
 	}
 	/* Functions detach their irqfds: before the router and the VM fd go. */
 	for (i = 0; i < vm->nr_vfu_devices; i++) {

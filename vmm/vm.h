@@ -46,7 +46,8 @@ struct boot_state {
 
 /*
  * The whole machine. Everything mutable lives here, never in globals.
- * stop_lock protects stop_requested, exit_status and exit_reason.
+ * stop_lock protects stop_requested, guest_reset, exit_status and
+ * exit_reason.
  */
 struct vm {
 	const struct vm_config *cfg;
@@ -82,6 +83,7 @@ struct vm {
 
 	pthread_mutex_t stop_lock;
 	bool stop_requested;
+	bool guest_reset;	/* the stop is the guest resetting the machine */
 	int exit_status;
 	char exit_reason[256];
 	int stop_eventfd;	/* written once when a stop is requested */
@@ -100,6 +102,11 @@ void vm_destroy(struct vm *vm);
  */
 void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * The guest reset the machine: uvmm ends with status 0, and first resets
+ * each vfio-user device so that the next VM to connect finds it fresh.
+ */
+void vm_request_reset(struct vm *vm, const char *why);
 bool vm_stopping(struct vm *vm);
 
 /* Guest RAM through the one checked helper; NULL unless the range is RAM. */

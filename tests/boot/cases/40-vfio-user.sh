@@ -107,6 +107,21 @@ if start_server a && sock_a=$SOCK && start_server b; then
 fi
 stop_servers
 
+# A machine reset ends uvmm; the device is reset with it (testdev counts:
+# once at attach, once after the guest's reset).
+if start_server rst -v; then
+	boot_case "vfio-user: the guest's reset resets the device" 0 \
+'^reset: pulsing the reset line' -- \
+		--device "vfio-user,socket=$SOCK" "$G/reset.elf" &&
+	if grep -q 'DEVICE_RESET: reset 2$' "$tmp/rst.log"; then
+		result_pass "boot: vfio-user: DEVICE_RESET reached the server after the guest's reset"
+	else
+		result_fail "boot: vfio-user: no second DEVICE_RESET after the guest's reset"
+		sed 's/^/    | /' "$tmp/rst.log" | tail -5
+	fi
+fi
+stop_servers
+
 # ---- failures: status 10, one clear line, no hang, no leftover process.
 
 if run_expect "boot: vfio-user: no server" 10 "$tmp/out" -- "$UVMM" \
