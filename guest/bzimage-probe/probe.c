@@ -619,11 +619,21 @@ static void check_initrd(void)
 	report_prefix_pop();
 }
 
+static u32 be32(const void *p)
+{
+	const u8 *b = p;
+
+	return (u32)b[0] << 24 | (u32)b[1] << 16 | (u32)b[2] << 8 | b[3];
+}
+
+#define SETUP_DTB 2
+#define FDT_MAGIC 0xd00dfeed
+
 static void check_setup_data(void)
 {
 	u64 next = ZP64(ZP_SETUP_DATA);
-	unsigned int n = 0;
-	bool ok = true;
+	unsigned int n = 0, dtbs = 0;
+	bool ok = true, dtb_ok = false;
 
 	while (next && n < 64) {
 		u32 type, len;
@@ -639,10 +649,17 @@ static void check_setup_data(void)
 			ok = false;
 			break;
 		}
+		/* Linux takes the first SETUP_DTB entry: a whole FDT blob. */
+		if (type == SETUP_DTB && len >= 40 && dtbs++ == 0)
+			dtb_ok = be32((void *)(next + 16)) == FDT_MAGIC &&
+				 be32((void *)(next + 20)) <= len;
 		next = rd((void *)next, 8);
 		n++;
 	}
 	report(ok && !next, "setup_data: a chain of %u entries, all in RAM, terminated", n);
+	report(dtbs == 1 && dtb_ok,
+	       "setup_data: one SETUP_DTB entry holding a whole device tree (%u found)",
+	       dtbs);
 }
 
 static u8 sum8(const u8 *p, u64 len)
@@ -664,12 +681,25 @@ static const u8 *find_mpf(u64 start, u64 len)
 	return NULL;
 }
 
+/* Bus 0 through conf1, the way Linux's PCI probing first reaches it. */
+static u32 probe_conf1_read(unsigned int slot, unsigned int reg)
+{
+	outl(0xcf8, 0x80000000u | slot << 11 | (reg & 0xfc));
+	return inl(0xcfc);
+}
+
+#define PCI_SLOTS 32
+#define INTX_GSI_BASE 16	/* the swizzle uvmm documents (vmm/pci_irq.h) */
+#define MP_IRQ_LOW_LEVEL 0x0f	/* polarity active low, trigger level */
+
 static void check_mptable(u64 want_cpus)
 {
 	const u8 *mpf, *mpc, *e, *end;
 	unsigned int count = 0, entries, bsps = 0, i, ioapics = 0, lint = 0;
 	int isa_bus = -1, pci_bus = -1, ioapic_id = -1;
 	bool sizes_ok = true, ids_unique = true, bsp_ok = false, refs_ok = true;
+	unsigned int pci_entries = 0, pci_bad = 0, slot, pin, fns = 0, unrouted = 0;
+	u8 routed[PCI_SLOTS] = { 0 };	/* bit pin - 1: an entry seen */
 	u32 ver;
 
 	report_prefix_push("MP table");
@@ -736,6 +766,17 @@ static void check_mptable(u64 want_cpus)
 				refs_ok = false;
 			if (e[4] == isa_bus && e[5] == 4 && e[1] == 0)
 				mp_isa_irq4_pin = e[7];
+			if (pci_bus >= 0 && e[4] == pci_bus) {
+				/* Source: slot in bits 2-6, pin A-D in 0-1. */
+				slot = (e[5] >> 2) & 31;
+				pin = (e[5] & 3) + 1;
+				pci_entries++;
+				if (e[1] != 0 || rd(e + 2, 2) != MP_IRQ_LOW_LEVEL ||
+				    e[7] != INTX_GSI_BASE + (slot + pin - 1) % 8 ||
+				    (routed[slot] & 1 << (pin - 1)))
+					pci_bad++;
+				routed[slot] |= 1 << (pin - 1);
+			}
 			break;
 		case 4:		/* local interrupt */
 			if ((e[1] == 3 && e[7] == 0) || (e[1] == 1 && e[7] == 1))
@@ -762,6 +803,22 @@ static void check_mptable(u64 want_cpus)
 	report(mp_isa_irq4_pin >= 0, "ISA IRQ 4 (COM1) routed, to IOAPIC pin %d",
 	       mp_isa_irq4_pin);
 	report(lint == 2, "ExtINT on LINT0 and NMI on LINT1");
+	report(pci_entries > 0 && !pci_bad,
+	       "PCI INTx: %u entries, level/active-low, pin A-D of slot S on IOAPIC pin 16 + (S + pin - 1) %% 8 (%u bad)",
+	       pci_entries, pci_bad);
+	for (slot = 0; slot < PCI_SLOTS; slot++) {
+		if ((probe_conf1_read(slot, 0) & 0xffff) == 0xffff)
+			continue;
+		fns++;
+		pin = (probe_conf1_read(slot, 0x3c) >> 8) & 0xff;
+		if (pin >= 1 && pin <= 4 && !(routed[slot] & 1 << (pin - 1))) {
+			report_info("00:%02x.0 uses pin %u: no MP entry", slot, pin);
+			unrouted++;
+		}
+	}
+	report(fns > 0 && !unrouted,
+	       "every function's interrupt pin on bus 0 has its MP entry (%u functions)",
+	       fns);
 	ver = ioapic_rd(IOAPIC_VERSION_REG);
 	report((ver & 0xff) >= 0x11 && ((ver >> 16) & 0xff) + 1 == 24,
 	       "the IOAPIC answers there: version %#x, %u pins", ver & 0xff,

@@ -23,6 +23,9 @@ probe_lines='^PASS: entry: CS is __BOOT_CS
 ^PASS: initrd: bytes intact
 ^PASS: MP table: one enabled processor per vCPU
 ^PASS: MP table: IOAPIC
+^PASS: MP table: PCI INTx: [0-9]+ entries
+^PASS: MP table: every function.s interrupt pin on bus 0 has its MP entry
+^PASS: setup_data: one SETUP_DTB entry holding a whole device tree
 ^PASS: CPUID: leaf 1 initial APIC ID
 ^PASS: RTC: the time is a date
 ^PASS: RTC: CMOS memory bytes
