@@ -68,7 +68,8 @@ root=$tmp/root
 mkdir -p "$root"/{bin,dev,proc,sys}
 cp "$DEBIAN_BUSYBOX" "$root/bin/busybox"
 cp tests/linux/init "$root/init"
-chmod 755 "$root/init" "$root/bin/busybox"
+cp "$BUILD/tests/linux/bar-read" "$root/bin/bar-read"
+chmod 755 "$root/init" "$root/bin/busybox" "$root/bin/bar-read"
 if ! (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$tmp/initramfs.cpio.gz"; then
 	result_fail "linux: building the initramfs failed (cpio missing?)"
 	finish
@@ -111,10 +112,27 @@ watch_boot() {
 	return 0
 }
 
-# ---- 1: /init's checks and verdict ---------------------------------------
+# ---- 1: /init's checks and verdict, with a vfio-user device ------------
+# The test device server; its socket on a local file system (/dev/shm),
+# since /tmp may be 9p inside tests/kvm-host.
+sockdir=$(mktemp -d -p /dev/shm uvmm-linux.XXXXXX 2>/dev/null || mktemp -d)
+"$BUILD/tests/servers/testdev" "$sockdir/testdev.sock" 2>"$tmp/testdev.log" &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$tmp" "$RESULTS" "$sockdir"' EXIT
+for _ in $(seq 1 100); do
+	grep -q "listening on" "$tmp/testdev.log" && break
+	sleep 0.05
+done
+vfu_id=$(awk '$2 == "TESTDEV_ID_MAGIC" { print $3 }' tests/servers/testdev_regs.h)
+printf -v vfu_ids '%04x:%04x' \
+	"$(awk '$2 == "TESTDEV_VENDOR_ID" { print $3 }' tests/servers/testdev_regs.h)" \
+	"$(awk '$2 == "TESTDEV_DEVICE_ID" { print $3 }' tests/servers/testdev_regs.h)"
 out=$tmp/boot.out
 start=$SECONDS
-"$UVMM" "${uvmm_args[@]}" --cmdline "$cmdline" "$DEBIAN_KERNEL" >"$out" 2>&1 </dev/null &
+# -v: uvmm logs where it put each BAR, for the comparison with sysfs.
+"$UVMM" -v "${uvmm_args[@]}" --device "vfio-user,socket=$sockdir/testdev.sock" \
+	--cmdline "$cmdline uvmm.vfu=$vfu_ids uvmm.vfu_id=$vfu_id" \
+	"$DEBIAN_KERNEL" >"$out" 2>&1 </dev/null &
 pid=$!
 if watch_boot "linux: boot to /init" "$pid" "$out"; then
 	while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)); do
@@ -130,6 +148,21 @@ if watch_boot "linux: boot to /init" "$pid" "$out"; then
 	else
 		result_fail "linux: boot to /init: uvmm status $status (want 1: /init's verdict 0 through port 0xf4)"
 		tail -n 15 "$out" | sed 's/^/    | /'
+	fi
+	# Linux keeps the BARs where uvmm put them (no reassignment).
+	bars=0 moved=0
+	while read -r bar start _; do
+		bars=$((bars + 1))
+		want=$(sed -nE "s/.*vfio-user\[0\] BAR${bar#BAR}: decodes at (0x[0-9a-f]+).*/\1/p" "$out" | tail -n 1)
+		if [[ -z $want ]] || (( start != want )); then
+			echo "    $bar: Linux has $start, uvmm logged ${want:-nothing}"
+			moved=$((moved + 1))
+		fi
+	done < <(sed -nE 's/\r$//; s/^UVMM-INIT: vfu resource (BAR[0-5]) (0x[0-9a-f]+) .*/\1 \2/p' "$out")
+	if (( bars > 0 && moved == 0 )); then
+		result_pass "linux: the vfio-user device's $bars BARs in /sys/bus/pci/devices/*/resource are where uvmm assigned them"
+	else
+		result_fail "linux: vfio-user BARs: $bars listed by /init, $moved not where uvmm put them"
 	fi
 else
 	wait "$pid" 2>/dev/null
