@@ -172,13 +172,28 @@ trap 'rm -rf "$tmp"' EXIT
 	echo "exec -- $(printf '%q ' "$@")"
 } >"$tmp/cmd.sh"
 
+# One VM at a time: each takes every core, and two would slow each other
+# past their timeouts.
+exec 9>"$cache/vm.lock"
+if ! flock -n 9; then
+	echo "kvm-host: waiting for another kvm-host VM on this machine to finish" >&2
+	flock 9
+fi
 echo "kvm-host: no /dev/kvm here: running in a QEMU TCG VM with nested SVM (kernel $kver)"
 # qboot (from qemu-system-data) starts faster than SeaBIOS.
+# thread=single: with one host thread per vCPU (MTTCG), the VM's kernel
+# froze within ~15 uvmm runs: both vCPUs looped on an int3 that text_poke
+# had already removed (KVM flips static keys when a VM comes and goes, and
+# a stale translation of the patched code kept running). One TCG thread for
+# all vCPUs made 40 runs of the same test pass; it costs ~30% speed.
+# KVM_HOST_TCG_THREAD=multi brings MTTCG back. The monitor socket lets a
+# person look at a hung VM (info registers -a).
 bios=/usr/share/qemu/qboot.rom; [[ -f $bios ]] || bios=
 # shellcheck disable=SC2054 # the commas are QEMU's
 qemu_args=(${bios:+-bios "$bios"}
-	-accel tcg -cpu max -M pc -m "$memory" -smp "$cpus"
-	-nodefaults -display none -vga none -monitor none -no-reboot
+	-accel "tcg,thread=${KVM_HOST_TCG_THREAD:-single}" -cpu max -M pc -m "$memory" -smp "$cpus"
+	-nodefaults -display none -vga none -no-reboot
+	-monitor "unix:$tmp/monitor.sock,server=on,wait=off"
 	-serial "file:$tmp/console.log"
 	-kernel "$kdir/kernel" -initrd "$initrd"
 	-append "console=ttyS0 loglevel=4 panic=-1 kvmhost_dir=$tmp${KVM_HOST_DEBUG:+ kvmhost_debug=1}${KVM_HOST_9P_CACHE:+ kvmhost_cache=$KVM_HOST_9P_CACHE}"
@@ -218,7 +233,8 @@ elif [[ -n $interrupted ]]; then
 elif [[ -n $boot_hung ]]; then
 	die "the VM did not start the command within 120 s (log: $cache/last-console.log)"
 elif [[ $qrc -eq 124 || $qrc -eq 137 ]]; then
-	echo "kvm-host: timed out after $timeout s; QEMU killed" >&2
+	echo "kvm-host: timed out after $timeout s; QEMU killed; the VM's console (kernel warnings) ends with:" >&2
+	tail -n 40 "$tmp/console.log" | sed 's/^/kvm-host:   | /' >&2
 	exit 124
 elif reason=$(cat "$tmp/fail" 2>/dev/null ||
 	sed -n 's/^kvm-host-init: //p' "$tmp/console.log" | tail -n 1) && [[ -n $reason ]]; then
