@@ -155,11 +155,19 @@ static char *dup_or_null(const char *s)
 static int parse_device(const char *spec, struct device_config *dev,
 			char *err, size_t err_len)
 {
-	char *copy, *item, *save = NULL;
+	static const char *const keys[] = {
+		"socket", "timeout-ms", "wait", "on-error",
+	};
+	char *copy, *rest, *item;
+	unsigned int seen = 0, k;
 	int ret = -EINVAL;
 	bool first = true;
 
-	copy = strdup(spec);
+	if (!*spec) {
+		err_fmt(err, err_len, 0, "--device: empty device string");
+		return -EINVAL;
+	}
+	copy = rest = strdup(spec);
 	if (!copy) {
 		err_fmt(err, err_len, 0, "out of memory");
 		return -ENOMEM;
@@ -167,10 +175,16 @@ static int parse_device(const char *spec, struct device_config *dev,
 	dev->timeout_ms = DEVICE_DEFAULT_TIMEOUT_MS;
 	dev->on_error = DEVICE_ON_ERROR_STOP;
 
-	for (item = strtok_r(copy, ",", &save); item;
-	     item = strtok_r(NULL, ",", &save)) {
+	/* strsep, not strtok: "a,,b" and a trailing comma are mistakes too. */
+	while ((item = strsep(&rest, ","))) {
 		char *value = strchr(item, '=');
 
+		if (!*item) {
+			err_fmt(err, err_len, 0,
+				"--device: empty item in '%s' (a stray comma?)",
+				spec);
+			goto out;
+		}
 		if (first) {
 			first = false;
 			if (strcmp(item, "vfio-user")) {
@@ -187,6 +201,17 @@ static int parse_device(const char *spec, struct device_config *dev,
 			goto out;
 		}
 		*value++ = '\0';
+		/* A key given twice would silently override the first. */
+		for (k = 0; k < ARRAY_SIZE(keys); k++) {
+			if (strcmp(item, keys[k]))
+				continue;
+			if (seen & 1u << k) {
+				err_fmt(err, err_len, 0,
+					"--device: %s given twice", item);
+				goto out;
+			}
+			seen |= 1u << k;
+		}
 		if (!strcmp(item, "socket")) {
 			if (!*value) {
 				err_fmt(err, err_len, 0, "--device: empty socket path");
@@ -236,10 +261,6 @@ static int parse_device(const char *spec, struct device_config *dev,
 			err_fmt(err, err_len, 0, "--device: unknown key '%s'", item);
 			goto out;
 		}
-	}
-	if (first) {
-		err_fmt(err, err_len, 0, "--device: empty device string");
-		goto out;
 	}
 	if (!dev->socket_path) {
 		err_fmt(err, err_len, 0, "--device: socket=PATH is required");

@@ -15,6 +15,12 @@ cli_case() {
 	shift 4
 	run_expect "cli: $name" "$want" "$tmp/out" -- "$UVMM" "$@" || return
 	expect_lines "cli: $name" "$tmp/out" "$pat" || return
+	# A refusal is one line naming the problem, not a page of log.
+	if [[ $want != 0 && $(wc -l <"$tmp/out") -ne 1 ]]; then
+		result_fail "cli: $name: $(wc -l <"$tmp/out") lines on stderr, expected one"
+		sed 's/^/    | /' "$tmp/out" | head -5
+		return
+	fi
 	result_pass "cli: $name"
 }
 
@@ -54,3 +60,51 @@ cli_case "RAM too small for the image" 6 "does not fit in guest RAM.*needs at le
 	--memory 16M "$tmp/big.elf"
 cli_case "image file larger than RAM" 6 "do not fit in 2 MiB" -- \
 	--memory 2M "$tmp/random3m.bin"
+
+# ELF program headers that lie about where segments go.
+elf_case() {	# elf_case NAME REGEX N ADDR: PT_LOAD N moved to ADDR
+	perl tests/lib/elf-patch.pl "$hello" "$tmp/moved.elf" set-paddr "$3" "$4"
+	cli_case "$1" 6 "$2" -- "$tmp/moved.elf"
+}
+elf_case "ELF segments overlapping" "ELF segments overlap at 0x100000" 1 0x100000
+elf_case "ELF segment below 1 MiB" "below 1 MiB" 0 0x1000
+elf_case "ELF segment outside RAM" "segment 1 .* does not fit in guest RAM" 1 0x200000000
+elf_case "ELF segment wrapping around" "wraps around the address space" 1 0xfffffffffffff000
+
+# bzImages (our probe) with a lying setup header: patch_bytes FILE OFF BYTES.
+probe=$BUILD/guest/bzimage-probe
+patch_bytes() { printf "$3" | dd of="$1" bs=1 seek=$(($2)) conv=notrunc status=none; }
+bz_case() {	# bz_case NAME REGEX OFFSET BYTES [HEAD_BYTES]
+	if [[ -n ${5:-} ]]; then head -c "$5" "$probe" >"$tmp/bz"; else cp "$probe" "$tmp/bz"; fi
+	[[ -n $3 ]] && patch_bytes "$tmp/bz" "$3" "$4"
+	cli_case "$1" 6 "$2" -- "$tmp/bz"
+}
+bz_case "truncated bzImage" "bzImage is truncated: syssize says" "" "" 20000
+bz_case "bzImage cut inside its setup" "bzImage setup is 1024 bytes but the file has 1024" "" "" 1024
+bz_case "bzImage whose syssize lies" "syssize says 4294967280 bytes" 0x1f4 '\xff\xff\xff\x0f'
+bz_case "bzImage whose setup_sects lies" "setup is 131072 bytes but the file has" 0x1f1 '\xff'
+bz_case "bzImage of boot protocol 2.05" "protocol 2.05 is too old" 0x206 '\x05\x02'
+bz_case "bzImage not loaded high" "not loaded high" 0x211 '\x00'
+bz_case "bzImage with init_size 0" "init_size is 0" 0x260 '\x00\x00\x00\x00'
+bz_case "bzImage with a bad kernel_alignment" "kernel_alignment 0x300 is not a power of two" 0x230 '\x00\x03\x00\x00'
+head -c 65536 /dev/urandom >"$tmp/bzrand"
+printf 'HdrS' | dd of="$tmp/bzrand" bs=1 seek=$((0x202)) conv=notrunc status=none
+cli_case "random bytes with a HdrS signature" 6 "bzImage" -- "$tmp/bzrand"
+cli_case "--initrd that does not exist" 6 "/nonexistent.img: No such file" -- \
+	--initrd /nonexistent.img "$probe"
+
+# Malformed --device strings.
+cli_case "--device without socket" 2 "socket=PATH is required" -- --device vfio-user "$hello"
+cli_case "--device empty socket path" 2 "empty socket path" -- --device vfio-user,socket= "$hello"
+cli_case "--device of an unknown type" 2 "unknown device type 'nvme'" -- --device nvme,socket=/x "$hello"
+cli_case "--device with a key twice" 2 "socket given twice" -- \
+	--device vfio-user,socket=/x,socket=/y "$hello"
+cli_case "--device with a stray comma" 2 "empty item" -- --device vfio-user,,socket=/x "$hello"
+cli_case "--device timeout-ms not a number" 2 "timeout-ms 'abc'" -- \
+	--device vfio-user,socket=/x,timeout-ms=abc "$hello"
+cli_case "--device timeout-ms 0" 2 "timeout-ms '0'" -- \
+	--device vfio-user,socket=/x,timeout-ms=0 "$hello"
+cli_case "--device on-error of neither kind" 2 "on-error must be stop or continue" -- \
+	--device vfio-user,socket=/x,on-error=maybe "$hello"
+cli_case "--device wait negative" 2 "wait '-1'" -- --device vfio-user,socket=/x,wait=-1 "$hello"
+cli_case "--device empty" 2 "empty device string" -- --device "" "$hello"

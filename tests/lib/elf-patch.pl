@@ -3,11 +3,13 @@
 # to make bad images for the loader tests.
 #   grow-bss BYTES   memory size of the first PT_LOAD set to BYTES
 #   drop-pvh-note    the PVH entry note's type changed, so it has none
+#   set-paddr N ADDR physical address of the Nth PT_LOAD (from 0) set to ADDR
 use strict;
 use warnings;
+no warnings 'portable';	# 64-bit addresses in hex
 
 my ($in, $out, $action, $arg) = @ARGV;
-die "usage: elf-patch.pl IN OUT grow-bss BYTES|drop-pvh-note\n"
+die "usage: elf-patch.pl IN OUT grow-bss BYTES|drop-pvh-note|set-paddr N ADDR\n"
 	unless defined $action;
 open(my $fh, '<:raw', $in) or die "$in: $!";
 local $/;
@@ -18,11 +20,17 @@ my $phoff = unpack('Q<', substr($img, 32, 8));
 my $phentsize = unpack('S<', substr($img, 54, 2));
 my $phnum = unpack('S<', substr($img, 56, 2));
 my $done = 0;
+my $nth = 0;
 for my $i (0 .. $phnum - 1) {
 	my $ph = $phoff + $i * $phentsize;
 	my $type = unpack('L<', substr($img, $ph, 4));
 	if ($action eq 'grow-bss' && $type == 1) {		# PT_LOAD
 		substr($img, $ph + 40, 8) = pack('Q<', $arg);	# p_memsz
+		$done = 1;
+		last;
+	}
+	if ($action eq 'set-paddr' && $type == 1 && $nth++ == $arg) {
+		substr($img, $ph + 24, 8) = pack('Q<', hex($ARGV[4]));	# p_paddr
 		$done = 1;
 		last;
 	}
