@@ -151,6 +151,22 @@ $(PROBE).elf: $(PROBE_OBJS) $(PROBE_DIR)/probe.ld $(PROBE_DIR)/check-pic.sh
 $(PROBE): $(PROBE).elf
 	objcopy -O binary $< $@
 
+# ---- guest ROMs for --bios (guest/rom/NAME.S -> NAME.bin) ------------------
+
+# The source lays out the whole image itself (.org, the reset jump at
+# 0xfff0) and addresses by label differences: no linker, and an object
+# with a relocation would come out wrong, so it is refused.
+ROM_SRCS := $(wildcard guest/rom/*.S)
+GUEST_ROMS := $(patsubst guest/rom/%.S,$(BUILD)/guest/%.bin,$(ROM_SRCS))
+
+$(BUILD)/guest/%.bin: $(BUILD)/guest-obj/guest/rom/%.S.o
+	@mkdir -p $(dir $@)
+	@if readelf -r $< | grep -q "section '.rela\?.text'"; then \
+		echo "$<: a ROM object must have no relocations" >&2; exit 1; fi
+	objcopy -O binary -j .text $< $@
+
+all: $(GUEST_ROMS)
+
 # ---- fuzz targets (clang + libFuzzer) --------------------------------------
 
 # Each tests/fuzz/fuzz_NAME.c is a libFuzzer program. The code it drives is

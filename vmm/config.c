@@ -54,13 +54,16 @@ void config_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: uvmm [options] IMAGE\n"
-		"Runs IMAGE (a PVH ELF or a Linux bzImage) in a KVM virtual machine.\n"
+		"       uvmm [options] --bios FILE\n"
+		"Runs IMAGE (a PVH ELF or a Linux bzImage) in a KVM virtual machine,\n"
+		"or a raw ROM from the reset vector.\n"
 		"\n"
 		"  -m, --memory SIZE        guest RAM, e.g. 512M or 2G (default 128M)\n"
 		"  -c, --cpus N             vCPUs, 1-%d (default 1)\n"
 		"      --initrd FILE        initial ramdisk (bzImage boot)\n"
 		"      --cmdline STRING     kernel command line\n"
-		"      --bios FILE          raw ROM mapped at the top of 4 GiB; IMAGE optional\n"
+		"      --bios FILE          raw ROM (at most 64K) ending at 4 GiB, run from\n"
+		"                           the reset vector; not with IMAGE\n"
 		"      --device vfio-user,socket=PATH[,timeout-ms=N][,wait=SECONDS]\n"
 		"                                  [,on-error=stop|continue]\n"
 		"      --serial stdio|file:PATH|none   where COM1 goes (default stdio)\n"
@@ -442,6 +445,15 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 	}
 	if (!cfg->image_path && !cfg->bios_path) {
 		err_fmt(err, err_len, 0, "no image given (see uvmm --help)");
+		return CONFIG_ERROR;
+	}
+	/*
+	 * The ROM is the whole boot: it could not know where an IMAGE loaded
+	 * into RAM starts, so the two are not mixed.
+	 */
+	if (cfg->bios_path && cfg->image_path) {
+		err_fmt(err, err_len, 0,
+			"--bios runs the ROM alone: give --bios FILE or IMAGE, not both");
 		return CONFIG_ERROR;
 	}
 	if (cfg->initrd_path && !cfg->image_path) {

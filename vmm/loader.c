@@ -19,10 +19,11 @@
 #include "vmm/loader.h"
 #include "vmm/mptable.h"
 #include "vmm/pvh.h"
+#include "vmm/rom.h"
 #include "vmm/vm.h"
 
-int loader_read_file(const char *path, u64 max_size, u8 **data, size_t *size,
-		     char *err, size_t err_len)
+int loader_read_file_within(const char *path, u64 max_size, const char *limit,
+			    u8 **data, size_t *size, char *err, size_t err_len)
 {
 	struct stat st;
 	size_t done = 0;
@@ -52,9 +53,8 @@ int loader_read_file(const char *path, u64 max_size, u8 **data, size_t *size,
 	}
 	if ((u64)st.st_size > max_size) {
 		ret = err_fmt(err, err_len, -EFBIG,
-			   "%s: %lld bytes do not fit in %llu MiB of guest RAM",
-			   path, (long long)st.st_size,
-			   (unsigned long long)(max_size >> 20));
+			   "%s: %lld bytes do not fit in %s", path,
+			   (long long)st.st_size, limit);
 		goto out;
 	}
 	buf = malloc(st.st_size);
@@ -85,22 +85,30 @@ out:
 	return ret;
 }
 
-static int load_pvh(struct vm *vm, const u8 *image, size_t size, char *err,
-		    size_t err_len)
+int loader_read_file(const char *path, u64 max_size, u8 **data, size_t *size,
+		     char *err, size_t err_len)
+{
+	char limit[64];
+
+	snprintf(limit, sizeof(limit), "%llu MiB of guest RAM",
+		 (unsigned long long)(max_size >> 20));
+	return loader_read_file_within(path, max_size, limit, data, size, err,
+				       err_len);
+}
+
+/*
+ * hvm_start_info at LAYOUT_START_INFO: the memory map, the command line and
+ * the device tree as the one module, its command line "dtb".
+ */
+static int write_start_info(struct vm *vm, char *err, size_t err_len)
 {
 	struct e820_entry e820[E820_MAX_ENTRIES];
 	struct pvh_module dtb = {
 		.paddr = LAYOUT_DTB, .size = vm->dtb_size, .cmdline = "dtb",
 	};
 	unsigned int nr_e820, nr_modules = 0;
-	struct pvh_image info;
 	void *dst;
-	int ret;
 
-	ret = pvh_load(&vm->mem, image, size, &info, err, err_len);
-	if (ret)
-		return ret;
-	/* The device tree is the one module, its command line "dtb". */
 	if (vm->dtb) {
 		dst = gpa_to_hva(vm, LAYOUT_DTB, vm->dtb_size);
 		if (vm->dtb_size > LAYOUT_DTB_MAX || !dst)
@@ -118,6 +126,20 @@ static int load_pvh(struct vm *vm, const u8 *image, size_t size, char *err,
 		return err_fmt(err, err_len, -E2BIG,
 			    "cannot place the boot information (command line longer than %llu bytes?)",
 			    (unsigned long long)LAYOUT_CMDLINE_MAX - 1);
+	return 0;
+}
+
+static int load_pvh(struct vm *vm, const u8 *image, size_t size, char *err,
+		    size_t err_len)
+{
+	struct pvh_image info;
+	int ret;
+
+	ret = pvh_load(&vm->mem, image, size, &info, err, err_len);
+	if (!ret)
+		ret = write_start_info(vm, err, err_len);
+	if (ret)
+		return ret;
 	vm->boot.mode = BOOT_PVH32;
 	vm->boot.entry = info.entry;
 	log_info("PVH image [%#llx, %#llx), entry %#llx",
@@ -164,16 +186,31 @@ static int load_bzimage(struct vm *vm, const u8 *image, size_t size,
 	return 0;
 }
 
-int loader_load(struct vm *vm, char *err, size_t err_len)
+/*
+ * --bios: the ROM runs from the reset vector. RAM holds the same
+ * description a PVH kernel gets, at fixed addresses, for the ROM to read:
+ * hvm_start_info (e820 map, command line, device tree) and the MP table.
+ */
+static int load_rom(struct vm *vm, char *err, size_t err_len)
+{
+	int ret;
+
+	ret = rom_load(vm, vm->cfg->bios_path, err, err_len);
+	if (!ret)
+		ret = write_start_info(vm, err, err_len);
+	if (ret)
+		return ret;
+	vm->boot.mode = BOOT_RESET_VECTOR;
+	return 0;
+}
+
+static int load_image(struct vm *vm, char *err, size_t err_len)
 {
 	const struct vm_config *cfg = vm->cfg;
 	size_t size;
 	u8 *image;
 	int ret;
 
-	if (cfg->bios_path)
-		return err_fmt(err, err_len, -ENOTSUP,
-			    "--bios: raw ROM images are not supported yet");
 	ret = loader_read_file(cfg->image_path, vm->mem.size, &image, &size,
 			       err, err_len);
 	if (ret)
@@ -192,6 +229,21 @@ int loader_load(struct vm *vm, char *err, size_t err_len)
 			   "%s: unknown image format (neither an ELF with a PVH note nor a bzImage)",
 			   cfg->image_path);
 	}
+	free(image);
+	return ret;
+}
+
+int loader_load(struct vm *vm, char *err, size_t err_len)
+{
+	const struct vm_config *cfg = vm->cfg;
+	/* config_parse() lets --bios stand only without IMAGE. */
+	const char *path = cfg->bios_path ? cfg->bios_path : cfg->image_path;
+	int ret;
+
+	if (cfg->bios_path)
+		ret = load_rom(vm, err, err_len);
+	else
+		ret = load_image(vm, err, err_len);
 	/*
 	 * Every boot type gets the MP table, so firmware can start the APs
 	 * too. It routes every slot's INTx pins, as the device tree does.
@@ -206,12 +258,11 @@ int loader_load(struct vm *vm, char *err, size_t err_len)
 			err_fmt(err, err_len, ret, "cannot write the MP table: %s",
 			     strerror(-ret));
 	}
-	if (ret && strncmp(err, cfg->image_path, strlen(cfg->image_path))) {
+	if (ret && strncmp(err, path, strlen(path))) {
 		char msg[512];
 
-		snprintf(msg, sizeof(msg), "%s: %s", cfg->image_path, err);
+		snprintf(msg, sizeof(msg), "%s: %s", path, err);
 		snprintf(err, err_len, "%s", msg);
 	}
-	free(image);
 	return ret;
 }

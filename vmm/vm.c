@@ -32,6 +32,7 @@
 #include "vmm/fdt.h"
 #include "vmm/irq.h"
 #include "vmm/loader.h"
+#include "vmm/rom.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -94,10 +95,12 @@ void vm_memslot_free(struct vm *vm, int slot)
 	pthread_mutex_unlock(&vm->memslot_lock);
 }
 
-int vm_memslot_set(struct vm *vm, int slot, u64 gpa, u64 size, void *hva)
+int vm_memslot_set_flags(struct vm *vm, int slot, u64 gpa, u64 size,
+			 void *hva, u32 flags)
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = slot,
+		.flags = size ? flags : 0,
 		.guest_phys_addr = size ? gpa : 0,
 		.memory_size = size,
 		.userspace_addr = size ? (u64)(unsigned long)hva : 0,
@@ -108,6 +111,11 @@ int vm_memslot_set(struct vm *vm, int slot, u64 gpa, u64 size, void *hva)
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return -errno;
 	return 0;
+}
+
+int vm_memslot_set(struct vm *vm, int slot, u64 gpa, u64 size, void *hva)
+{
+	return vm_memslot_set_flags(vm, slot, gpa, size, hva, 0);
 }
 
 static void vm_stop(struct vm *vm, int status, bool guest_reset,
@@ -264,6 +272,8 @@ static int vm_setup_memslots(struct vm *vm, char *err, size_t err_len)
 			return -errno;
 		}
 	}
+	if (vm->rom)
+		return rom_install(vm, err, err_len);
 	return 0;
 }
 
@@ -639,6 +649,7 @@ void vm_destroy(struct vm *vm)
 	uart_destroy(vm->uart);
 	if (vm->serial_fd >= 0)
 		close(vm->serial_fd);
+	rom_destroy(vm);
 	if (vm->mem.base)
 		mem_destroy(&vm->mem);
 	if (vm->vm_fd >= 0)

@@ -18,6 +18,7 @@ struct vfu_device;
 struct irq_router;
 struct pci_host;
 struct pci_testdev;
+struct rom;
 
 /* Exit statuses: DESIGN.md's table. Only vmm/main.c turns them into exit(). */
 #define STATUS_OK 0
@@ -73,6 +74,7 @@ struct vm {
 	struct pci_testdev *pci_testdev;
 	void *dtb;			/* the device tree handed to the guest */
 	size_t dtb_size;
+	struct rom *rom;		/* --bios image below 4 GiB, or NULL */
 
 	/* KVM memslots beyond RAM's (mmap-able device BAR areas). */
 	pthread_mutex_t memslot_lock;	/* protects memslots_used */
@@ -119,6 +121,9 @@ void *gpa_to_hva(struct vm *vm, u64 gpa, u64 len);
  */
 int vm_memslot_alloc(struct vm *vm);
 int vm_memslot_set(struct vm *vm, int slot, u64 gpa, u64 size, void *hva);
+/* The same with KVM_MEM_* flags (KVM_MEM_READONLY for a ROM). */
+int vm_memslot_set_flags(struct vm *vm, int slot, u64 gpa, u64 size,
+			 void *hva, u32 flags);
 void vm_memslot_free(struct vm *vm, int slot);
 
 /* Assert or deassert an interrupt line of the in-kernel irqchip. */

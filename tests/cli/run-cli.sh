@@ -108,3 +108,13 @@ cli_case "--device on-error of neither kind" 2 "on-error must be stop or continu
 	--device vfio-user,socket=/x,on-error=maybe "$hello"
 cli_case "--device wait negative" 2 "wait '-1'" -- --device vfio-user,socket=/x,wait=-1 "$hello"
 cli_case "--device empty" 2 "empty device string" -- --device "" "$hello"
+
+# --bios: a raw ROM of 1 byte to 64 KiB, alone (no IMAGE).
+: >"$tmp/empty.rom"
+cli_case "--bios with an empty ROM" 6 "empty\.rom: the file is empty" -- --bios "$tmp/empty.rom"
+head -c $((64 * 1024 + 1)) /dev/zero >"$tmp/big.rom"
+cli_case "--bios with a ROM over 64 KiB" 6 \
+	"big\.rom: 65537 bytes do not fit in the 64 KiB ROM window" -- --bios "$tmp/big.rom"
+cli_case "--bios that is a directory" 6 "not a regular file" -- --bios /tmp
+cli_case "--bios together with IMAGE" 2 "--bios runs the ROM alone.*not both" -- \
+	--bios "$BUILD/guest/hello-rom.bin" "$hello"

@@ -57,3 +57,28 @@ fi
 boot_case "reset through the i8042 exits 0" 0 \
 '^PASS: i8042 self-test answers 0x55
 ^reset: pulsing the reset line' -- "$G/reset.elf"
+
+# --bios: a raw ROM from the reset vector (guest/rom/hello-rom.S), read
+# through CS in real mode, then at 0xffffxxxx in flat protected mode.
+boot_case "--bios: a ROM from the reset vector" 1 \
+'^ROM: hello from the reset vector
+^ROM: 32-bit protected mode, code at 0xffff[0-9a-f]{4}$
+^PASS: a write into the ROM left it unchanged
+^PASS: hvm_start_info at 0x6000
+^PASS: MP floating pointer at 0xf0000
+^ROM: done' -- --bios "$G/hello-rom.bin"
+
+# The APs wait for INIT/SIPI: only the boot CPU runs the ROM.
+boot_case "--bios with 2 CPUs: the APs wait" 1 \
+'^ROM: hello from the reset vector
+^ROM: done' -- --cpus 2 --bios "$G/hello-rom.bin"
+
+# A 16-byte ROM: all of it is the reset vector's 16 bytes, and what lies
+# below it in its page reads 0xff. It loads the byte at 0xffffffe0 through
+# CS, adds 1 and writes that to port 0xf4: status 1 only for 0xff.
+printf '\x2e\xa0\xe0\xff\xfe\xc0\xe6\xf4\xf4\xeb\xfd\xf4\xf4\xf4\xf4\xf4' \
+	>"$tmp/tiny.rom"
+if run_expect "boot: --bios with a 16-byte ROM" 1 "$tmp/out" -- "$UVMM" \
+	--bios "$tmp/tiny.rom"; then
+	result_pass "boot: --bios with a 16-byte ROM padded with 0xff (${LAST_MS} ms)"
+fi
