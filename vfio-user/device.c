@@ -248,12 +248,21 @@ static bool vfu_config_write(struct pci_function *fn, u32 off, u32 len,
 
 	if (vfu_device_dead(dev))
 		return true;	/* dropped */
-	if (off == PCI_COMMAND && len >= 2) {
+	if (off < PCI_COMMAND + 2 && PCI_COMMAND < off + len) {
 		/*
-		 * The server learns the decode and bus-master bits (it
-		 * must not DMA without them); the model applies them too.
+		 * The server learns the decode, bus-master and INTx-disable
+		 * bits (it must not DMA or raise INTx without them); the
+		 * model applies them too. A write of one byte of the
+		 * register (0x04 or 0x05) is merged into the current value
+		 * first: the server gets the whole register either way.
 		 */
-		command = val & VFU_COMMAND_MASK;
+		command = pci_config_emulated_read(fn, PCI_COMMAND, 2);
+		if (off == PCI_COMMAND)
+			command = len == 1 ? (command & 0xff00) | (val & 0xff) :
+					     val;
+		else
+			command = (command & 0x00ff) | (val & 0xff) << 8;
+		command &= VFU_COMMAND_MASK;
 		ret = vfu_client_region_write(dev->client,
 					      VFU_PCI_CONFIG_REGION,
 					      PCI_COMMAND, &command, 2);
