@@ -394,6 +394,12 @@ static int read_one(struct vfu_client *c, struct slot *self)
 	u32 len;
 	int ret;
 
+	/*
+	 * A waiter reads no longer than its own reply may take, even from
+	 * a server that trickles a message byte by byte; the receive
+	 * thread, waiting for nobody, has no such limit.
+	 */
+	c->t.deadline_ns = self ? self->deadline_ns : 0;
 	vfu_fds_init(&c->rx_fds);
 	ret = vfu_transport_recv_hdr(&c->t, &hdr, RX_LIMIT, &c->rx_fds, why,
 				     sizeof(why));
@@ -447,19 +453,21 @@ static void lead(struct vfu_client *c, struct slot *s)
 
 	while (!slot_done(s)) {
 		ret = read_one(c, s);
-		if (ret == -EAGAIN) {
-			if (now_ns() < s->deadline_ns)
-				continue;
-			conn_fail(c, -ETIMEDOUT,
-				  "no reply to %s id %u within %llu ms",
-				  vfu_cmd_name(s->hdr.cmd), s->hdr.msg_id,
-				  (unsigned long long)(s->msg->timeout_ms ?
-						       s->msg->timeout_ms :
-						       c->timeout_ms));
+		if (ret && ret != -EAGAIN)
 			return;
-		}
-		if (ret)
-			return;
+		/*
+		 * Not only when the socket falls silent: a server that keeps
+		 * sending other messages (DMA requests) but never our reply
+		 * must time out too.
+		 */
+		if (slot_done(s) || now_ns() < s->deadline_ns)
+			continue;
+		conn_fail(c, -ETIMEDOUT, "no reply to %s id %u within %llu ms",
+			  vfu_cmd_name(s->hdr.cmd), s->hdr.msg_id,
+			  (unsigned long long)(s->msg->timeout_ms ?
+					       s->msg->timeout_ms :
+					       c->timeout_ms));
+		return;
 	}
 }
 
@@ -901,6 +909,8 @@ static int negotiate(struct vfu_client *c, bool offer_twin)
 		goto out;
 	}
 	vfu_fds_init(&c->rx_fds);
+	/* The whole reply within the timeout, however it trickles in. */
+	c->t.deadline_ns = now_ns() + (u64)c->timeout_ms * 1000000ull;
 	ret = vfu_transport_recv_hdr(&c->t, &rep, VERSION_REPLY_LIMIT,
 				     &c->rx_fds, why, sizeof(why));
 	if (ret == -EAGAIN) {
@@ -988,6 +998,7 @@ static int negotiate(struct vfu_client *c, bool offer_twin)
 	     rv.major, rv.minor, caps.max_msg_fds, caps.max_data_xfer_size,
 	     c->has_twin ? "yes" : "no");
 out:
+	c->t.deadline_ns = 0;
 	for (i = 0; i < MIN(c->rx_fds.nr, VFU_MAX_RECV_FDS); i++)
 		if (c->rx_fds.fd[i] >= 0)
 			close(c->rx_fds.fd[i]);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "vfio-user"
@@ -16,6 +17,14 @@
 #include "vfio-user/transport.h"
 
 static void rx_free(struct vfu_transport *t);
+
+static u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
 
 static ssize_t sock_recvmsg(void *opaque, int fd, struct msghdr *msg,
 			    int flags)
@@ -43,6 +52,7 @@ void vfu_transport_init(struct vfu_transport *t, int fd,
 	t->ops = ops ? ops : &vfu_transport_socket_ops;
 	t->opaque = opaque;
 	t->rx = NULL;
+	t->deadline_ns = 0;
 }
 
 void vfu_transport_close(struct vfu_transport *t)
@@ -204,16 +214,19 @@ static ssize_t recv_once(struct vfu_transport *t, void *p, size_t len,
 	} ctl;
 	struct iovec iov = { p, len };
 	struct msghdr msg;
+	int flags = MSG_CMSG_CLOEXEC;
 	ssize_t r;
 	int ret;
 
+	if (t->deadline_ns && mono_ns() >= t->deadline_ns)
+		flags |= MSG_DONTWAIT;
 	for (;;) {
 		memset(&msg, 0, sizeof(msg));
 		msg.msg_iov = &iov;
 		msg.msg_iovlen = 1;
 		msg.msg_control = ctl.buf;
 		msg.msg_controllen = sizeof(ctl.buf);
-		r = t->ops->recvmsg(t->opaque, t->fd, &msg, MSG_CMSG_CLOEXEC);
+		r = t->ops->recvmsg(t->opaque, t->fd, &msg, flags);
 		if (r >= 0 || errno != EINTR)
 			break;
 	}

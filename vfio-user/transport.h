@@ -56,6 +56,13 @@ struct vfu_transport {
 	const struct vfu_transport_ops *ops;
 	void *opaque;
 	struct vfu_rx_buffer *rx;	/* NULL: exact reads */
+	/*
+	 * CLOCK_MONOTONIC ns, 0 for none: a receive call that starts after
+	 * it takes only what has already arrived (-EAGAIN if nothing), so a
+	 * peer that trickles bytes cannot hold the receiver past it. Set by
+	 * the receiver.
+	 */
+	u64 deadline_ns;
 };
 
 /* The receive buffer the client and server use. */
