@@ -169,6 +169,10 @@ static void test_bios_without_image(void **state)
 	config_free(&cfg);
 	assert_int_equal(PARSE(&cfg, "--initrd", "rd", "--bios", "r"), CONFIG_ERROR);
 	config_free(&cfg);
+	/* The ROM is the whole boot: not with an IMAGE as well. */
+	assert_int_equal(PARSE(&cfg, "--bios", "r", "x.elf"), CONFIG_ERROR);
+	assert_non_null(strstr(err, "not both"));
+	config_free(&cfg);
 }
 
 static void test_device_strings(void **state)
@@ -201,6 +205,9 @@ static void test_device_rejects_malformed(void **state)
 		"vfio-user,socket=/x,on-error=maybe",
 		"vfio-user,socket=/x,colour=blue", "vfio-user,wait=3",
 		"vfio-user,socket=/x,wait=99999999",
+		"vfio-user,socket=/x,socket=/y", "vfio-user,,socket=/x",
+		"vfio-user,socket=/x,", ",vfio-user,socket=/x",
+		"vfio-user,socket=/x,wait=1,wait=2",
 	};
 	char long_path[300], spec[400];
 	struct vm_config cfg;
