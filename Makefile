@@ -202,9 +202,24 @@ $(FUZZ_DIR)/gen-corpus: $(call host_obj,tests/fuzz/gen-corpus.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# ---- benchmark helpers (bench/, run by bench/run-bench.sh) -----------------
+
+BENCH_BINS := $(BUILD)/bench/kvm_min $(BUILD)/bench/benchtool \
+	$(BUILD)/bench/vfu_rtt
+
+$(BUILD)/bench/kvm_min $(BUILD)/bench/benchtool: $(BUILD)/bench/%: \
+		$(call host_obj,bench/%.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/bench/vfu_rtt: $(call host_obj,bench/vfu_rtt.c) $(LIBVFU)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # ---- top-level targets ----------------------------------------------------
 
-ALL := $(UVMM) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(PROBE) $(LINUX_HELPER)
+ALL := $(UVMM) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(PROBE) $(LINUX_HELPER) \
+	$(BENCH_BINS)
 
 .PHONY: all deps check check-linux check-robust demo bench fuzz fuzz-build \
 	fuzz-corpus install clean
@@ -242,6 +257,16 @@ fuzz:
 
 fuzz-corpus: $(FUZZ_DIR)/gen-corpus
 	$(FUZZ_DIR)/gen-corpus tests/fuzz/corpus
+
+# The figures are the release build's: the default flags (-O2 -g, no
+# sanitizers) into build/. QUICK=1: a smoke run of every row (make check).
+bench:
+	@if [ "$(SANITIZE)" = 1 ]; then \
+		echo "make bench: measures the release build; drop SANITIZE=1" >&2; \
+		exit 2; fi
+	@bash scripts/setup-deps.sh bench
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) QUICK=$(QUICK) bash bench/run-bench.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -5,10 +5,12 @@
  * same message sizes (16+16 request, 16+16+4 reply) between two threads,
  * in the same run. Prints the medians and their ratio.
  *
- * Build (after `make build/libvfu.a`):
- *   mkdir -p build/bench && gcc -std=gnu11 -O2 -I. -D_GNU_SOURCE \
- *     -o build/bench/vfu_rtt bench/vfu_rtt.c build/libvfu.a -ljson-c -lpthread
+ * Build: make build/bench/vfu_rtt
  * Run: build/bench/vfu_rtt [iterations]   (default 100000)
+ *      build/bench/vfu_rtt --raw N        N round trips of each, every
+ *	one printed as "BENCH bare_rtt ns 1 ..." and "BENCH vfu_rtt ns 1
+ *	...", for bench/measure.sh, and "BENCH bare_rtt_process ..." for
+ *	the bare ping-pong with the answering side in a child process
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,28 +84,65 @@ static void *bare_server(void *arg)
 	return NULL;
 }
 
-static u64 run_bare(int iters, u64 *samples)
+static int ping_pong(int fd, int iters, u64 *samples)
 {
 	u8 req[REQ_SIZE] = { 1 }, rep[REP_SIZE];
+	int i;
+
+	for (i = 0; i < iters; i++) {
+		u64 t0 = now_ns();
+
+		if (full_io(fd, req, sizeof(req), true) ||
+		    full_io(fd, rep, sizeof(rep), false))
+			break;
+		samples[i] = now_ns() - t0;
+	}
+	return i;
+}
+
+/* Fills samples[0..iters) in the order taken; false if a run failed. */
+static bool run_bare(int iters, u64 *samples)
+{
 	pthread_t t;
 	int sv[2], i;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-		return 0;
+		return false;
 	pthread_create(&t, NULL, bare_server, &sv[1]);
-	for (i = 0; i < iters; i++) {
-		u64 t0 = now_ns();
-
-		if (full_io(sv[0], req, sizeof(req), true) ||
-		    full_io(sv[0], rep, sizeof(rep), false))
-			break;
-		samples[i] = now_ns() - t0;
-	}
+	i = ping_pong(sv[0], iters, samples);
 	shutdown(sv[0], SHUT_RDWR);
 	pthread_join(t, NULL);
 	close(sv[0]);
 	close(sv[1]);
-	return i == iters ? median(samples, iters) : 0;
+	return i == iters;
+}
+
+/*
+ * The same with the answering side in a child process, as a real server
+ * is: where switching address spaces costs (a TLB flush without PCID,
+ * QEMU's TCG), this is the part of uvmm's round trip threads do not show.
+ */
+static bool run_bare_process(int iters, u64 *samples)
+{
+	int sv[2], i, status;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return false;
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		close(sv[0]);
+		bare_server(&sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	i = ping_pong(sv[0], iters, samples);
+	shutdown(sv[0], SHUT_RDWR);
+	close(sv[0]);
+	waitpid(pid, &status, 0);
+	return i == iters;
 }
 
 /* ---- our client and server ------------------------------------------------- */
@@ -131,7 +171,7 @@ static void *vfu_server_thread(void *p)
 	return NULL;
 }
 
-static u64 run_vfu(int iters, u64 *samples)
+static bool run_vfu(int iters, u64 *samples)
 {
 	struct vfu_server_options so = { .name = "bench-server" };
 	struct vfu_server_region bar0 = {
@@ -147,11 +187,11 @@ static u64 run_vfu(int iters, u64 *samples)
 	if (vfu_server_create(&so, &a.srv) ||
 	    vfu_server_setup_region(a.srv, 0, &bar0) ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-		return 0;
+		return false;
 	a.fd = sv[1];
 	pthread_create(&t, NULL, vfu_server_thread, &a);
 	if (vfu_client_connect_fd(sv[0], NULL, &c))
-		return 0;
+		return false;
 	for (i = 0; i < iters; i++) {
 		u64 t0 = now_ns();
 
@@ -162,13 +202,53 @@ static u64 run_vfu(int iters, u64 *samples)
 	vfu_client_close(c);
 	pthread_join(t, NULL);
 	vfu_server_destroy(a.srv);
-	return i == iters ? median(samples, iters) : 0;
+	return i == iters;
+}
+
+static void print_raw(const char *name, const u64 *v, int n)
+{
+	int i;
+
+	/* Several short lines: the parser takes any number per name. */
+	for (i = 0; i < n; i++) {
+		if (i % 32 == 0)
+			printf("%sBENCH %s ns 1", i ? "\n" : "", name);
+		printf(" %llu", (unsigned long long)v[i]);
+	}
+	printf("\n");
+}
+
+/* Every sample of both, in the order taken (not sorted). */
+static int run_raw(int iters)
+{
+	u64 *bare = calloc(iters, sizeof(u64)), *vfu = calloc(iters, sizeof(u64));
+	u64 *proc = calloc(iters, sizeof(u64));
+	int ret = 1;
+
+	if (bare && vfu && proc && run_bare(iters, bare) &&
+	    run_vfu(iters, vfu) && run_bare_process(iters, proc)) {
+		print_raw("bare_rtt", bare, iters);
+		print_raw("vfu_rtt", vfu, iters);
+		print_raw("bare_rtt_process", proc, iters);
+		ret = 0;
+	} else {
+		fprintf(stderr, "vfu_rtt: a run failed\n");
+	}
+	free(bare);
+	free(vfu);
+	free(proc);
+	return ret;
 }
 
 int main(int argc, char **argv)
 {
 	int iters = argc > 1 ? atoi(argv[1]) : 100000;
 	u64 *samples, bare, vfu, bare2, vfu2;
+
+	if (argc == 3 && !strcmp(argv[1], "--raw")) {
+		iters = atoi(argv[2]);
+		return iters > 0 ? run_raw(iters) : 2;
+	}
 
 	if (iters < 1)
 		return 2;
@@ -177,10 +257,10 @@ int main(int argc, char **argv)
 		return 1;
 	/* Interleave and take the better of two rounds each, to even out
 	 * frequency scaling and scheduler placement. */
-	bare = run_bare(iters, samples);
-	vfu = run_vfu(iters, samples);
-	bare2 = run_bare(iters, samples);
-	vfu2 = run_vfu(iters, samples);
+	bare = run_bare(iters, samples) ? median(samples, iters) : 0;
+	vfu = run_vfu(iters, samples) ? median(samples, iters) : 0;
+	bare2 = run_bare(iters, samples) ? median(samples, iters) : 0;
+	vfu2 = run_vfu(iters, samples) ? median(samples, iters) : 0;
 	free(samples);
 	if (!bare || !vfu || !bare2 || !vfu2) {
 		fprintf(stderr, "vfu_rtt: a run failed\n");

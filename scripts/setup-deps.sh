@@ -9,7 +9,7 @@ profiles=("${@:-check}")
 pkgs_check=(gcc make pkg-config linux-libc-dev libfdt-dev libcmocka-dev
 	libjson-c-dev device-tree-compiler clang libclang-rt-14-dev valgrind
 	cpio xz-utils)
-pkgs_bench=(qemu-system-x86 gnuplot-nox)
+pkgs_bench=(qemu-system-x86 gnuplot-nox jq)
 pkgs_fuzz=(clang libclang-rt-14-dev)
 pkgs_linux=(cpio xz-utils)
 

@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -51,6 +52,15 @@
 #define PCI_CAP_ID_VNDR		0x09
 #define PCI_CAP_ID_MSIX		0x11
 #define PCI_MSI_FLAGS_64BIT	0x0080
+#define DMA_CHUNK		0x100000	/* the bounce buffer */
+#define MAX_MAPS		16
+
+/* Guest RAM the server library mapped (DMA_MAP with an fd). */
+struct td_map {
+	u64 iova, size;
+	u8 *vaddr;
+	u32 flags;
+};
 
 struct testdev {
 	struct vfu_server *srv;
@@ -68,7 +78,8 @@ struct testdev {
 	u32 bar2_csum_len;
 	u64 dma_src, dma_dst;
 	u32 dma_len, dma_status, dma_err, dma_csum, dma_count, dma_irq;
-	u32 dma_op;		/* latched by DMA_CMD for the engine */
+	u32 dma_ns;
+	u32 dma_cmd;		/* latched by DMA_CMD for the engine */
 
 	/* Mask state from SET_IRQS, and what it holds back. */
 	bool intx_masked;
@@ -78,7 +89,10 @@ struct testdev {
 
 	int bar2_fd;
 	u8 *bar2;
-	u8 *dma_buf;		/* TESTDEV_DMA_MAX_LEN bounce buffer */
+	u8 *dma_buf;		/* DMA_CHUNK bounce buffer */
+	/* The mapped ranges, for copies without the bounce buffer. */
+	struct td_map maps[MAX_MAPS];
+	unsigned int nr_maps;
 };
 
 /* What the main and signal threads share, under lock. */
@@ -91,14 +105,19 @@ struct life {
 	int stop_efd;		/* wakes the main thread's accept poll */
 };
 
-static u32 fnv1a(const u8 *p, u64 len)
+/* FNV-1a, continued from h over len more bytes. */
+static u32 fnv1a_more(u32 h, const u8 *p, u64 len)
 {
-	u32 h = TESTDEV_FNV1A_INIT;
 	u64 i;
 
 	for (i = 0; i < len; i++)
 		h = TESTDEV_FNV1A_STEP(h, p[i]);
 	return h;
+}
+
+static u32 fnv1a(const u8 *p, u64 len)
+{
+	return fnv1a_more(TESTDEV_FNV1A_INIT, p, len);
 }
 
 static void put16(u8 *p, unsigned int off, u16 v)
@@ -255,6 +274,29 @@ static bool bar2_range(u64 addr, u64 len, u64 *off)
 	return *off <= TESTDEV_BAR2_SIZE && len <= TESTDEV_BAR2_SIZE - *off;
 }
 
+/*
+ * Where [addr, addr + len) lies in this process, if it does in one piece:
+ * BAR2, or guest RAM the library mapped with the right access. NULL means
+ * go through the library (messages, or an error it reports).
+ */
+static u8 *dma_direct(struct testdev *td, u64 addr, u64 len, bool write)
+{
+	u32 need = write ? VFU_DMA_MAP_F_WRITE : VFU_DMA_MAP_F_READ;
+	unsigned int i;
+	u64 off;
+
+	if (addr & TESTDEV_DMA_BAR2)
+		return bar2_range(addr, len, &off) ? td->bar2 + off : NULL;
+	for (i = 0; i < td->nr_maps; i++) {
+		struct td_map *m = &td->maps[i];
+
+		if (addr >= m->iova && addr - m->iova < m->size &&
+		    len <= m->size - (addr - m->iova) && (m->flags & need))
+			return m->vaddr + (addr - m->iova);
+	}
+	return NULL;
+}
+
 static int dma_from(struct testdev *td, u64 addr, void *buf, u64 len)
 {
 	u64 off;
@@ -279,8 +321,17 @@ static int dma_to(struct testdev *td, u64 addr, const void *buf, u64 len)
 	return 0;
 }
 
-static void dma_finish(struct testdev *td, u32 err, int ret)
+static u64 now_ns(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
+}
+
+static void dma_finish(struct testdev *td, u32 err, int ret, u64 start)
+{
+	td->dma_ns = (u32)MIN(now_ns() - start, (u64)UINT32_MAX);
 	td->dma_err = err;
 	td->dma_status = err ? TESTDEV_DMA_ERROR : TESTDEV_DMA_DONE;
 	if (err) {
@@ -288,47 +339,113 @@ static void dma_finish(struct testdev *td, u32 err, int ret)
 			 ret ? strerror(-ret) : "bad request");
 	} else {
 		td->dma_count++;
-		log_info("DMA: done, checksum 0x%08x", td->dma_csum);
+		log_info("DMA: done, checksum 0x%08x, %u ns", td->dma_csum,
+			 td->dma_ns);
 	}
 	if (td->dma_irq & TESTDEV_DMA_IRQ_EN)
 		irq_raise(td, td->dma_irq & ~TESTDEV_DMA_IRQ_EN,
 			  TESTDEV_INTX_DMA, "DMA");
 }
 
+/* Read len bytes at addr chunk by chunk, into *h unless NULL. */
+static int dma_sum(struct testdev *td, u64 addr, u64 len, u32 *h)
+{
+	u64 done, n;
+	int ret;
+
+	for (done = 0; done < len; done += n) {
+		n = MIN(len - done, (u64)DMA_CHUNK);
+		ret = dma_from(td, addr + done, td->dma_buf, n);
+		if (ret)
+			return ret;
+		if (h)
+			*h = fnv1a_more(*h, td->dma_buf, n);
+	}
+	return 0;
+}
+
+/*
+ * A copy through the bounce buffer, one chunk at a time, as memmove: from
+ * the top down when the destination overlaps the source from above, so
+ * that no chunk overwrites source bytes not yet read (the checksum, which
+ * goes bottom up, then takes a pass of its own first). The source's
+ * checksum goes into *h unless NULL; *err_src says which side failed.
+ */
+static int dma_copy_bounced(struct testdev *td, u64 src, u64 dst, u64 len,
+			    u32 *h, bool *err_src)
+{
+	bool down = dst > src && dst - src < len;
+	u64 done, n, off;
+	int ret;
+
+	*err_src = true;
+	if (down && h) {
+		ret = dma_sum(td, src, len, h);
+		if (ret)
+			return ret;
+		h = NULL;
+	}
+	for (done = 0; done < len; done += n) {
+		n = MIN(len - done, (u64)DMA_CHUNK);
+		off = down ? len - done - n : done;
+		ret = dma_from(td, src + off, td->dma_buf, n);
+		if (ret) {
+			*err_src = true;
+			return ret;
+		}
+		if (h)
+			*h = fnv1a_more(*h, td->dma_buf, n);
+		ret = dma_to(td, dst + off, td->dma_buf, n);
+		if (ret) {
+			*err_src = false;
+			return ret;
+		}
+	}
+	return 0;
+}
+
 /* Runs the latched operation; on the loop thread, like everything. */
 static void dma_run(struct testdev *td)
 {
-	u64 len = td->dma_len;
-	int ret;
+	u32 op = td->dma_cmd & TESTDEV_DMA_OP_MASK;
+	bool csum = !(td->dma_cmd & TESTDEV_DMA_NO_CSUM), err_src = true;
+	u64 len = td->dma_len, start = now_ns();
+	u32 h = TESTDEV_FNV1A_INIT;
+	u8 *from, *to;
+	int ret = 0;
 
-	if (td->dma_op != TESTDEV_DMA_OP_COPY &&
-	    td->dma_op != TESTDEV_DMA_OP_CSUM) {
-		dma_finish(td, TESTDEV_DMA_ERR_OP, 0);
+	if (op != TESTDEV_DMA_OP_COPY && op != TESTDEV_DMA_OP_CSUM) {
+		dma_finish(td, TESTDEV_DMA_ERR_OP, 0, start);
 		return;
 	}
 	if (len > TESTDEV_DMA_MAX_LEN) {
-		dma_finish(td, TESTDEV_DMA_ERR_LEN, 0);
+		dma_finish(td, TESTDEV_DMA_ERR_LEN, 0, start);
 		return;
 	}
-	log_info("DMA: %s 0x%llx -> 0x%llx, %llu bytes",
-		 td->dma_op == TESTDEV_DMA_OP_COPY ? "copy" : "checksum",
+	log_info("DMA: %s 0x%llx -> 0x%llx, %llu bytes%s",
+		 op == TESTDEV_DMA_OP_COPY ? "copy" : "checksum",
 		 (unsigned long long)td->dma_src,
-		 (unsigned long long)td->dma_dst, (unsigned long long)len);
-	/* The whole source first: overlapping copies act as memmove. */
-	ret = dma_from(td, td->dma_src, td->dma_buf, len);
+		 (unsigned long long)td->dma_dst, (unsigned long long)len,
+		 csum ? "" : ", no checksum");
+	if (op == TESTDEV_DMA_OP_CSUM) {
+		ret = dma_sum(td, td->dma_src, len, csum ? &h : NULL);
+	} else if ((from = dma_direct(td, td->dma_src, len, false)) &&
+		   (to = dma_direct(td, td->dma_dst, len, true))) {
+		/* Both ends in this process: what a device's DMA would do. */
+		if (csum)
+			h = fnv1a_more(h, from, len);
+		memmove(to, from, len);
+	} else {
+		ret = dma_copy_bounced(td, td->dma_src, td->dma_dst, len,
+				       csum ? &h : NULL, &err_src);
+	}
 	if (ret) {
-		dma_finish(td, TESTDEV_DMA_ERR_SRC, ret);
+		dma_finish(td, err_src ? TESTDEV_DMA_ERR_SRC :
+					 TESTDEV_DMA_ERR_DST, ret, start);
 		return;
 	}
-	td->dma_csum = fnv1a(td->dma_buf, len);
-	if (td->dma_op == TESTDEV_DMA_OP_COPY) {
-		ret = dma_to(td, td->dma_dst, td->dma_buf, len);
-		if (ret) {
-			dma_finish(td, TESTDEV_DMA_ERR_DST, ret);
-			return;
-		}
-	}
-	dma_finish(td, TESTDEV_DMA_ERR_NONE, 0);
+	td->dma_csum = csum ? h : 0;
+	dma_finish(td, TESTDEV_DMA_ERR_NONE, 0, start);
 }
 
 static void dma_command(struct testdev *td, u32 cmd)
@@ -340,7 +457,7 @@ static void dma_command(struct testdev *td, u32 cmd)
 			 op ? "busy" : "no op");
 		return;
 	}
-	td->dma_op = op;
+	td->dma_cmd = cmd;
 	td->dma_status = TESTDEV_DMA_BUSY;
 	td->dma_err = TESTDEV_DMA_ERR_NONE;
 	/*
@@ -394,6 +511,7 @@ static u32 reg_read(struct testdev *td, u64 off)
 	case TESTDEV_REG_DMA_ERR:	return td->dma_err;
 	case TESTDEV_REG_DMA_CSUM:	return td->dma_csum;
 	case TESTDEV_REG_DMA_COUNT:	return td->dma_count;
+	case TESTDEV_REG_DMA_NS:	return td->dma_ns;
 	}
 	return reg_stored(td, off);
 }
@@ -660,7 +778,8 @@ static void td_power_on(struct testdev *td)
 	td->dma_csum = 0;
 	td->dma_count = 0;
 	td->dma_irq = 0;
-	td->dma_op = 0;
+	td->dma_ns = 0;
+	td->dma_cmd = 0;
 	memset(td->bar2, 0, TESTDEV_BAR2_SIZE);
 }
 
@@ -678,7 +797,14 @@ static int td_reset(void *opaque)
 static void td_dma_map(void *opaque, u64 iova, u64 size, void *vaddr,
 		       u32 flags)
 {
-	(void)opaque;
+	struct testdev *td = opaque;
+
+	/* Without room the library still reaches it, a chunk at a time. */
+	if (vaddr && td->nr_maps < MAX_MAPS)
+		td->maps[td->nr_maps++] = (struct td_map){
+			.iova = iova, .size = size, .vaddr = vaddr,
+			.flags = flags,
+		};
 	log_info("DMA_MAP 0x%llx+0x%llx %s%s: %s", (unsigned long long)iova,
 		 (unsigned long long)size, flags & VFU_DMA_MAP_F_READ ? "r" : "",
 		 flags & VFU_DMA_MAP_F_WRITE ? "w" : "",
@@ -687,7 +813,15 @@ static void td_dma_map(void *opaque, u64 iova, u64 size, void *vaddr,
 
 static void td_dma_unmap(void *opaque, u64 iova, u64 size)
 {
-	(void)opaque;
+	struct testdev *td = opaque;
+	unsigned int i;
+
+	for (i = 0; i < td->nr_maps; ) {
+		if (td->maps[i].iova == iova && td->maps[i].size == size)
+			td->maps[i] = td->maps[--td->nr_maps];
+		else
+			i++;
+	}
 	log_info("DMA_UNMAP 0x%llx+0x%llx", (unsigned long long)iova,
 		 (unsigned long long)size);
 }
@@ -740,7 +874,7 @@ static int td_init(struct testdev *td, bool no_dma_fd)
 		td->bar2 = NULL;
 		return -errno;
 	}
-	td->dma_buf = malloc(TESTDEV_DMA_MAX_LEN);
+	td->dma_buf = malloc(DMA_CHUNK);
 	if (!td->dma_buf)
 		return -ENOMEM;
 	cfg_wmask_init(td);

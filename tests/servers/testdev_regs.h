@@ -51,15 +51,21 @@
  * then a write to DMA_CMD starts an operation:
  *   TESTDEV_DMA_OP_COPY   copy LEN bytes SRC -> DST (as memmove)
  *   TESTDEV_DMA_OP_CSUM   read LEN bytes at SRC (DST unused)
- * Both put the checksum of the bytes read in DMA_CSUM. An address is a
+ * Both put the checksum of the bytes read in DMA_CSUM, or 0 with
+ * TESTDEV_DMA_NO_CSUM (a plain copy, for benchmarks). An address is a
  * guest-physical address (IOVA = GPA) inside a DMA_MAP'ed range, or, with
- * TESTDEV_DMA_BAR2 set (bit 63), an offset into BAR2. The operation runs
+ * TESTDEV_DMA_BAR2 set (bit 63), an offset into BAR2. A copy between two
+ * ranges the server has mapped (BAR2, or guest RAM whose DMA_MAP came
+ * with an fd) is one memmove; otherwise it goes through a 1 MiB bounce
+ * buffer, by DMA_READ/DMA_WRITE messages where RAM is not mapped, and an
+ * error stops it where it happened. The operation runs
  * after the DMA_CMD write completes (STATUS reads BUSY until then; poll
  * STATUS), or before the write completes with TESTDEV_DMA_SYNC. On the
- * end STATUS is DONE or ERROR (DMA_ERR says why), DMA_COUNT counts the
- * operations that ended DONE, and DMA_IRQ, when it has TESTDEV_DMA_IRQ_EN,
- * raises its interrupt (INTx cause TESTDEV_INTX_DMA). A DMA_CMD write
- * while BUSY, or with no op, is ignored.
+ * end STATUS is DONE or ERROR (DMA_ERR says why), DMA_NS holds how long
+ * the engine took (server clock, CLOCK_MONOTONIC, saturating), DMA_COUNT
+ * counts the operations that ended DONE, and DMA_IRQ, when it has
+ * TESTDEV_DMA_IRQ_EN, raises its interrupt (INTx cause TESTDEV_INTX_DMA).
+ * A DMA_CMD write while BUSY, or with no op, is ignored.
  *
  * Checksum: 32-bit FNV-1a over the bytes,
  *   h = TESTDEV_FNV1A_INIT; for each byte b: h = TESTDEV_FNV1A_STEP(h, b)
@@ -132,6 +138,7 @@
 #define TESTDEV_REG_DMA_CSUM		0x060	/* ro: FNV-1a of the bytes read */
 #define TESTDEV_REG_DMA_COUNT		0x064	/* ro: operations ended DONE */
 #define TESTDEV_REG_DMA_IRQ		0x068	/* rw: EN | a doorbell value */
+#define TESTDEV_REG_DMA_NS		0x06c	/* ro: last operation's ns */
 
 #define TESTDEV_MSIX_TABLE		0x1000	/* in BAR0, 16 bytes a vector */
 #define TESTDEV_MSIX_PBA		0x2000	/* in BAR0, ro */
@@ -155,11 +162,12 @@
 #define TESTDEV_DMA_OP_COPY		0x1
 #define TESTDEV_DMA_OP_CSUM		0x2
 #define TESTDEV_DMA_SYNC		0x100	/* done before the write returns */
+#define TESTDEV_DMA_NO_CSUM		0x200	/* DMA_CSUM reads 0 */
 
 #define TESTDEV_DMA_IRQ_EN		0x80000000
 
 #define TESTDEV_DMA_BAR2		0x8000000000000000ULL
-#define TESTDEV_DMA_MAX_LEN		0x100000
+#define TESTDEV_DMA_MAX_LEN		0x4000000	/* 64 MiB */
 
 /* DMA_STATUS */
 #define TESTDEV_DMA_IDLE		0

@@ -994,7 +994,7 @@ static void dma_bar2_round_trip(struct td *t)
 			 TESTDEV_DMA_DONE);
 	assert_memory_equal(t->bar2 + 0x80000, t->bar2 + bar2_off, 4096);
 	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, TESTDEV_DMA_BAR2,
-			     GUEST_BASE + 0x200000, TESTDEV_DMA_MAX_LEN),
+			     GUEST_BASE + 0x200000, TESTDEV_BAR2_SIZE),
 			 TESTDEV_DMA_DONE);
 	assert_memory_equal(t->g.mem + 0x200000, t->bar2, TESTDEV_BAR2_SIZE);
 	assert_int_equal(rd(t, TESTDEV_REG_DMA_COUNT), count + 6);
@@ -1116,6 +1116,58 @@ static void test_dma_no_dma_fd_twin_socket(void **state)
 static void test_dma_no_dma_fd_main_socket(void **state)
 {
 	dma_by_messages(*state, false);
+}
+
+/*
+ * Copies larger than the server's 1 MiB bounce buffer, overlapping either
+ * way (memmove), a checksum across chunks, and NO_CSUM; DMA_NS is set.
+ */
+static void dma_large(struct td *t)
+{
+	u32 len = 2 * MiB + 4097, up = 0x100003, down = 0x80000;
+	u8 *ref = malloc(GUEST_SIZE);
+
+	assert_non_null(ref);
+	fill_pattern(t->g.mem, GUEST_SIZE, 11);
+	memcpy(ref, t->g.mem, GUEST_SIZE);
+	memmove(ref + up, ref, len);
+	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, GUEST_BASE,
+			     GUEST_BASE + up, len), TESTDEV_DMA_DONE);
+	assert_memory_equal(t->g.mem, ref, GUEST_SIZE);
+	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM), fnv1a(ref + up, len));
+	memmove(ref, ref + down, len);
+	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY | TESTDEV_DMA_NO_CSUM,
+			     GUEST_BASE + down, GUEST_BASE, len),
+			 TESTDEV_DMA_DONE);
+	assert_memory_equal(t->g.mem, ref, GUEST_SIZE);
+	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM), 0);
+	assert_int_not_equal(rd(t, TESTDEV_REG_DMA_NS), 0);
+	assert_int_equal(dma(t, TESTDEV_DMA_OP_CSUM, GUEST_BASE, 0,
+			     GUEST_SIZE), TESTDEV_DMA_DONE);
+	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM), fnv1a(ref, GUEST_SIZE));
+	assert_int_equal(rd(t, TESTDEV_REG_DMA_COUNT), 3);
+	free(ref);
+}
+
+static void test_dma_large_through_the_mapping(void **state)
+{
+	struct td *t = *state;
+
+	td_start(t, NULL, NULL, true);
+	dma_large(t);
+	assert_int_equal(t->g.reads + t->g.writes, 0);
+	td_finish(t);
+}
+
+static void test_dma_large_by_messages(void **state)
+{
+	struct td *t = *state;
+
+	td_start(t, "--no-dma-fd", NULL, true);
+	dma_large(t);
+	/* 1 MiB a message at most: three chunks each way, and more. */
+	assert_true(t->g.reads >= 6 && t->g.writes >= 6);
+	td_finish(t);
 }
 
 /* ---- reset --------------------------------------------------------------- */
@@ -1300,6 +1352,8 @@ int main(void)
 		TD_TEST(test_dma_sync_and_errors),
 		TD_TEST(test_dma_no_dma_fd_twin_socket),
 		TD_TEST(test_dma_no_dma_fd_main_socket),
+		TD_TEST(test_dma_large_through_the_mapping),
+		TD_TEST(test_dma_large_by_messages),
 		TD_TEST(test_reset_clears_state_and_counts),
 		TD_TEST(test_verbose_lines_are_prefixed),
 		TD_TEST(test_sigterm_before_client_and_sigint_while_serving),

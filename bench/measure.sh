@@ -1,0 +1,282 @@
+#!/bin/bash
+# The measuring half of `make bench`: bench/run-bench.sh runs it where
+# /dev/kvm works, on the host or inside tests/kvm-host/run.sh's VM, and
+# turns what it writes into the table, bench/results.json and the chart.
+#
+# Usage: bench/measure.sh OUTDIR   (BUILD as for make; UVMM_BENCH_QUICK=1
+#        for a smoke run). Writes OUTDIR/raw.txt, one figure set a line:
+#   BENCH <name> <unit> <ops per sample> <sample>...  samples (ticks, ns,
+#                                         B or count; more lines continue)
+#   INFO <key> <value...>                 machine, versions, parameters
+#   SKIP <name> <why>                     not measured on this host
+#   FAIL <name> <why>                     a run went wrong
+# and OUTDIR/*.log, the output of the runs that failed. Status 0 even when
+# a run failed: the report says which, and fails.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+: "${BUILD:=build}"
+out=${1:?usage: bench/measure.sh OUTDIR}
+mkdir -p "$out"
+raw=$out/raw.txt
+: >"$raw"
+
+UVMM=$BUILD/uvmm
+G=$BUILD/guest
+TOOL=$BUILD/bench/benchtool
+QEMU=$(command -v qemu-system-x86_64 || true)
+
+if [[ ${UVMM_BENCH_QUICK:-} == 1 ]]; then
+	start_runs=3 probe_runs=2 linux_runs=1 foot_runs=1 warm=0
+	n=100 batches=20 dma_mib=16 dma_runs=2 rtt_n=200 memcpy_runs=3
+else
+	start_runs=20 probe_runs=15 linux_runs=10 foot_runs=3 warm=1
+	n=2000 batches=200 dma_mib=64 dma_runs=5 rtt_n=2000 memcpy_runs=10
+fi
+
+info() { echo "INFO $*" >>"$raw"; }
+skip() { echo "SKIP $1 ${*:2}" >>"$raw"; }
+fail() { echo "FAIL $1 ${*:2}" >>"$raw"; echo "bench: $1: ${*:2}" >&2; }
+
+# ---- where we are ------------------------------------------------------------
+# The kvm-host VM (QEMU TCG with nested SVM) boots with kvmhost_dir= on its
+# command line; its emulated CPU shows svm, but runs CPL0 guest code one
+# instruction at a time.
+if grep -q 'kvmhost_dir=' /proc/cmdline 2>/dev/null; then
+	host_kind=nested
+elif grep -qwE 'vmx|svm' /proc/cpuinfo; then
+	host_kind=hardware
+else
+	host_kind=software
+fi
+info host_kind "$host_kind"
+info measured_kernel "$(uname -r)"
+info measured_cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+info measured_cpus "$(nproc)"
+info uvmm_version "$("$UVMM" --version 2>&1 | head -n 1)"
+info qemu_version "$("${QEMU:-false}" --version 2>/dev/null | head -n 1)"
+info params "start_runs=$start_runs probe_runs=$probe_runs linux_runs=$linux_runs" \
+	"footprint_runs=$foot_runs n=$n batches=$batches dma_mib=$dma_mib" \
+	"dma_runs=$dma_runs rtt_n=$rtt_n memcpy_runs=$memcpy_runs"
+info dma_mib "$dma_mib"
+
+tsc_khz=$("$TOOL" tsc-khz 2>"$out/tsc.log") || { fail tsc_khz "$(cat "$out/tsc.log")"; tsc_khz=0; }
+info tsc_khz "$tsc_khz"
+
+# UNIX sockets cannot live on the kvm-host VM's 9p share: tmpfs.
+work=$(mktemp -d -p /dev/shm uvmm-bench.XXXXXX 2>/dev/null || mktemp -d)
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# ---- exec-to-exit timing -------------------------------------------------------
+declare -A samples=() failed=()
+
+# timed NAME STATUS CMD...: one run, its nanoseconds added to NAME.
+timed() {
+	local name=$1 status=$2 ns
+	shift 2
+	if ns=$("$TOOL" exec -s "$status" -o "$work/$name.log" -- "$@" 2>"$work/err"); then
+		samples[$name]+=" $ns"
+		return 0
+	fi
+	[[ -n ${failed[$name]:-} ]] && return 1
+	failed[$name]=1
+	fail "$name" "$(cat "$work/err")"
+	{ echo "\$ $*"; cat "$work/$name.log"; } >"$out/$name.log"
+	return 1
+}
+
+flush() {	# flush NAME...: the samples gathered so far, as BENCH lines
+	local name
+	for name in "$@"; do
+		[[ -n ${samples[$name]:-} ]] && echo "BENCH $name ns 1${samples[$name]}" >>"$raw"
+		unset "samples[$name]"
+	done
+}
+
+# shellcheck disable=SC2054 # the commas are QEMU's
+qemu_common=(-M microvm -enable-kvm -cpu host -nodefaults -no-user-config
+	-display none -no-reboot -serial stdio
+	-device isa-debug-exit,iobase=0xf4,iosize=4)
+
+# ---- 1: firmware start to exit ---------------------------------------------------
+echo "bench: [${SECONDS}s] 1. start to exit ($start_runs runs)"
+hello=(-kernel "$G/hello.elf" -m 128M)
+if ((warm)); then
+	"$UVMM" "$G/hello.elf" >/dev/null 2>&1
+	[[ -n $QEMU ]] && "$QEMU" "${qemu_common[@]}" "${hello[@]}" >/dev/null 2>&1
+fi
+for ((i = 0; i < start_runs; i++)); do
+	timed start_uvmm 1 "$UVMM" "$G/hello.elf"
+	timed start_kvm_min 0 "$BUILD/bench/kvm_min"
+	[[ -n $QEMU ]] && timed start_qemu 1 "$QEMU" "${qemu_common[@]}" "${hello[@]}"
+done
+[[ -n $QEMU ]] || skip start_qemu "qemu-system-x86_64 missing (Debian package qemu-system-x86)"
+flush start_uvmm start_kvm_min start_qemu
+
+# ---- 2: kernel boot --------------------------------------------------------------
+echo "bench: [${SECONDS}s] 2. kernel boot ($probe_runs runs each)"
+probe_why="QEMU enters a bzImage only through its 16-bit setup code (qboot or the linuxboot option ROM); bzimage-probe implements the 64-bit boot protocol only"
+for cpus in 1 4; do
+	args=(-c "$cpus" -m 128M --timeout 60
+		--cmdline "probe.cpus=$cpus probe.mem=128M probe.initrd=none probe.tail=end"
+		"$G/bzimage-probe")
+	((warm)) && "$UVMM" "${args[@]}" >/dev/null 2>&1
+	for ((i = 0; i < probe_runs; i++)); do
+		timed "probe${cpus}_uvmm" 1 "$UVMM" "${args[@]}"
+	done
+	flush "probe${cpus}_uvmm"
+	skip "probe${cpus}_qemu" "$probe_why"
+done
+
+# Debian's kernel to its /init, only where KVM runs a kernel at speed.
+linux_boot() {
+	local root=$work/linux-root initrd=$work/linux-initrd.gz
+	local cmdline="console=ttyS0 quiet panic=-1"
+
+	source tests/lib/debian-kernel.sh
+	if ! debian_fetch; then
+		skip linux_uvmm "cannot get Debian's kernel: $DEBIAN_ERROR"
+		return
+	fi
+	mkdir -p "$root/bin" "$root/dev"
+	cp "$DEBIAN_BUSYBOX" "$root/bin/busybox"
+	cp bench/linux-init "$root/init"
+	chmod 755 "$root/init" "$root/bin/busybox"
+	if ! (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"; then
+		fail linux_uvmm "building the initramfs failed (cpio, gzip)"
+		return
+	fi
+	info linux_kernel "$DEBIAN_KVER"
+	local uv=(-c 2 -m 512M --timeout 120 --initrd "$initrd"
+		--cmdline "$cmdline" "$DEBIAN_KERNEL")
+	local qe=("${qemu_common[@]}" -smp 2 -m 512M -kernel "$DEBIAN_KERNEL"
+		-initrd "$initrd" -append "$cmdline")
+	((warm)) && "$UVMM" "${uv[@]}" >/dev/null 2>&1
+	for ((i = 0; i < linux_runs; i++)); do
+		timed linux_uvmm 1 "$UVMM" "${uv[@]}"
+		[[ -n $QEMU ]] && timed linux_qemu 1 timeout 120 "$QEMU" "${qe[@]}"
+	done
+	flush linux_uvmm linux_qemu
+}
+case $host_kind in
+hardware)
+	echo "bench: [${SECONDS}s] 2. Debian kernel to /init ($linux_runs runs)"
+	linux_boot
+	;;
+nested)
+	skip linux_uvmm "nested KVM in the kvm-host VM (QEMU TCG): its KVM emulates the guest kernel's CPL0 code one instruction at a time, minutes per boot; needs a host with hardware KVM (VMX/SVM)"
+	;;
+*)
+	skip linux_uvmm "this host's KVM has no VMX/SVM underneath (software virtualization): minutes per boot; needs a host with hardware KVM"
+	;;
+esac
+
+# ---- 3-6: the vfio-user device, guest-timed at CPL3 ------------------------------
+echo "bench: [${SECONDS}s] 3-6. vfio-user device: trapped accesses, mmap'ed BAR, DMA, MSI-X (n=$n)"
+start_server() {	# start_server NAME [ARGS...]: testdev on $work/NAME.sock
+	local name=$1 i
+	shift
+	"$BUILD/tests/servers/testdev" "$@" "$work/$name.sock" 2>"$work/$name.srv" &
+	pids+=($!)
+	for ((i = 0; i < 100; i++)); do
+		grep -q "listening on" "$work/$name.srv" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+if start_server dev0 && start_server dev1 --no-dma-fd; then
+	"$UVMM" -m $((2 * dma_mib + 128))M --timeout 600 \
+		--device "vfio-user,socket=$work/dev0.sock" \
+		--device "vfio-user,socket=$work/dev1.sock" \
+		--cmdline "bench.n=$n bench.batches=$batches bench.dma_mib=$dma_mib bench.dma_runs=$dma_runs" \
+		"$G/bench-vfu.elf" >"$work/vfu.out" 2>&1 </dev/null
+	status=$?
+	tr -d '\r' <"$work/vfu.out" | grep '^BENCH ' >>"$raw"
+	if [[ $status != 1 ]] || grep -q '^FAIL' "$work/vfu.out"; then
+		fail bench_vfu "uvmm bench-vfu.elf: status $status (want 1), $(grep -m1 '^FAIL' "$work/vfu.out" || tail -n 1 "$work/vfu.out")"
+		cp "$work/vfu.out" "$out/bench_vfu.log"
+	fi
+else
+	fail bench_vfu "testdev did not start: $(cat "$work"/dev*.srv)"
+fi
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+pids=()
+
+# The parts of the limits that need no guest, in the same run.
+echo "bench: [${SECONDS}s] socketpair round trips, memcpy"
+if ! "$BUILD/bench/vfu_rtt" --raw "$rtt_n" >>"$raw" 2>"$out/vfu_rtt.log"; then
+	fail bare_rtt "vfu_rtt: $(tail -n 1 "$out/vfu_rtt.log")"
+fi
+if ! "$TOOL" memcpy "$dma_mib" "$memcpy_runs" >>"$raw" 2>"$out/memcpy.log"; then
+	fail memcpy "$(tail -n 1 "$out/memcpy.log")"
+fi
+
+# ---- 7: footprint ------------------------------------------------------------------
+echo "bench: [${SECONDS}s] 7. footprint with an idle guest ($foot_runs runs)"
+# footprint NAME CMD...: /proc/PID/status of CMD once its guest idles.
+footprint() {
+	local name=$1 log=$work/$1.idle pid i k v
+	shift
+	rm -f "$log"	# not the last run's BENCH-IDLE
+	"$@" >"$log" 2>&1 </dev/null &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		grep -q BENCH-IDLE "$log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q BENCH-IDLE "$log"; then
+		fail "rss_$name" "the idle guest did not say BENCH-IDLE: $(tail -n 1 "$log")"
+		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+		return 1
+	fi
+	sleep 1		# let start-up threads finish
+	declare -A st=()
+	while read -r k v _; do
+		[[ $k == [A-Za-z]*: ]] && st[${k%:}]=$v
+	done <"/proc/$pid/status"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	for k in VmRSS RssAnon RssFile RssShmem Threads; do
+		if [[ ! ${st[$k]:-} =~ ^[0-9]+$ ]]; then
+			fail "rss_$name" "no $k in /proc/$pid/status: $(tail -n 1 "$log")"
+			return 1
+		fi
+	done
+	# Guest RAM is a memfd in both (RssShmem): the rest is the VMM's own.
+	samples[rss_$name]+=" $(((st[VmRSS] - st[RssShmem]) * 1024))"
+	samples[anon_$name]+=" $((st[RssAnon] * 1024))"
+	samples[file_$name]+=" $((st[RssFile] * 1024))"
+	samples[shmem_$name]+=" $((st[RssShmem] * 1024))"
+	samples[threads_$name]+=" ${st[Threads]}"
+}
+for ((i = 0; i < foot_runs; i++)); do
+	footprint uvmm "$UVMM" -m 128M "$G/bench-idle.elf"
+	[[ -n $QEMU ]] && footprint qemu "$QEMU" "${qemu_common[@]}" \
+		-object memory-backend-memfd,id=ram,size=128M \
+		-M microvm,memory-backend=ram -m 128M -kernel "$G/bench-idle.elf"
+done
+for name in rss anon file shmem threads; do
+	for vmm in uvmm qemu; do
+		unit=B
+		[[ $name == threads ]] && unit=count
+		[[ -n ${samples[${name}_$vmm]:-} ]] &&
+			echo "BENCH ${name}_$vmm $unit 1${samples[${name}_$vmm]}" >>"$raw"
+	done
+done
+strip -o "$work/uvmm.stripped" "$UVMM" 2>/dev/null || cp "$UVMM" "$work/uvmm.stripped"
+echo "BENCH size_uvmm B 1 $(stat -c %s "$work/uvmm.stripped")" >>"$raw"
+info libs_uvmm "$(ldd "$UVMM" 2>/dev/null | wc -l)"
+if [[ -n $QEMU ]]; then
+	echo "BENCH size_qemu B 1 $(stat -L -c %s "$QEMU")" >>"$raw"
+	info libs_qemu "$(ldd "$QEMU" 2>/dev/null | wc -l)"
+else
+	for name in rss size threads; do skip "${name}_qemu" "qemu-system-x86_64 missing"; done
+fi
+info measure_seconds "$SECONDS"
+echo "bench: [${SECONDS}s] measured"

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench-vfu: the guest side of `make bench` (bench/measure.sh), with two
+ * test devices (tests/servers/testdev: the first one DMA-mapped, the
+ * second with --no-dma-fd) and uvmm's built-in PCI function 1234:7e57 as
+ * the in-process reference. Every timed loop runs at CPL3 (run_user),
+ * which software KVM runs natively, and prints its raw samples as
+ *
+ *	BENCH <name> <unit> <ops per sample> <sample> <sample> ...
+ *
+ * (more such lines for the same name continue it), unit "ticks" (TSC) or
+ * "ns". bench/measure.sh turns them into results. What is timed:
+ *
+ *   cfg_vfu, cfg_ref     a 4-byte ECAM config read: of the vfio-user
+ *                        device (a REGION_READ of config space), and of
+ *                        the built-in function (answered inside uvmm)
+ *   bar0_vfu, bar0_ref   a 4-byte BAR0 register read, the same two ways
+ *   port_read            an unclaimed port (one exit, the bus's default)
+ *   bar2_read/_write     4-byte accesses to the mmap'ed BAR2 (no exit),
+ *   ram_read/_write      and the same to guest RAM
+ *   dma_map, dma_msg     DMA_CMD write (COPY | SYNC | NO_CSUM) of
+ *                        bench.dma_mib MiB within guest RAM until it
+ *                        returns: device 0 copies through its mapping,
+ *                        device 1 by DMA_READ/DMA_WRITE messages;
+ *   dma_map_server, ...  the same copies as the server timed them (DMA_NS)
+ *   irq_vfu, irq_ref     doorbell write to MSI-X handler entry: through
+ *                        the server (REGION_WRITE, its eventfd, KVM's
+ *                        irqfd), and through the built-in function (its
+ *                        eventfd written on the vCPU thread, same irqfd)
+ *
+ * Command line: bench.n=N (samples of each trapped access, default 1000),
+ * bench.batches=N (samples of 1024 mmap/RAM accesses, default 100),
+ * bench.dma_mib=N (default 64), bench.dma_runs=N (default 5; one more,
+ * untimed, first warms the server's mapping).
+ */
+#include "testdev.h"
+#include "devices/pci_testdev.h"
+
+#define VEC_VFU		0x40
+#define VEC_REF		0x41
+#define BATCH		1024
+#define LINE_MAX_CHARS	400
+/* A lost interrupt must not hang the bench: ~30 s at any plausible TSC. */
+#define IRQ_GIVE_UP	(100ull << 30)
+
+struct target {
+	u64 cfg;		/* ECAM address of a 4-byte config read */
+	u64 bar0;		/* a BAR0 register read */
+	u64 doorbell;		/* where to write what raises MSI-X vector 0 */
+	u32 doorbell_val;
+	u32 vector;
+};
+
+struct bench {
+	unsigned int n, batches, dma_runs;
+	u64 dma_len;
+	struct testdev dev[2];
+	struct target vfu, ref;
+	u64 *a, *b;		/* samples */
+	u8 *src, *dst;		/* DMA buffers */
+	bool ok;
+};
+
+static volatile u64 irq_tsc;
+static volatile u32 irq_vector;
+
+static void irq_handler(unsigned int vector)
+{
+	irq_tsc = rdtsc();
+	irq_vector = vector;
+}
+
+/* ---- output (at CPL3: the printing runs natively) ------------------------- */
+
+static void emit(const char *name, const char *unit, u64 ops, const u64 *v,
+		 unsigned int n)
+{
+	char line[LINE_MAX_CHARS + 32];
+	unsigned int i = 0, len;
+
+	while (i < n) {
+		len = (unsigned int)snprintf(line, sizeof(line),
+					     "BENCH %s %s %lu", name, unit, ops);
+		while (i < n && len < LINE_MAX_CHARS)
+			len += (unsigned int)snprintf(line + len,
+						      sizeof(line) - len,
+						      " %lu", v[i++]);
+		puts(line);
+	}
+}
+
+static unsigned int param(const char *name, unsigned int def)
+{
+	char val[24];
+	u64 v;
+
+	if (!cmdline_param(name, val, sizeof(val)) || !parse_size(val, &v) ||
+	    !v || v > 1000000)
+		return def;
+	return (unsigned int)v;
+}
+
+/* ---- trapped accesses: one exit each, interleaved with the reference ------ */
+
+static void time_reads(struct bench *b, u64 vfu_addr, u64 ref_addr,
+		       const char *vfu_name, const char *ref_name)
+{
+	u32 sink = 0;
+	unsigned int i;
+	u64 t;
+
+	for (i = 0; i < b->n; i++) {
+		t = rdtsc();
+		sink += readl(vfu_addr);
+		b->a[i] = rdtsc() - t;
+		t = rdtsc();
+		sink += readl(ref_addr);
+		b->b[i] = rdtsc() - t;
+	}
+	emit(vfu_name, "ticks", 1, b->a, b->n);
+	emit(ref_name, "ticks", 1, b->b, b->n);
+	if (!sink)
+		b->ok = false;
+}
+
+static void time_port(struct bench *b)
+{
+	unsigned int i;
+	u32 sink = 0;
+	u64 t;
+
+	for (i = 0; i < b->n; i++) {
+		t = rdtsc();
+		sink += inb(0x100);
+		b->a[i] = rdtsc() - t;
+	}
+	emit("port_read", "ticks", 1, b->a, b->n);
+	if (sink != 0xffu * b->n)
+		b->ok = false;
+}
+
+/* ---- mmap'ed BAR2 against RAM: no exits, so batches -------------------------- */
+
+static u64 batch_read(u64 addr)
+{
+	volatile u32 *p = (volatile u32 *)addr;
+	u32 sink = 0;
+	u64 t = rdtsc();
+	unsigned int i;
+
+	for (i = 0; i < BATCH; i++)
+		sink += p[i];
+	t = rdtsc() - t;
+	return t + (sink == 0x5eed ? 1 : 0);	/* keep the loads */
+}
+
+static u64 batch_write(u64 addr)
+{
+	volatile u32 *p = (volatile u32 *)addr;
+	u64 t = rdtsc();
+	unsigned int i;
+
+	for (i = 0; i < BATCH; i++)
+		p[i] = i;
+	return rdtsc() - t;
+}
+
+static void time_mmap(struct bench *b, u64 ram)
+{
+	u64 bar2 = b->dev[0].bar2.addr;
+	unsigned int i;
+
+	for (i = 0; i < b->batches; i++) {
+		b->a[i] = batch_read(bar2);
+		b->b[i] = batch_read(ram);
+	}
+	emit("bar2_read", "ticks", BATCH, b->a, b->batches);
+	emit("ram_read", "ticks", BATCH, b->b, b->batches);
+	for (i = 0; i < b->batches; i++) {
+		b->a[i] = batch_write(bar2);
+		b->b[i] = batch_write(ram);
+	}
+	emit("bar2_write", "ticks", BATCH, b->a, b->batches);
+	emit("ram_write", "ticks", BATCH, b->b, b->batches);
+}
+
+/* ---- DMA ------------------------------------------------------------------ */
+
+/* One SYNC copy src -> dst: ticks until the DMA_CMD write returned. */
+static u64 dma_once(struct bench *b, const struct testdev *d, u64 *server_ns)
+{
+	u64 t;
+
+	testdev_set(d, TESTDEV_REG_DMA_SRC_LO, (u32)(u64)b->src);
+	testdev_set(d, TESTDEV_REG_DMA_SRC_HI, (u64)b->src >> 32);
+	testdev_set(d, TESTDEV_REG_DMA_DST_LO, (u32)(u64)b->dst);
+	testdev_set(d, TESTDEV_REG_DMA_DST_HI, (u64)b->dst >> 32);
+	testdev_set(d, TESTDEV_REG_DMA_LEN, (u32)b->dma_len);
+	t = rdtsc();
+	testdev_set(d, TESTDEV_REG_DMA_CMD, TESTDEV_DMA_OP_COPY |
+		    TESTDEV_DMA_SYNC | TESTDEV_DMA_NO_CSUM);
+	t = rdtsc() - t;
+	if (testdev_reg(d, TESTDEV_REG_DMA_STATUS) != TESTDEV_DMA_DONE) {
+		printf("FAIL: DMA copy: status %u, error %u\n",
+		       testdev_reg(d, TESTDEV_REG_DMA_STATUS),
+		       testdev_reg(d, TESTDEV_REG_DMA_ERR));
+		b->ok = false;
+	}
+	*server_ns = testdev_reg(d, TESTDEV_REG_DMA_NS);
+	return t;
+}
+
+static bool same_words(const u8 *x, const u8 *y, u64 len)
+{
+	u64 off;
+
+	for (off = 0; off < len; off += 4096)
+		if (*(const u64 *)(x + off) != *(const u64 *)(y + off))
+			return false;
+	return true;
+}
+
+static void time_dma(struct bench *b)
+{
+	static const char *const names[2] = { "dma_map", "dma_msg" };
+	static const char *const server[2] = { "dma_map_server",
+					       "dma_msg_server" };
+	unsigned int d, r;
+	u64 i, *w = (u64 *)b->src, ns;
+
+	for (d = 0; d < 2; d++) {
+		/* A new pattern each time, so a copy that did nothing shows. */
+		for (i = 0; i < b->dma_len / 8; i++)
+			w[i] = i * 0x9e3779b97f4a7c15ull + d;
+		dma_once(b, &b->dev[d], &ns);		/* warm-up */
+		for (r = 0; r < b->dma_runs; r++)
+			b->a[r] = dma_once(b, &b->dev[d], &b->b[r]);
+		if (!same_words(b->src, b->dst, b->dma_len)) {
+			printf("FAIL: DMA copy by device %u: destination differs\n",
+			       d);
+			b->ok = false;
+		}
+		emit(names[d], "ticks", 1, b->a, b->dma_runs);
+		emit(server[d], "ns", 1, b->b, b->dma_runs);
+	}
+}
+
+/* ---- interrupts ------------------------------------------------------------- */
+
+static u64 irq_once(const struct target *t, bool *lost)
+{
+	u64 start;
+
+	irq_vector = 0;
+	start = rdtsc();
+	writel(t->doorbell, t->doorbell_val);
+	while (irq_vector != t->vector) {
+		if (rdtsc() - start > IRQ_GIVE_UP) {
+			*lost = true;
+			return 0;
+		}
+		cpu_relax();
+	}
+	return irq_tsc - start;
+}
+
+static void time_irq(struct bench *b)
+{
+	bool lost = false;
+	unsigned int i;
+
+	/* IOPL 3 lets CPL3 take interrupts; the handlers run at CPL0. */
+	asm volatile("sti" ::: "memory");
+	for (i = 0; i < b->n && !lost; i++) {
+		b->a[i] = irq_once(&b->vfu, &lost);
+		b->b[i] = irq_once(&b->ref, &lost);
+	}
+	asm volatile("cli" ::: "memory");
+	if (lost) {
+		printf("FAIL: an MSI-X interrupt did not arrive\n");
+		b->ok = false;
+		return;
+	}
+	emit("irq_vfu", "ticks", 1, b->a, b->n);
+	emit("irq_ref", "ticks", 1, b->b, b->n);
+}
+
+static int run(void *arg)
+{
+	struct bench *b = arg;
+
+	time_reads(b, b->vfu.cfg, b->ref.cfg, "cfg_vfu", "cfg_ref");
+	time_reads(b, b->vfu.bar0, b->ref.bar0, "bar0_vfu", "bar0_ref");
+	time_port(b);
+	time_mmap(b, (u64)b->dst);
+	time_dma(b);
+	time_irq(b);
+	return 0;
+}
+
+/* ---- set-up (CPL0) ------------------------------------------------------------ */
+
+static void msix_vector0(u32 bdf, u64 table, u8 apic, u8 vector)
+{
+	u8 cap = pci_find_cap(bdf, PCI_CAP_MSIX);
+
+	writel(table, (u32)msi_address(apic));
+	writel(table + 4, msi_address(apic) >> 32);
+	writel(table + 8, msi_data(vector));
+	writel(table + 12, 0);				/* unmasked */
+	pci_write(bdf, cap + 2, 2, 0x8000);		/* enable, no mask */
+}
+
+static bool find_builtin(u32 *bdf)
+{
+	u32 bdfs[32];
+	unsigned int n, i;
+
+	n = pci_scan_bus(0, bdfs, 32);
+	for (i = 0; i < n; i++) {
+		if (pci_read(bdfs[i], PCI_CFG_VENDOR, 2) == PCI_TESTDEV_VENDOR_ID &&
+		    pci_read(bdfs[i], PCI_CFG_DEVICE, 2) == PCI_TESTDEV_DEVICE_ID) {
+			*bdf = bdfs[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+int main(void)
+{
+	static struct bench b;
+	struct pci_bar regs, msix;
+	u32 ref_bdf;
+	u8 apic;
+
+	b.n = param("bench.n", 1000);
+	b.batches = param("bench.batches", 100);
+	b.dma_runs = param("bench.dma_runs", 5);
+	b.dma_len = (u64)param("bench.dma_mib", 64) << 20;
+	b.ok = true;
+	if (b.dma_len > TESTDEV_DMA_MAX_LEN)
+		b.dma_len = TESTDEV_DMA_MAX_LEN;
+	if (!testdev_find(0, &b.dev[0]) || !testdev_find(1, &b.dev[1]))
+		abort_test("two testdev servers on bus 0");
+	if (!find_builtin(&ref_bdf))
+		abort_test("uvmm's built-in function %04x:%04x",
+			   PCI_TESTDEV_VENDOR_ID, PCI_TESTDEV_DEVICE_ID);
+	if (!pci_ecam_base())
+		abort_test("an ECAM window in the device tree");
+	pci_bar_probe(ref_bdf, PCI_TESTDEV_BAR_REGS, &regs);
+	pci_bar_probe(ref_bdf, PCI_TESTDEV_BAR_MSIX, &msix);
+	pci_write(ref_bdf, PCI_CFG_COMMAND, 2,
+		  pci_read(ref_bdf, PCI_CFG_COMMAND, 2) | PCI_CMD_MEM |
+		  PCI_CMD_MASTER);
+
+	b.vfu.cfg = pci_ecam_base() + ((u64)b.dev[0].bdf << 12) +
+		    TESTDEV_CFG_VNDR_SIG_OFF;
+	b.ref.cfg = pci_ecam_base() + ((u64)ref_bdf << 12);
+	b.vfu.bar0 = b.dev[0].bar0.addr + TESTDEV_REG_ID;
+	b.ref.bar0 = regs.addr + PCI_TESTDEV_REG_MAGIC;
+	b.vfu.doorbell = b.dev[0].bar0.addr + TESTDEV_REG_DOORBELL;
+	b.vfu.doorbell_val = TESTDEV_IRQ_MSIX(0);
+	b.vfu.vector = VEC_VFU;
+	b.ref.doorbell = regs.addr + PCI_TESTDEV_REG_MSIX;
+	b.ref.doorbell_val = 0;
+	b.ref.vector = VEC_REF;
+
+	lapic_enable();
+	apic = lapic_id();
+	set_irq_handler(VEC_VFU, irq_handler);
+	set_irq_handler(VEC_REF, irq_handler);
+	msix_vector0(b.dev[0].bdf, b.dev[0].bar0.addr + TESTDEV_MSIX_TABLE,
+		     apic, VEC_VFU);
+	msix_vector0(ref_bdf, msix.addr, apic, VEC_REF);
+
+	b.a = calloc(MAX(b.n, MAX(b.batches, b.dma_runs)), sizeof(u64));
+	b.b = calloc(MAX(b.n, MAX(b.batches, b.dma_runs)), sizeof(u64));
+	b.src = memalign(PAGE_SIZE, b.dma_len);
+	b.dst = memalign(PAGE_SIZE, b.dma_len);
+	if (!b.a || !b.b || !b.src || !b.dst)
+		abort_test("memory for samples and 2 x %lu MiB of DMA buffers (-m)",
+			   b.dma_len >> 20);
+	printf("BENCH-START n=%u batches=%u dma_mib=%lu dma_runs=%u\n", b.n,
+	       b.batches, b.dma_len >> 20, b.dma_runs);
+	run_user(run, &b);
+	report(b.ok, "every benchmark ran and checked out");
+	return report_summary();
+}
