@@ -150,24 +150,18 @@ start32:
 	movl (%ebx), %eax
 	cmpl $PROBE_VALUE, %eax
 	movl $LIN(msg_probe_ok), %esi
-	je 2f
-	movl $LIN(msg_probe_bad), %esi
-	incl %edi
-2:	call puts32
+	movl $LIN(msg_probe_bad), %edx
+	call report32
 
 	cmpl $START_MAGIC, START_INFO
 	movl $LIN(msg_start_info_ok), %esi
-	je 3f
-	movl $LIN(msg_start_info_bad), %esi
-	incl %edi
-3:	call puts32
+	movl $LIN(msg_start_info_bad), %edx
+	call report32
 
 	cmpl $MP_SIGNATURE, MPTABLE
 	movl $LIN(msg_mp_ok), %esi
-	je 4f
-	movl $LIN(msg_mp_bad), %esi
-	incl %edi
-4:	call puts32
+	movl $LIN(msg_mp_bad), %edx
+	call report32
 
 	movl $LIN(msg_done), %esi
 	call puts32
@@ -179,6 +173,16 @@ start32:
 5:	outb %al, $DEBUG_EXIT
 6:	hlt
 	jmp 6b
+
+/*
+ * After a cmp (mov and call leave the flags alone): equal prints the PASS
+ * line at %esi; otherwise the FAIL line at %edx, counted in %edi.
+ */
+report32:
+	je 1f
+	movl %edx, %esi
+	incl %edi
+1:	jmp puts32
 
 /* Prints the NUL-terminated string at %esi. */
 puts32:
