@@ -54,26 +54,24 @@ fi
 
 # make bench QUICK=1: every row runs and results.json is whole; no figure
 # is judged (bench/check-results.sh). Benchmarks measure the release
-# build, so the sanitizer run leaves them out.
-if [[ ${SANITIZE:-} != 1 ]]; then
-echo "== benchmarks (QUICK=1 smoke run)"
-bench_dir=$(mktemp -d -p "$BUILD" bench-quick.XXXXXX)
-SECONDS=0
-if ! bash scripts/setup-deps.sh bench >"$bench_dir/log" 2>&1; then
-	result_missing "bench: QUICK=1 smoke run: packages missing ($(tail -n 1 "$bench_dir/log"))"
-elif QUICK=1 BENCH_OUT="$bench_dir" bash bench/run-bench.sh >>"$bench_dir/log" 2>&1 &&
-	bash bench/check-results.sh "$bench_dir" >>"$bench_dir/log" 2>&1; then
-	result_pass "bench: QUICK=1 smoke run: every row measured or says why not, results.json and chart whole ($SECONDS s)"
-	rm -rf "$bench_dir"
-else
-	result_fail "bench: QUICK=1 smoke run (all output: $bench_dir/log)"
-	tail -n 20 "$bench_dir/log" | sed 's/^/    | /'
-fi
-fi
-
+# build, so the sanitizer run does its sweep instead.
 if [[ ${SANITIZE:-} == 1 ]]; then
 	echo "== sanitizer reports"
 	sanitize_sweep
+else
+	echo "== benchmarks (QUICK=1 smoke run)"
+	bench_dir=$(mktemp -d -p "$BUILD" bench-quick.XXXXXX)
+	SECONDS=0
+	if ! bash scripts/setup-deps.sh bench >"$bench_dir/log" 2>&1; then
+		result_missing "bench: QUICK=1 smoke run: packages missing ($(tail -n 1 "$bench_dir/log"))"
+	elif QUICK=1 BENCH_OUT="$bench_dir" bash bench/run-bench.sh >>"$bench_dir/log" 2>&1 &&
+		bash bench/check-results.sh "$bench_dir" >>"$bench_dir/log" 2>&1; then
+		result_pass "bench: QUICK=1 smoke run: every row measured or says why not, results.json and chart whole ($SECONDS s)"
+		rm -rf "$bench_dir"
+	else
+		result_fail "bench: QUICK=1 smoke run (all output: $bench_dir/log)"
+		tail -n 20 "$bench_dir/log" | sed 's/^/    | /'
+	fi
 fi
 # make check-robust counts these results in its own summary.
 [[ -n ${RESULTS_EXPORT:-} ]] && cat "$RESULTS" >>"$RESULTS_EXPORT"
