@@ -52,6 +52,7 @@ struct pci_region {
 	bool prefetchable;
 	u64 addr;			/* as the guest programmed it */
 	bool on;			/* registered on its bus at addr */
+	bool lost;			/* wants to decode; another range is there */
 	char name[48];			/* bus range name; lives as long */
 };
 
@@ -1066,7 +1067,8 @@ static struct pci_bar_window region_wanted(struct pci_function *fn,
 static void region_update(struct pci_function *fn, struct pci_region *r)
 {
 	struct bus *bus = r->type == PCI_BAR_IO ? &fn->vm->pio : &fn->vm->mmio;
-	struct pci_bar_window want, old = { .addr = r->addr, .on = r->on };
+	struct pci_bar_window want;
+	struct pci_region old = *r;
 	int ret;
 
 	if (r->type == PCI_BAR_NONE)
@@ -1074,29 +1076,49 @@ static void region_update(struct pci_function *fn, struct pci_region *r)
 	want = region_wanted(fn, r);
 	if (want.on == r->on && (!want.on || want.addr == r->addr)) {
 		r->addr = want.addr;
+		r->lost = false;	/* turned off: it wants nothing now */
 		return;
 	}
 	if (r->on)
 		bus_unregister(bus, r->addr, r);
 	r->on = false;
+	r->lost = false;
 	r->addr = want.addr;
 	if (want.on) {
 		ret = bus_register(bus, r->addr, r->size, &region_ops, r,
 				   r->name);
-		if (ret)
+		if (ret && !old.lost)
 			log_debug("%s: [%#llx, +%#llx) overlaps another range: not decoded (%s)",
 				  r->name, (unsigned long long)r->addr,
 				  (unsigned long long)r->size, strerror(-ret));
-		else
-			r->on = true;
+		r->lost = ret != 0;
+		r->on = !ret;
 	}
 	if (old.on == r->on && (!r->on || old.addr == r->addr))
 		return;
 	log_debug("%s: %s %#llx", r->name, r->on ? "decodes at" : "off, was at",
 		  (unsigned long long)(r->on ? r->addr : old.addr));
 	if (fn->ops->bar_remap)
-		fn->ops->bar_remap(fn, r->index, old,
+		fn->ops->bar_remap(fn, r->index,
+				   (struct pci_bar_window) { old.addr, old.on },
 				   (struct pci_bar_window) { r->addr, r->on });
+}
+
+/*
+ * Two BARs programmed over each other: the one programmed second decodes
+ * nothing (real hardware would answer twice). When the first moves away,
+ * the second takes its place; the host calls this after every BAR or
+ * COMMAND write, since the two may belong to different functions.
+ */
+void pci_function_retry_decode(struct pci_function *fn)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&fn->lock);
+	for (i = 0; i < PCI_NUM_REGIONS; i++)
+		if (fn->regions[i].lost)
+			region_update(fn, &fn->regions[i]);
+	pthread_mutex_unlock(&fn->lock);
 }
 
 static void command_update(struct pci_function *fn)

@@ -189,6 +189,7 @@ int pci_msix_init(struct pci_function *fn, u8 cap_offset,
  */
 u32 pci_config_read(struct pci_function *fn, u32 off, u32 len);
 void pci_config_write(struct pci_function *fn, u32 off, u32 len, u32 val);
+void pci_function_retry_decode(struct pci_function *fn);
 /* The model's value of a register, bypassing the hook (for hooks). */
 u32 pci_config_emulated_read(struct pci_function *fn, u32 off, u32 len);
 

@@ -83,13 +83,32 @@ u32 pci_host_config_read(struct pci_host *host, u8 bus, u8 devfn, u32 reg,
 	return pci_config_read(fn, reg, len);
 }
 
+static bool moves_ranges(u32 reg, u32 len)
+{
+	return (reg < PCI_COMMAND + 2 && PCI_COMMAND < reg + len) ||
+	       (reg < PCI_BASE_ADDRESS_5 + 4 && PCI_BASE_ADDRESS_0 < reg + len) ||
+	       (reg < PCI_ROM_ADDRESS + 4 && PCI_ROM_ADDRESS < reg + len);
+}
+
 void pci_host_config_write(struct pci_host *host, u8 bus, u8 devfn, u32 reg,
 			   u32 len, u32 val)
 {
 	struct pci_function *fn = lookup(host, bus, devfn);
+	struct pci_function *fns[PCI_DEVFNS];
+	unsigned int i;
 
-	if (fn)
-		pci_config_write(fn, reg, len, val);
+	if (!fn)
+		return;
+	pci_config_write(fn, reg, len, val);
+	if (!moves_ranges(reg, len))
+		return;
+	/* A BAR that moved or stopped decoding may free another's range. */
+	pthread_mutex_lock(&host->lock);
+	memcpy(fns, host->functions, sizeof(fns));
+	pthread_mutex_unlock(&host->lock);
+	for (i = 0; i < PCI_DEVFNS; i++)
+		if (fns[i])
+			pci_function_retry_decode(fns[i]);
 }
 
 static u32 load_le(const void *data, u32 len)

@@ -262,6 +262,54 @@ static void test_slots_run_out(void **state)
 	assert_int_equal(i, 33);		/* slots 1-31 took 31 functions */
 }
 
+/*
+ * Two BARs programmed onto one range: the second decodes nothing until the
+ * first moves away or stops decoding, then takes the range, whichever
+ * function the two belong to.
+ */
+static void test_bar_over_bar_decodes_once_freed(void **state)
+{
+	struct fixture *f = *state;
+	struct pci_function *a, *b;
+	const u32 x = 0xc0000000, y = 0xc0010000;
+	u8 da = PCI_DEVFN(1, 0), db = PCI_DEVFN(2, 0);
+
+	assert_int_equal(pci_function_create(f->vm, &plain_info, NULL, NULL, &a), 0);
+	assert_int_equal(pci_function_create(f->vm, &plain_info, NULL, NULL, &b), 0);
+	assert_int_equal(pci_host_add(f->host, a, da), 0);
+	assert_int_equal(pci_host_add(f->host, b, db), 0);
+	ecam_write(f, 0, da, PCI_BASE_ADDRESS_0, 4, x);
+	ecam_write(f, 0, db, PCI_BASE_ADDRESS_0, 4, x);
+	ecam_write(f, 0, da, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	ecam_write(f, 0, db, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_true(pci_bar_window(a, 0).on);
+	assert_false(pci_bar_window(b, 0).on);
+
+	/* a moves: b takes x. */
+	ecam_write(f, 0, da, PCI_BASE_ADDRESS_0, 4, y);
+	assert_true(pci_bar_window(a, 0).on);
+	assert_int_equal(pci_bar_window(a, 0).addr, y);
+	assert_true(pci_bar_window(b, 0).on);
+	assert_int_equal(pci_bar_window(b, 0).addr, x);
+
+	/* a back onto x loses to b; b's decode turned off gives x to a. */
+	ecam_write(f, 0, da, PCI_BASE_ADDRESS_0, 4, x);
+	assert_false(pci_bar_window(a, 0).on);
+	ecam_write(f, 0, db, PCI_COMMAND, 2, 0);
+	assert_false(pci_bar_window(b, 0).on);
+	assert_true(pci_bar_window(a, 0).on);
+	assert_int_equal(pci_bar_window(a, 0).addr, x);
+
+	/* b on again over a: loses; then off: it no longer waits for x. */
+	ecam_write(f, 0, db, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_false(pci_bar_window(b, 0).on);
+	ecam_write(f, 0, db, PCI_COMMAND, 2, 0);
+	ecam_write(f, 0, da, PCI_COMMAND, 2, 0);
+	assert_false(pci_bar_window(a, 0).on);
+	assert_false(pci_bar_window(b, 0).on);
+	/* a and b belong to the host now. */
+}
+
 static bool overlap(u64 a, u64 as, u64 b, u64 bs)
 {
 	return a < b + bs && b < a + as;
@@ -459,6 +507,7 @@ int main(void)
 		T(test_ecam_misaligned_and_absent),
 		T(test_slots_and_multifunction),
 		T(test_slots_run_out),
+		T(test_bar_over_bar_decodes_once_freed),
 		T(test_assign_bars_places_testdev),
 		T(test_assign_bars_reports_full_window),
 		cmocka_unit_test(test_mmio64_window_base),
