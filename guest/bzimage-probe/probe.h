@@ -17,6 +17,38 @@
 #define PROBE_INITRD_ADDR_MAX	0x7fffffff
 #define PROBE_CMDLINE_SIZE	2047
 
+/* ---- boot protocol: zero page offsets ----------------------------------- */
+#define ZP_EXT_RAMDISK_IMAGE	0x0c0
+#define ZP_EXT_RAMDISK_SIZE	0x0c4
+#define ZP_EXT_CMD_LINE_PTR	0x0c8
+#define ZP_E820_ENTRIES		0x1e8
+#define ZP_SENTINEL		0x1ef
+#define ZP_BOOT_FLAG		0x1fe
+#define ZP_HEADER		0x202
+#define ZP_VERSION		0x206
+#define ZP_TYPE_OF_LOADER	0x210
+#define ZP_LOADFLAGS		0x211
+#define ZP_CODE32_START		0x214
+#define ZP_RAMDISK_IMAGE	0x218
+#define ZP_RAMDISK_SIZE		0x21c
+#define ZP_HEAP_END_PTR		0x224
+#define ZP_CMD_LINE_PTR		0x228
+#define ZP_INITRD_ADDR_MAX	0x22c
+#define ZP_KERNEL_ALIGNMENT	0x230
+#define ZP_RELOCATABLE		0x234
+#define ZP_XLOADFLAGS		0x236
+#define ZP_CMDLINE_SIZE		0x238
+#define ZP_SETUP_DATA		0x250
+#define ZP_PREF_ADDRESS		0x258
+#define ZP_INIT_SIZE		0x260
+#define ZP_E820_TABLE		0x2d0
+#define E820_ENTRY_SIZE		20
+#define E820_MAX		128
+#define E820_RAM		1
+
+#define LOADED_HIGH		0x01
+#define CAN_USE_HEAP		0x80
+
 /* The boot protocol's 64-bit entry selectors (__BOOT_CS, __BOOT_DS); the
  * probe's own GDT keeps them. */
 #define BOOT_CS			0x10
