@@ -119,7 +119,7 @@ int vm_memslot_set(struct vm *vm, int slot, u64 gpa, u64 size, void *hva)
 }
 
 static void vm_stop(struct vm *vm, int status, bool guest_reset,
-		    const char *fmt, va_list ap)
+		    const char *reason)
 {
 	u64 one = 1;
 
@@ -131,9 +131,7 @@ static void vm_stop(struct vm *vm, int status, bool guest_reset,
 	vm->stop_requested = true;
 	vm->guest_reset = guest_reset;
 	vm->exit_status = status;
-	vm->exit_reason[0] = '\0';
-	if (fmt)
-		vsnprintf(vm->exit_reason, sizeof(vm->exit_reason), fmt, ap);
+	snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s", reason);
 	pthread_mutex_unlock(&vm->stop_lock);
 	if (vm->stop_eventfd >= 0 &&
 	    write(vm->stop_eventfd, &one, sizeof(one)) < 0)
@@ -142,25 +140,23 @@ static void vm_stop(struct vm *vm, int status, bool guest_reset,
 
 void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
 {
+	char reason[sizeof(vm->exit_reason)] = "";
 	va_list ap;
 
-	va_start(ap, fmt);
-	vm_stop(vm, status, false, fmt, ap);
-	va_end(ap);
-}
-
-static void vm_request_reset_fmt(struct vm *vm, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vm_stop(vm, STATUS_OK, true, fmt, ap);
-	va_end(ap);
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(reason, sizeof(reason), fmt, ap);
+		va_end(ap);
+	}
+	vm_stop(vm, status, false, reason);
 }
 
 void vm_request_reset(struct vm *vm, const char *why)
 {
-	vm_request_reset_fmt(vm, "guest reset %s", why);
+	char reason[sizeof(vm->exit_reason)];
+
+	snprintf(reason, sizeof(reason), "guest reset %s", why);
+	vm_stop(vm, STATUS_OK, true, reason);
 }
 
 bool vm_stopping(struct vm *vm)
