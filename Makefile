@@ -83,9 +83,9 @@ $(BUILD)/tests/servers/%: $(call host_obj,tests/servers/%.c) $(LIBVFU)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Put into check-linux's initramfs: static, it needs nothing there.
-LINUX_HELPER := $(BUILD)/tests/linux/bar-read
-$(LINUX_HELPER): tests/linux/bar-read.c
+# Put into check-linux's initramfs: static, they need nothing there.
+LINUX_HELPER := $(BUILD)/tests/linux/bar-read $(BUILD)/tests/linux/rtc-tick
+$(BUILD)/tests/linux/%: tests/linux/%.c
 	@mkdir -p $(dir $@)
 	cc -O2 -Wall -Wextra -Werror -static -o $@ $<
 

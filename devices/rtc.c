@@ -3,7 +3,10 @@
  * MC146818 RTC and CMOS RAM. The time is not kept in registers: it is the
  * host clock plus an offset the guest may change, turned into the
  * register encoding (BCD or binary, 12 or 24 hours) on every read, so it
- * never drifts and never needs a timer thread.
+ * never drifts. A timer thread exists for the interrupts alone: it sleeps
+ * until register B enables one, then wakes at each second boundary
+ * (update ended, alarm) or periodic tick, sets register C's flags and
+ * raises IRQ 8.
  */
 #define LOG_PREFIX "rtc"
 
@@ -22,6 +25,9 @@
 #define RTC_HOUR_PM 0x80
 #define CMOS_CHECKSUM_FIRST 0x10
 #define CMOS_CHECKSUM_LAST 0x2d
+#define RTC_B_IRQ_ENABLES (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE)
+/* A host thread cannot tick at 8192 Hz usefully: 1024 Hz (rate 6) at most. */
+#define RTC_MIN_PERIOD_NS 976562
 
 struct rtc {
 	struct vm *vm;
@@ -34,6 +40,14 @@ struct rtc {
 	s64 offset;			/* guest time - host time, seconds */
 	time_t set_time;		/* while RTC_B_SET: the time being set */
 	time_t last_c_read;		/* guest time of the last read of C */
+	u8 flags;			/* C's PF/AF/UF set by the timer, unread */
+	bool irq_level;
+	time_t tick_time;		/* guest time of the last update tick */
+	u64 next_periodic_ns;		/* CLOCK_MONOTONIC; 0: restart */
+
+	pthread_cond_t wake;		/* register A or B changed, or stopping */
+	bool stopping;
+	pthread_t thread;
 };
 
 static time_t host_now(void)
@@ -177,6 +191,17 @@ static void write_time_register(struct rtc *rtc, u8 index, u8 value)
 		rtc->offset = (s64)t - (s64)rtc->now();
 }
 
+/* Caller holds lock. IRQ 8 is high while an enabled flag is unread. */
+static void rtc_update_irq(struct rtc *rtc)
+{
+	bool level = rtc->flags & rtc->cmos[RTC_REG_B] & RTC_B_IRQ_ENABLES;
+
+	if (level == rtc->irq_level)
+		return;
+	rtc->irq_level = level;
+	vm_set_irq_line(rtc->vm, RTC_IRQ, level);
+}
+
 /* Caller holds lock. */
 static u8 rtc_read_register(struct rtc *rtc, u8 index)
 {
@@ -190,14 +215,20 @@ static u8 rtc_read_register(struct rtc *rtc, u8 index)
 		/* Updates are instantaneous here: never "in progress". */
 		return rtc->cmos[RTC_REG_A] & ~RTC_A_UIP;
 	case RTC_REG_C:
-		/* An update ended if the second changed since the last read. */
+		/*
+		 * The timer's flags, and (for guests that poll with
+		 * interrupts off) an update ended if the second changed
+		 * since the last read. Reading clears them all.
+		 */
 		t = guest_now(rtc);
-		value = 0;
+		value = rtc->flags;
 		if (!(rtc->cmos[RTC_REG_B] & RTC_B_SET) && t != rtc->last_c_read)
 			value |= RTC_C_UF;
-		if ((value & RTC_C_UF) && (rtc->cmos[RTC_REG_B] & RTC_B_UIE))
+		if (value & rtc->cmos[RTC_REG_B] & RTC_B_IRQ_ENABLES)
 			value |= RTC_C_IRQF;
 		rtc->last_c_read = t;
+		rtc->flags = 0;
+		rtc_update_irq(rtc);
 		return value;
 	case RTC_REG_D:
 		return RTC_D_VRT;	/* battery good, time valid */
@@ -218,6 +249,8 @@ static void rtc_write_register(struct rtc *rtc, u8 index, u8 value)
 	switch (index) {
 	case RTC_REG_A:
 		rtc->cmos[RTC_REG_A] = value & RTC_A_WRITABLE;
+		rtc->next_periodic_ns = 0;
+		pthread_cond_signal(&rtc->wake);
 		return;
 	case RTC_REG_B:
 		old_b = rtc->cmos[RTC_REG_B];
@@ -229,6 +262,13 @@ static void rtc_write_register(struct rtc *rtc, u8 index, u8 value)
 			rtc->offset = (s64)rtc->set_time - (s64)rtc->now();
 			rtc->last_c_read = rtc->set_time;
 		}
+		/* Newly enabled: the first tick is the next one, not a past one. */
+		if ((value & ~old_b) & (RTC_B_UIE | RTC_B_AIE))
+			rtc->tick_time = guest_now(rtc);
+		if ((value & ~old_b) & RTC_B_PIE)
+			rtc->next_periodic_ns = 0;
+		rtc_update_irq(rtc);
+		pthread_cond_signal(&rtc->wake);
 		return;
 	case RTC_REG_C:
 	case RTC_REG_D:
@@ -270,6 +310,101 @@ static const struct bus_ops rtc_ops = {
 	.write = rtc_io_write,
 };
 
+static u64 clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Register A's rate select as a period; 0 when it selects none. */
+static u64 periodic_ns(u8 reg_a)
+{
+	unsigned int rate = reg_a & RTC_A_RATE;
+	u64 ns;
+
+	if (!rate)
+		return 0;
+	/* 32768 Hz >> (rate - 1); rates 1 and 2 repeat 8 and 9 (256, 128 Hz). */
+	if (rate < 3)
+		rate += 7;
+	ns = (1000000000ULL << (rate - 1)) / 32768;
+	return MAX(ns, (u64)RTC_MIN_PERIOD_NS);
+}
+
+static bool alarm_byte_matches(u8 alarm, u8 now)
+{
+	return alarm >= RTC_ALARM_ANY || alarm == now;
+}
+
+/* Caller holds lock. */
+static bool alarm_matches(const struct rtc *rtc)
+{
+	return alarm_byte_matches(rtc->cmos[RTC_SECONDS_ALARM],
+				  read_time_register(rtc, RTC_SECONDS)) &&
+	       alarm_byte_matches(rtc->cmos[RTC_MINUTES_ALARM],
+				  read_time_register(rtc, RTC_MINUTES)) &&
+	       alarm_byte_matches(rtc->cmos[RTC_HOURS_ALARM],
+				  read_time_register(rtc, RTC_HOURS));
+}
+
+/* Caller holds lock: set the flags that came due; the next wake-up time. */
+static u64 rtc_tick(struct rtc *rtc, u64 mono)
+{
+	u8 b = rtc->cmos[RTC_REG_B];
+	u64 period = (b & RTC_B_PIE) ? periodic_ns(rtc->cmos[RTC_REG_A]) : 0;
+	u64 next = 0, rt;
+	time_t t;
+
+	if ((b & (RTC_B_UIE | RTC_B_AIE)) && !(b & RTC_B_SET)) {
+		t = guest_now(rtc);
+		if (t != rtc->tick_time) {
+			rtc->tick_time = t;
+			rtc->flags |= RTC_C_UF;
+			if (alarm_matches(rtc))
+				rtc->flags |= RTC_C_AF;
+		}
+		/* The host's next second boundary, when time() moves on. */
+		rt = clock_ns(CLOCK_REALTIME);
+		next = mono + 1000000000ULL - rt % 1000000000ULL;
+	}
+	if (period) {
+		if (rtc->next_periodic_ns && mono >= rtc->next_periodic_ns)
+			rtc->flags |= RTC_C_PF;
+		/* Restarted, or so late that the missed ticks are lost. */
+		if (!rtc->next_periodic_ns || mono >= rtc->next_periodic_ns + period)
+			rtc->next_periodic_ns = mono + period;
+		else if (mono >= rtc->next_periodic_ns)
+			rtc->next_periodic_ns += period;
+		if (!next || rtc->next_periodic_ns < next)
+			next = rtc->next_periodic_ns;
+	}
+	rtc_update_irq(rtc);
+	return next;
+}
+
+static void *rtc_timer_thread(void *arg)
+{
+	struct rtc *rtc = arg;
+	struct timespec ts;
+	u64 next;
+
+	pthread_mutex_lock(&rtc->lock);
+	while (!rtc->stopping) {
+		next = rtc_tick(rtc, clock_ns(CLOCK_MONOTONIC));
+		if (!next) {
+			pthread_cond_wait(&rtc->wake, &rtc->lock);
+			continue;
+		}
+		ts.tv_sec = next / 1000000000ULL;
+		ts.tv_nsec = next % 1000000000ULL;
+		pthread_cond_timedwait(&rtc->wake, &rtc->lock, &ts);
+	}
+	pthread_mutex_unlock(&rtc->lock);
+	return NULL;
+}
+
 static void put16(u8 *cmos, unsigned int index, u64 value)
 {
 	value = MIN(value, 0xffffULL);
@@ -307,9 +442,19 @@ static void rtc_fill_cmos(struct rtc *rtc, const struct vm *vm)
 	cmos[CMOS_CHECKSUM_HI + 1] = sum & 0xff;
 }
 
+static void rtc_stop_thread(struct rtc *rtc)
+{
+	pthread_mutex_lock(&rtc->lock);
+	rtc->stopping = true;
+	pthread_cond_signal(&rtc->wake);
+	pthread_mutex_unlock(&rtc->lock);
+	pthread_join(rtc->thread, NULL);
+}
+
 int rtc_create(struct vm *vm, struct rtc **out)
 {
 	struct rtc *rtc = calloc(1, sizeof(*rtc));
+	pthread_condattr_t attr;
 	int ret;
 
 	if (!rtc)
@@ -321,12 +466,28 @@ int rtc_create(struct vm *vm, struct rtc **out)
 	ret = -pthread_mutex_init(&rtc->lock, NULL);
 	if (ret)
 		goto err_free;
-	ret = bus_register(&vm->pio, RTC_INDEX_PORT, 2, &rtc_ops, rtc, "rtc");
+	ret = -pthread_condattr_init(&attr);
 	if (ret)
 		goto err_mutex;
+	ret = -pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (!ret)
+		ret = -pthread_cond_init(&rtc->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (ret)
+		goto err_mutex;
+	ret = -pthread_create(&rtc->thread, NULL, rtc_timer_thread, rtc);
+	if (ret)
+		goto err_cond;
+	ret = bus_register(&vm->pio, RTC_INDEX_PORT, 2, &rtc_ops, rtc, "rtc");
+	if (ret)
+		goto err_thread;
 	*out = rtc;
 	return 0;
 
+err_thread:
+	rtc_stop_thread(rtc);
+err_cond:
+	pthread_cond_destroy(&rtc->wake);
 err_mutex:
 	pthread_mutex_destroy(&rtc->lock);
 err_free:
@@ -339,6 +500,7 @@ void rtc_set_clock(struct rtc *rtc, time_t (*now)(void))
 	pthread_mutex_lock(&rtc->lock);
 	rtc->now = now ? now : host_now;
 	rtc->last_c_read = rtc->now() + rtc->offset;
+	rtc->tick_time = rtc->last_c_read;
 	pthread_mutex_unlock(&rtc->lock);
 }
 
@@ -347,6 +509,8 @@ void rtc_destroy(struct rtc *rtc)
 	if (!rtc)
 		return;
 	bus_unregister(&rtc->vm->pio, RTC_INDEX_PORT, rtc);
+	rtc_stop_thread(rtc);
+	pthread_cond_destroy(&rtc->wake);
 	pthread_mutex_destroy(&rtc->lock);
 	free(rtc);
 }

@@ -37,12 +37,19 @@ struct rtc;
 #define CMOS_NR_CPUS_MINUS_1 0x5f
 
 #define RTC_A_UIP 0x80
+#define RTC_A_RATE 0x0f			/* periodic interrupt rate select */
 #define RTC_B_SET 0x80			/* updates stopped: the guest sets the time */
+#define RTC_B_PIE 0x40			/* interrupt enables, one per C flag */
+#define RTC_B_AIE 0x20
 #define RTC_B_UIE 0x10
 #define RTC_B_DM_BINARY 0x04
 #define RTC_B_24H 0x02
 #define RTC_C_IRQF 0x80
-#define RTC_C_UF 0x10
+#define RTC_C_PF 0x40			/* periodic */
+#define RTC_C_AF 0x20			/* alarm */
+#define RTC_C_UF 0x10			/* update ended */
+#define RTC_ALARM_ANY 0xc0		/* an alarm byte >= this matches any value */
+#define RTC_IRQ 8
 #define RTC_D_VRT 0x80
 
 #define CMOS_SIZE 128
@@ -52,8 +59,10 @@ struct rtc;
  * host's (UTC) plus whatever offset the guest sets, BCD and 24-hour by
  * default as a BIOS leaves it, and the CMOS holds the memory-size bytes a
  * BIOS would write (base, extended, above 16 MiB, above 4 GiB) and the
- * CPU count. No interrupts on IRQ 8: the update-ended flag is computed
- * when register C is read, for guests that poll it.
+ * CPU count. IRQ 8 rises while a flag of register C is set whose
+ * interrupt register B enables (update ended once a second, the alarm,
+ * the periodic rate of register A) and falls when the guest reads C; a
+ * guest that polls C with interrupts off still sees the update flag.
  */
 int rtc_create(struct vm *vm, struct rtc **out);
 void rtc_destroy(struct rtc *rtc);

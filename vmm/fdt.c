@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "devices/debug_exit.h"
 #include "devices/pci_host.h"
+#include "devices/rtc.h"
 #include "devices/uart16550.h"
 #include "vmm/fdt.h"
 #include "vmm/memory.h"
@@ -137,6 +138,8 @@ static int add_isa(void *fdt, enum debug_exit_mode debug_exit)
 	TRY(fdt_property_string(fdt, "device_type", "isa"));
 	TRY(fdt_property_u32(fdt, "#address-cells", 2));
 	TRY(fdt_property_u32(fdt, "#size-cells", 1));
+	/* Ports are the CPU's ports: Linux translates reg 1:1 into resources. */
+	TRY(fdt_property(fdt, "ranges", NULL, 0));
 
 	TRY(fdt_begin_node(fdt, "serial@3f8"));
 	TRY(fdt_property_string(fdt, "compatible", "ns16550a"));
@@ -146,6 +149,20 @@ static int add_isa(void *fdt, enum debug_exit_mode debug_exit)
 	TRY(prop_cells(fdt, "reg", reg, 3));
 	TRY(fdt_property_u32(fdt, "clock-frequency", UART_CLOCK_HZ));
 	TRY(fdt_property_u32(fdt, "current-speed", UART_BAUD));
+	TRY(prop_cells(fdt, "interrupts", irq, 2));
+	TRY(fdt_end_node(fdt));
+
+	/*
+	 * Linux on x86 registers its CMOS RTC from the device tree when
+	 * there is one, not at the fixed ports: without this node a guest
+	 * has no /dev/rtc0.
+	 */
+	TRY(fdt_begin_node(fdt, "rtc@70"));
+	TRY(fdt_property_string(fdt, "compatible", "motorola,mc146818"));
+	reg[1] = RTC_INDEX_PORT;
+	reg[2] = 2;
+	TRY(prop_cells(fdt, "reg", reg, 3));
+	irq[0] = RTC_IRQ;
 	TRY(prop_cells(fdt, "interrupts", irq, 2));
 	TRY(fdt_end_node(fdt));
 

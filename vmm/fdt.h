@@ -34,6 +34,7 @@
 #define DTB_PATH_PCI "/pci@b0000000"
 #define DTB_PATH_SERIAL "/isa/serial@3f8"
 #define DTB_PATH_DEBUG_EXIT "/isa/debug-exit@f4"
+#define DTB_PATH_RTC "/isa/rtc@70"
 
 /*
  * Builds the tree for cfg: a pure function of the configuration (memory

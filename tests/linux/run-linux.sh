@@ -68,8 +68,8 @@ root=$tmp/root
 mkdir -p "$root"/{bin,dev,proc,sys}
 cp "$DEBIAN_BUSYBOX" "$root/bin/busybox"
 cp tests/linux/init "$root/init"
-cp "$BUILD/tests/linux/bar-read" "$root/bin/bar-read"
-chmod 755 "$root/init" "$root/bin/busybox" "$root/bin/bar-read"
+cp "$BUILD/tests/linux/bar-read" "$BUILD/tests/linux/rtc-tick" "$root/bin/"
+chmod 755 "$root/init" "$root/bin/busybox" "$root/bin/bar-read" "$root/bin/rtc-tick"
 if ! (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$tmp/initramfs.cpio.gz"; then
 	result_fail "linux: building the initramfs failed (cpio missing?)"
 	finish

@@ -138,11 +138,28 @@ static void test_cpus_by_apic_id(void **state)
 	free(t.blob);
 }
 
+/* An ISA device node: compatible, I/O ports, an edge-triggered IRQ. */
+static void check_isa_device(struct tree *t, int off, const char *compatible,
+			     u32 port, u32 len, u32 irq_nr)
+{
+	const fdt32_t *reg, *irq;
+	unsigned int n;
+
+	assert_int_equal(fdt_node_check_compatible(t->blob, off, compatible), 0);
+	reg = cells(t, off, "reg", &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(cell(reg, 0), 1);		/* I/O space */
+	assert_int_equal(cell(reg, 1), port);
+	assert_int_equal(cell(reg, 2), len);
+	irq = cells(t, off, "interrupts", &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(cell(irq, 0), irq_nr);
+	assert_int_equal(cell(irq, 1), DTB_IRQ_EDGE_RISING);
+}
+
 static void test_chosen_and_console(void **state)
 {
 	struct tree t;
-	const fdt32_t *reg, *irq;
-	unsigned int n;
 	int chosen, serial;
 
 	(void)state;
@@ -152,16 +169,7 @@ static void test_chosen_and_console(void **state)
 			    "console=ttyS0 mem=64M");
 	serial = node(&t, str_prop(&t, chosen, "stdout-path"));
 	assert_int_equal(serial, node(&t, DTB_PATH_SERIAL));
-	assert_int_equal(fdt_node_check_compatible(t.blob, serial, "ns16550a"), 0);
-	reg = cells(&t, serial, "reg", &n);
-	assert_int_equal(n, 3);
-	assert_int_equal(cell(reg, 0), 1);		/* I/O space */
-	assert_int_equal(cell(reg, 1), 0x3f8);
-	assert_int_equal(cell(reg, 2), 8);
-	irq = cells(&t, serial, "interrupts", &n);
-	assert_int_equal(n, 2);
-	assert_int_equal(cell(irq, 0), 4);
-	assert_int_equal(cell(irq, 1), DTB_IRQ_EDGE_RISING);
+	check_isa_device(&t, serial, "ns16550a", 0x3f8, 8, 4);
 	assert_string_equal(str_prop(&t, node(&t, "/aliases"), "serial0"),
 			    DTB_PATH_SERIAL);
 	free(t.blob);
@@ -192,6 +200,21 @@ static void test_debug_exit_node(void **state)
 	assert_int_equal(dtb_build(&t.cfg, &t.blob, &t.size), 0);
 	assert_string_equal(str_prop(&t, node(&t, DTB_PATH_DEBUG_EXIT),
 				     "uvmm,status-rule"), "raw");
+	free(t.blob);
+}
+
+/* Linux finds its CMOS RTC here; "ranges" lets it translate the ports. */
+static void test_rtc_node(void **state)
+{
+	struct tree t;
+	int len;
+
+	(void)state;
+	build(&t, 64 * MiB, 1, NULL);
+	assert_non_null(fdt_getprop(t.blob, node(&t, "/isa"), "ranges", &len));
+	assert_int_equal(len, 0);
+	check_isa_device(&t, node(&t, DTB_PATH_RTC), "motorola,mc146818", 0x70,
+			 2, 8);
 	free(t.blob);
 }
 
@@ -412,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_cpus_by_apic_id),
 		cmocka_unit_test(test_chosen_and_console),
 		cmocka_unit_test(test_debug_exit_node),
+		cmocka_unit_test(test_rtc_node),
 		cmocka_unit_test(test_interrupt_controllers),
 		cmocka_unit_test(test_pci_host_node),
 		cmocka_unit_test(test_same_config_same_bytes),

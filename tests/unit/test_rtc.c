@@ -2,8 +2,8 @@
 /*
  * The RTC/CMOS through its two ports, on a clock the test controls: the
  * time in BCD, binary and 12-hour encodings, setting it (with and without
- * the SET bit), register C's update flag, the memory-size bytes, and
- * guest garbage.
+ * the SET bit), register C's update flag, the timer's alarm and periodic
+ * flags, the memory-size bytes, and guest garbage.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -194,6 +194,61 @@ static void test_register_c_update_flag(void **state)
 	fixture_free(f);
 }
 
+/* Register C, read every 50 ms for up to 3 s, until it shows flag. */
+static u8 wait_flag(struct fixture *f, u8 flag)
+{
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	u8 seen = 0;
+	int i;
+
+	for (i = 0; i < 60 && !(seen & flag); i++) {
+		nanosleep(&pause, NULL);
+		seen = cmos_read(f, RTC_REG_C);
+	}
+	return seen;
+}
+
+/*
+ * The timer thread's flags: an alarm whose bytes say "any" rings at the
+ * next second, one that names another second does not, and the periodic
+ * interrupt at 2 Hz (rate 15) sets PF until it is disabled.
+ */
+static void test_alarm_and_periodic_flags(void **state)
+{
+	struct fixture *f = fixture_new(128 * MiB, 1);
+	struct timespec pause = { 1, 300 * 1000 * 1000 };
+	u8 c;
+
+	(void)state;
+	cmos_write(f, RTC_SECONDS_ALARM, RTC_ALARM_ANY);
+	cmos_write(f, RTC_MINUTES_ALARM, 0xff);
+	cmos_write(f, RTC_HOURS_ALARM, RTC_ALARM_ANY);
+	cmos_write(f, RTC_REG_B, RTC_B_24H | RTC_B_AIE);
+	fake_time++;
+	c = wait_flag(f, RTC_C_AF);
+	assert_int_equal(c & (RTC_C_AF | RTC_C_IRQF), RTC_C_AF | RTC_C_IRQF);
+
+	/* 13:45:56 + 2: an alarm at second 30 stays quiet. */
+	cmos_write(f, RTC_SECONDS_ALARM, 0x30);
+	cmos_read(f, RTC_REG_C);
+	fake_time++;
+	nanosleep(&pause, NULL);
+	c = cmos_read(f, RTC_REG_C);
+	assert_int_equal(c & RTC_C_AF, 0);
+	assert_int_equal(c & RTC_C_IRQF, 0);	/* UF is set, but not enabled */
+
+	cmos_write(f, RTC_REG_B, RTC_B_24H);
+	cmos_write(f, RTC_REG_A, 0x20 | 15);
+	cmos_write(f, RTC_REG_B, RTC_B_24H | RTC_B_PIE);
+	c = wait_flag(f, RTC_C_PF);
+	assert_int_equal(c & (RTC_C_PF | RTC_C_IRQF), RTC_C_PF | RTC_C_IRQF);
+	cmos_write(f, RTC_REG_B, RTC_B_24H);
+	cmos_read(f, RTC_REG_C);
+	nanosleep(&pause, NULL);
+	assert_int_equal(cmos_read(f, RTC_REG_C) & RTC_C_PF, 0);
+	fixture_free(f);
+}
+
 static void test_memory_bytes_128m(void **state)
 {
 	struct fixture *f = fixture_new(128 * MiB, 4);
@@ -296,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_set_time_with_set_bit),
 		cmocka_unit_test(test_set_time_while_running),
 		cmocka_unit_test(test_register_c_update_flag),
+		cmocka_unit_test(test_alarm_and_periodic_flags),
 		cmocka_unit_test(test_memory_bytes_128m),
 		cmocka_unit_test(test_memory_bytes_small_and_high),
 		cmocka_unit_test(test_index_port_and_ram),

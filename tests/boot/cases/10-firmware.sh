@@ -27,6 +27,13 @@ boot_case "ports: unclaimed ports and MMIO read all-ones" 1 \
 ^PASS: .*MMIO
 ^SUMMARY:' -- "$G/ports.elf"
 
+boot_case "rtc: update, alarm and periodic interrupts on IRQ 8" 1 \
+'^PASS: update-ended interrupt
+^PASS: alarm interrupt
+^PASS: periodic interrupt
+^PASS: no interrupt with none enabled
+^SUMMARY: .* 0 unexpected failures' -- "$G/rtc.elf"
+
 boot_case "exceptions: #UD and #PF reach their handlers" 1 \
 '^PASS: .*#UD
 ^PASS: .*#PF
