@@ -227,6 +227,8 @@ static u8 rtc_read_register(struct rtc *rtc, u8 index)
 		if (value & rtc->cmos[RTC_REG_B] & RTC_B_IRQ_ENABLES)
 			value |= RTC_C_IRQF;
 		rtc->last_c_read = t;
+		if (rtc->flags & RTC_C_PF)
+			pthread_cond_signal(&rtc->wake);
 		rtc->flags = 0;
 		rtc_update_irq(rtc);
 		return value;
@@ -369,7 +371,10 @@ static u64 rtc_tick(struct rtc *rtc, u64 mono)
 		rt = clock_ns(CLOCK_REALTIME);
 		next = mono + 1000000000ULL - rt % 1000000000ULL;
 	}
-	if (period) {
+	if (period && (rtc->flags & RTC_C_PF)) {
+		/* Unread: more ticks change nothing. Reading C restarts them. */
+		rtc->next_periodic_ns = 0;
+	} else if (period) {
 		if (rtc->next_periodic_ns && mono >= rtc->next_periodic_ns)
 			rtc->flags |= RTC_C_PF;
 		/* Restarted, or so late that the missed ticks are lost. */
