@@ -244,7 +244,7 @@ fi
 echo "bench: [${SECONDS}s] 7. footprint with an idle guest ($foot_runs runs)"
 # footprint NAME CMD...: /proc/PID/status of CMD once its guest idles.
 footprint() {
-	local name=$1 log=$work/$1.idle pid i k v
+	local name=$1 log=$work/$1.idle pid i k v status
 	shift
 	rm -f "$log"	# not the last run's BENCH-IDLE
 	"$@" >"$log" 2>&1 </dev/null &
@@ -260,10 +260,14 @@ footprint() {
 		return 1
 	fi
 	sleep 1		# let start-up threads finish
+	# One read of the whole file: bash's read seeks back after each
+	# line, and the kernel renders the file anew at each seek, so a
+	# figure that changes width in between would garble the lines.
+	status=$(cat "/proc/$pid/status" 2>/dev/null)
 	declare -A st=()
 	while read -r k v _; do
 		[[ $k == [A-Za-z]*: ]] && st[${k%:}]=$v
-	done <"/proc/$pid/status"
+	done <<<"$status"
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	for k in VmRSS RssAnon RssFile RssShmem Threads; do
