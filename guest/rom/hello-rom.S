@@ -20,6 +20,18 @@
 #define COM1		0x3f8
 #define COM1_LSR	(COM1 + 5)
 #define LSR_THRE	0x20
+
+/* Waits for COM1's transmitter, then sends %al (uses %ah, %dx; either mode). */
+.macro uart_put_al
+	movb %al, %ah
+	movw $COM1_LSR, %dx
+1:	inb %dx, %al
+	testb $LSR_THRE, %al
+	jz 1b
+	movw $COM1, %dx
+	movb %ah, %al
+	outb %al, %dx
+.endm
 #define DEBUG_EXIT	0xf4
 #define STACK_TOP	0x5000	/* low RAM that uvmm leaves unused */
 #define START_INFO	0x6000	/* LAYOUT_START_INFO: hvm_start_info */
@@ -114,14 +126,7 @@ puts16:
 
 /* Prints %al. */
 putc16:
-	movb %al, %ah
-	movw $COM1_LSR, %dx
-1:	inb %dx, %al
-	testb $LSR_THRE, %al
-	jz 1b
-	movw $COM1, %dx
-	movb %ah, %al
-	outb %al, %dx
+	uart_put_al
 	ret
 
 /* ---- 32-bit protected mode, flat ---------------------------------------- */
@@ -215,14 +220,7 @@ puthex32:
 /* Prints %al. */
 putc32:
 	pushl %edx
-	movb %al, %ah
-	movw $COM1_LSR, %dx
-1:	inb %dx, %al
-	testb $LSR_THRE, %al
-	jz 1b
-	movw $COM1, %dx
-	movb %ah, %al
-	outb %al, %dx
+	uart_put_al
 	popl %edx
 	ret
 
