@@ -76,6 +76,27 @@ evil_start() {
 	return 1
 }
 
+# launch CASE TAG DEVOPTS GUEST [UVMM_ARGS...] -- EVIL_ARGS...: evil on
+# TAG's socket (a failed start fails CASE), then uvmm in the background with
+# "--device vfio-user,socket=...,DEVOPTS", UVMM_ARGS and $G/GUEST.elf; VMM
+# is its pid. Status 1 when evil did not start.
+launch() {
+	local case=$1 tag=$2 devopts=$3 guest=$4
+	local -a vargs=()
+	shift 4
+	while [[ $# -gt 0 && $1 != -- ]]; do vargs+=("$1"); shift; done
+	[[ $# -gt 0 ]] && shift
+	if ! evil_start "$tag" "$@"; then
+		result_fail "boot: hostile: $case: evil did not start"
+		evil_stop
+		return 1
+	fi
+	: >"$tmp/hout"	# before the background job: no stale line may match
+	"$UVMM" --device "vfio-user,socket=$ESOCK,$devopts" \
+		"${vargs[@]}" "$G/$guest.elf" >"$tmp/hout" 2>&1 </dev/null &
+	VMM=$!
+}
+
 # No server may outlive its case.
 evil_stop() {
 	local pid n
@@ -141,15 +162,9 @@ hostile() {
 	while [[ $# -gt 0 && $1 != -- ]]; do eargs+=("$1"); shift; done
 	[[ $# -gt 0 ]] && shift
 	vargs=("$@")
-	if ! evil_start h "${eargs[@]}"; then
-		result_fail "boot: hostile: $name: evil did not start"
-		evil_stop
+	launch "$name" h "timeout-ms=$tmo" "$guest" "${vargs[@]}" -- "${eargs[@]}" ||
 		return
-	fi
-	: >"$tmp/hout"	# before the background job: no stale line may match
-	"$UVMM" --device "vfio-user,socket=$ESOCK,timeout-ms=$tmo" \
-		"${vargs[@]}" "$G/$guest.elf" >"$tmp/hout" 2>&1 </dev/null &
-	local vmm=$!
+	local vmm=$VMM
 	if [[ " ${eargs[*]} " == *" --on-signal "* ||
 	      " ${eargs[*]} " == *" --now-on-signal "* ]]; then
 		wait_line '^vfio-user-loop: reading|^spin:' 60 "$tmp/hout" &&
@@ -341,15 +356,9 @@ continue_fds() {
 	local name=$1 until=$2 vmm nb na
 	local -a before after
 	shift 2
-	if ! evil_start c "$@" --now-on-signal; then
-		result_fail "boot: hostile: on-error=continue, $name: evil did not start"
-		evil_stop
-		return
-	fi
-	: >"$tmp/hout"	# before the background job: no stale line may match
-	"$UVMM" --device "vfio-user,socket=$ESOCK,timeout-ms=$EVIL_TMO,on-error=continue" \
-		--timeout 60 "$G/spin.elf" >"$tmp/hout" 2>&1 </dev/null &
-	vmm=$!
+	launch "on-error=continue, $name" c "timeout-ms=$EVIL_TMO,on-error=continue" \
+		spin --timeout 60 -- "$@" --now-on-signal || return
+	vmm=$VMM
 	if ! wait_line '^spin:' 60 "$tmp/hout"; then
 		kill -KILL $vmm 2>/dev/null; wait $vmm 2>/dev/null
 		hostile_fail "on-error=continue, $name" "the guest never ran"
@@ -397,15 +406,9 @@ continue_fds "bad DMA requests (the device lives)" 'dma: all [0-9]+ requests ans
 continue_loop() {	# [HTMO=MS] continue_loop NAME EVIL_ARGS...
 	local name=$1 vmm tmo=${HTMO:-$EVIL_TMO}
 	shift
-	if ! evil_start l "$@" --on-signal; then
-		result_fail "boot: hostile: on-error=continue, $name: evil did not start"
-		evil_stop
-		return
-	fi
-	: >"$tmp/hout"	# before the background job: no stale line may match
-	"$UVMM" --device "vfio-user,socket=$ESOCK,timeout-ms=$tmo,on-error=continue" \
-		--timeout 60 "$G/vfio-user-loop.elf" >"$tmp/hout" 2>&1 </dev/null &
-	vmm=$!
+	launch "on-error=continue, $name" l "timeout-ms=$tmo,on-error=continue" \
+		vfio-user-loop --timeout 60 -- "$@" --on-signal || return
+	vmm=$VMM
 	wait_line '^vfio-user-loop: reading' 60 "$tmp/hout" && kill -USR1 "$EPID"
 	watch_vmm $vmm "$tmp/hout" 60
 	if [[ $VSTATUS == 1 ]] && line_has 'on-error=continue' "$tmp/hout" &&
@@ -423,11 +426,9 @@ HTMO=1000 continue_loop "reply after the timeout" --mode late-reply --delay-ms 2
 
 # An ERROR reply is an answer, not a dead server: that access reads
 # all-ones and the device stays.
-if evil_start err --mode error --on-signal; then
-	: >"$tmp/hout"	# before the background job: no stale line may match
-	"$UVMM" --device "vfio-user,socket=$ESOCK,timeout-ms=$EVIL_TMO" \
-		--timeout 60 "$G/vfio-user-loop.elf" >"$tmp/hout" 2>&1 </dev/null &
-	vmm=$!
+if launch "ERROR replies at run time" err "timeout-ms=$EVIL_TMO" \
+	vfio-user-loop --timeout 60 -- --mode error --on-signal; then
+	vmm=$VMM
 	wait_line '^vfio-user-loop: reading' 60 "$tmp/hout" && kill -USR1 "$EPID"
 	watch_vmm $vmm "$tmp/hout" 60
 	if [[ $VSTATUS == 1 ]] && ! line_has '^FAIL' "$tmp/hout" &&
