@@ -54,6 +54,7 @@ struct vm_config {
 	int verbosity;
 	struct device_config devices[CONFIG_MAX_DEVICES];
 	unsigned int nr_devices;
+	bool pci_testdev;	/* --device pci-testdev */
 };
 
 enum config_result {

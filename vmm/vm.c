@@ -334,7 +334,7 @@ static int vm_setup_dtb(struct vm *vm, char *err, size_t err_len)
 	return 0;
 }
 
-/* GSI routing, the PCI host bridge and the built-in PCI test function. */
+/* GSI routing, the PCI host bridge and, if asked for, the built-in PCI test function. */
 static int vm_setup_pci(struct vm *vm, char *err, size_t err_len)
 {
 	int ret;
@@ -346,7 +346,8 @@ static int vm_setup_pci(struct vm *vm, char *err, size_t err_len)
 		return ret;
 	}
 	ret = pci_host_create(vm, &vm->pci);
-	if (!ret)
+	/* test scaffolding only where asked for: a production guest never sees it */
+	if (!ret && vm->cfg->pci_testdev)
 		ret = pci_testdev_create(vm, vm->pci, &vm->pci_testdev);
 	if (ret)
 		snprintf(err, err_len, "cannot create the PCI bus: %s",

@@ -99,6 +99,10 @@ cli_case "--device empty socket path" 2 "empty socket path" -- --device vfio-use
 cli_case "--device of an unknown type" 2 "unknown device type 'nvme'" -- --device nvme,socket=/x "$hello"
 cli_case "--device with a key twice" 2 "socket given twice" -- \
 	--device vfio-user,socket=/x,socket=/y "$hello"
+cli_case "--device pci-testdev twice" 2 "pci-testdev given twice" -- \
+	--device pci-testdev --device pci-testdev "$hello"
+cli_case "--device pci-testdev with options" 2 "pci-testdev takes no options" -- \
+	--device pci-testdev,socket=/x "$hello"
 cli_case "--device with a stray comma" 2 "empty item" -- --device vfio-user,,socket=/x "$hello"
 cli_case "--device timeout-ms not a number" 2 "timeout-ms 'abc'" -- \
 	--device vfio-user,socket=/x,timeout-ms=abc "$hello"
