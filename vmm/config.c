@@ -61,7 +61,7 @@ void config_usage(FILE *out)
 		"  -m, --memory SIZE        guest RAM, e.g. 512M or 2G (default 128M)\n"
 		"  -c, --cpus N             vCPUs, 1-%d (default 1)\n"
 		"      --initrd FILE        initial ramdisk (bzImage boot)\n"
-		"      --cmdline STRING     kernel command line\n"
+		"      --cmdline STRING     kernel command line (at most 32K-1 bytes)\n"
 		"      --bios FILE          raw ROM (at most 64K) ending at 4 GiB, run from\n"
 		"                           the reset vector; not with IMAGE\n"
 		"      --device vfio-user,socket=PATH[,timeout-ms=N][,wait=SECONDS]\n"
@@ -342,6 +342,13 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 			ret = replace_string(&cfg->initrd_path, optarg);
 			break;
 		case OPT_CMDLINE:
+			if (strlen(optarg) > CONFIG_MAX_CMDLINE) {
+				err_fmt(err, err_len, 0,
+					"--cmdline is %zu bytes, at most %u",
+					strlen(optarg),
+					(unsigned int)CONFIG_MAX_CMDLINE);
+				return CONFIG_ERROR;
+			}
 			ret = replace_string(&cfg->cmdline, optarg);
 			break;
 		case OPT_BIOS:

@@ -35,6 +35,10 @@ cli_case "--memory 0" 2 "--memory" -- --memory 0 "$hello"
 cli_case "--memory 1T" 2 "--memory: 1T is outside" -- --memory 1T "$hello"
 cli_case "--cpus 0" 2 "--cpus" -- --cpus 0 "$hello"
 cli_case "--cpus 1000" 2 "--cpus" -- --cpus 1000 "$hello"
+# Bad input is status 2 and one line, never "host setup failed" (4) with a
+# library's line and the VM's on top of it.
+cli_case "--cmdline of 70,000 bytes" 2 "^uvmm: --cmdline is 70000 bytes, at most 32767$" -- \
+	--cmdline "$(printf '%070000d' 0)" "$hello"
 cli_case "malformed --device" 2 "--device: unknown key" -- \
 	--device vfio-user,socket=/x,bogus=1 "$hello"
 cli_case "--device socket path too long" 2 "longer than" -- \
