@@ -18,7 +18,6 @@ struct rom {
 	void *hva;
 	u64 gpa;		/* ROM_END - size */
 	u64 size;		/* page multiple; the image sits at its top */
-	u64 image_size;
 	int slot;		/* KVM memslot, -1 until rom_install() */
 };
 
