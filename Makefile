@@ -36,7 +36,7 @@ CPPFLAGS := -I. -D_GNU_SOURCE -DUVMM_VERSION='"$(VERSION)"'
 CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -MMD -MP \
 	-fno-strict-aliasing $(SAN_FLAGS)
 LDFLAGS := $(SAN_FLAGS)
-LDLIBS := -lfdt -ljson-c -lpthread
+LDLIBS := -lfdt -ljson-c -lpthread -lseccomp
 
 # ---- host code ------------------------------------------------------------
 

@@ -13,9 +13,10 @@ if [[ ${1:-} == --missing ]]; then
 fi
 profiles=("${@:-check}")
 
-pkgs_build=(gcc make linux-libc-dev libfdt-dev libcmocka-dev libjson-c-dev)
+pkgs_build=(gcc make linux-libc-dev libfdt-dev libcmocka-dev libjson-c-dev
+	libseccomp-dev)
 pkgs_check=(gcc make pkg-config linux-libc-dev libfdt-dev libcmocka-dev
-	libjson-c-dev device-tree-compiler clang libclang-rt-14-dev valgrind
+	libjson-c-dev libseccomp-dev device-tree-compiler clang libclang-rt-14-dev valgrind
 	cpio xz-utils)
 pkgs_bench=(qemu-system-x86 gnuplot-nox jq)
 pkgs_fuzz=(clang libclang-rt-14-dev)

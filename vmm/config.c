@@ -30,6 +30,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_DUMP_DTB,
 	OPT_DEBUG_EXIT,
+	OPT_SANDBOX,
 	OPT_VERSION,
 };
 
@@ -44,6 +45,7 @@ static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "debug-exit", required_argument, NULL, OPT_DEBUG_EXIT },
+	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -72,13 +74,16 @@ void config_usage(FILE *out)
 		"      --timeout SECONDS    stop the guest after this long (exit status 124)\n"
 		"      --dump-dtb FILE      write the device tree handed to the guest, then run\n"
 		"      --debug-exit qemu|raw  status rule of port 0xf4 (default qemu)\n"
+		"      --sandbox on|off     seccomp filter once the VM runs (default: on\n"
+		"                           where the kernel has seccomp)\n"
 		"  -v, --verbose            more log; repeat for protocol traces\n"
 		"  -h, --help               this text\n"
 		"      --version            print the version\n"
 		"\n"
 		"Exit status: 0 guest shut down or reset; odd 1-255 the guest wrote to\n"
 		"port 0xf4; 2 bad command line; 4 host setup failed; 6 image not loaded;\n"
-		"8 guest crashed; 10 a vfio-user device failed; 124 --timeout expired.\n",
+		"8 guest crashed; 10 a vfio-user device failed; 12 the sandbox stopped a\n"
+		"forbidden system call; 124 --timeout expired.\n",
 		CONFIG_MAX_CPUS);
 }
 
@@ -420,6 +425,17 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 			} else {
 				err_fmt(err, err_len, 0,
 					"--debug-exit: '%s' is not qemu or raw", optarg);
+				return CONFIG_ERROR;
+			}
+			break;
+		case OPT_SANDBOX:
+			if (!strcmp(optarg, "on")) {
+				cfg->sandbox = SANDBOX_ON;
+			} else if (!strcmp(optarg, "off")) {
+				cfg->sandbox = SANDBOX_OFF;
+			} else {
+				err_fmt(err, err_len, 0,
+					"--sandbox: '%s' is not on or off", optarg);
 				return CONFIG_ERROR;
 			}
 			break;

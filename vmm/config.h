@@ -28,6 +28,12 @@ enum debug_exit_mode {
 	DEBUG_EXIT_RAW,		/* status V & 0xff */
 };
 
+enum sandbox_mode {
+	SANDBOX_AUTO,		/* on where the kernel has seccomp filters */
+	SANDBOX_ON,		/* on, or status 4 */
+	SANDBOX_OFF,
+};
+
 enum device_on_error {
 	DEVICE_ON_ERROR_STOP,
 	DEVICE_ON_ERROR_CONTINUE,
@@ -60,6 +66,7 @@ struct vm_config {
 	struct device_config devices[CONFIG_MAX_DEVICES];
 	unsigned int nr_devices;
 	bool pci_testdev;	/* --device pci-testdev */
+	enum sandbox_mode sandbox;
 };
 
 enum config_result {

@@ -5,12 +5,14 @@
  */
 #define LOG_PREFIX NULL
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "vmm/config.h"
+#include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
 static void block_signals(void)
@@ -28,6 +30,30 @@ static void block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* A closed serial pipe must be an EPIPE, not a death. */
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Every thread runs by now: the filter goes on all of them at once. Where
+ * it cannot, --sandbox=on stops the VM; the default goes on without it
+ * only where the kernel has no seccomp filters at all.
+ */
+static void start_sandbox(struct vm *vm, enum sandbox_mode mode)
+{
+	char err[256];
+	int ret;
+
+	if (mode == SANDBOX_OFF)
+		return;
+	ret = sandbox_install(err, sizeof(err));
+	if (ret == -ENOSYS && mode == SANDBOX_AUTO) {
+		log_info("sandbox: off: %s", err);
+		return;
+	}
+	if (ret) {
+		vm_request_stop(vm, STATUS_HOST_SETUP, "sandbox: %s", err);
+		return;
+	}
+	sandbox_selftest();
 }
 
 int main(int argc, char **argv)
@@ -67,8 +93,10 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return status;
 	}
-	if (vm_start(vm) == 0 || vm_stopping(vm))
+	if (vm_start(vm) == 0 || vm_stopping(vm)) {
+		start_sandbox(vm, cfg.sandbox);
 		status = vm_run_until_stop(vm);
+	}
 
 	/* The VMM's own failures carry a message; the guest's word does not. */
 	if (vm->exit_reason[0]) {

@@ -27,6 +27,7 @@ struct rom;
 #define STATUS_BAD_IMAGE 6
 #define STATUS_GUEST_CRASH 8
 #define STATUS_DEVICE_FAILED 10
+#define STATUS_SANDBOX 12
 #define STATUS_TIMEOUT 124
 
 /* How the boot CPU starts: filled by the image loader. */

@@ -39,6 +39,7 @@ cli_case "--cpus 1000" 2 "--cpus" -- --cpus 1000 "$hello"
 # library's line and the VM's on top of it.
 cli_case "--cmdline of 70,000 bytes" 2 "^uvmm: --cmdline is 70000 bytes, at most 32767$" -- \
 	--cmdline "$(printf '%070000d' 0)" "$hello"
+cli_case "--sandbox maybe" 2 "--sandbox: 'maybe' is not on or off" -- --sandbox maybe "$hello"
 cli_case "malformed --device" 2 "--device: unknown key" -- \
 	--device vfio-user,socket=/x,bogus=1 "$hello"
 cli_case "--device socket path too long" 2 "longer than" -- \
