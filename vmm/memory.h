@@ -5,7 +5,7 @@
 #include "common/types.h"
 
 /* Guest-physical layout: RAM below the PCI hole, the rest above 4 GiB. */
-/* Low RAM stops where the PCI ECAM window begins (DESIGN.md memory map). */
+/* Low RAM stops where PCI ECAM begins (docs/design.md, "The machine"). */
 #define MEM_LOW_RAM_MAX 0xb0000000ULL
 #define MEM_HIGH_RAM_BASE (4 * GiB)
 #define MEM_MAX_REGIONS 2
