@@ -11,8 +11,8 @@
  * starts (as firmware would), and runs the thread that re-asserts
  * built-in devices' INTx lines after an EOI.
  *
- * The address windows are DESIGN.md's; the device tree and the MP table
- * describe them from these constants.
+ * The address windows are in docs/design.md, "The machine"; the device
+ * tree and the MP table describe them from these constants.
  */
 
 #include "common/types.h"

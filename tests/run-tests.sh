@@ -45,6 +45,9 @@ done
 echo "== command line and bad images"
 bash tests/cli/run-cli.sh
 
+echo "== docs"
+bash tests/cli/doc-links.sh
+
 echo "== boot tests"
 if have_kvm; then
 	bash tests/boot/run-boot.sh

@@ -2,8 +2,8 @@
 /*
  * A PCI function whose device model runs in a vfio-user server.
  *
- * uvmm emulates what a client must (protocol guide, "what a client
- * emulates"): the standard header with the BARs and their sizing, the ROM
+ * uvmm emulates what a client must (docs/vfio-user.md, "What uvmm emulates"):
+ * the standard header with the BARs and their sizing, the ROM
  * BAR, the MSI and MSI-X capabilities, the MSI-X table and PBA. The rest of
  * config space and every BAR access go to the server as REGION_READ/WRITE
  * on the vCPU thread, which blocks on its message until the reply. BAR
@@ -41,14 +41,17 @@
 #define VFU_IRQ_MSIX 2
 #define VFU_NUM_IRQ_KINDS 3
 
-/* Bounds on what a server may claim (protocol guide, checklist). */
+/*
+ * Bounds on what a server may claim
+ * (docs/vfio-user.md, "Limits on what a server claims").
+ */
 #define VFU_MAX_REGIONS 100
 #define VFU_MAX_IRQS 50
 #define VFU_MAX_BAR_SIZE (64ULL * 1024 * 1024 * 1024)
 #define VFU_CONNECT_RETRY_MS 50
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
 
-/* PCI command bits a server accepts (protocol guide, config writes). */
+/* PCI command bits a server accepts (docs/vfio-user.md, "Config space"). */
 #define VFU_COMMAND_MASK (PCI_COMMAND_IO | PCI_COMMAND_MEMORY |          \
 			  PCI_COMMAND_MASTER | PCI_COMMAND_PARITY |      \
 			  PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE |  \
@@ -276,7 +279,7 @@ static bool vfu_config_write(struct pci_function *fn, u32 off, u32 len,
 		return true;
 	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG_REGION, off,
 				      &val, len);
-	/* An error reply to a config write drops the write (guide, 7). */
+	/* An error reply drops the write (docs/vfio-user.md, "Config space"). */
 	if (ret)
 		vfu_device_request_failed(dev, "config write", ret);
 	return true;
@@ -420,7 +423,7 @@ static int vfu_irq_assign(struct vfu_device *dev, enum pci_irq_mode mode,
 
 /*
  * De-assign from start 0 only, and never for an index the server has no
- * vectors of: libvfio-user mishandles both (protocol guide, 2.8).
+ * vectors of: libvfio-user mishandles both (docs/vfio-user.md, "Interrupts").
  */
 static int vfu_irq_release(struct vfu_device *dev)
 {
@@ -653,7 +656,7 @@ static int vfu_device_read_regions(struct vfu_device *dev, char *err,
 		}
 		dev->irq_count[i] = irq.count;
 	}
-	/* Bounds from the guide: MSI at most 32, MSI-X at most 2048, INTx 1. */
+	/* MSI at most 32, MSI-X at most 2048, INTx 1 (docs/vfio-user.md). */
 	dev->irq_count[VFU_IRQ_INTX] = MIN(dev->irq_count[VFU_IRQ_INTX], 1u);
 	dev->irq_count[VFU_IRQ_MSI] = MIN(dev->irq_count[VFU_IRQ_MSI], 32u);
 	dev->irq_count[VFU_IRQ_MSIX] = MIN(dev->irq_count[VFU_IRQ_MSIX],

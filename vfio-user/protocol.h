@@ -5,8 +5,9 @@
 /*
  * vfio-user wire format: packed structs pinned with static assertions,
  * constants, small encoders and one validator per direction. Nothing here
- * does I/O. Layouts and rules follow docs (shared/vfio-user-protocol.md);
- * where the spec and libvfio-user differ, we follow what servers send.
+ * does I/O. Layouts follow the vfio-user specification; where it and
+ * libvfio-user differ, we follow what servers send
+ * (docs/vfio-user.md, "Where the spec and servers differ").
  *
  * All integers are host-endian. "payload" means the bytes after the
  * 16-byte header; offsets inside payload structs start at 0.
@@ -98,7 +99,7 @@ _Static_assert(offsetof(struct vfu_version, data) == 4, "json at 4");
 #define VFU_VERSION_MAJOR	0
 #define VFU_VERSION_MINOR	0
 
-/* Negotiated capabilities of one side, with the defaults of the guide. */
+/* Negotiated capabilities of one side, with the protocol's defaults. */
 struct vfu_caps {
 	u32 max_msg_fds;
 	u32 max_data_xfer_size;

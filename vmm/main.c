@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * uvmm: command line in, exit status out. The only file that decides to
- * exit, and with which status (DESIGN.md, "Exit status").
+ * exit, and with which status (docs/design.md, "Exit status").
  */
 #define LOG_PREFIX NULL
 

@@ -7,7 +7,7 @@
 #include "common/types.h"
 
 /* Guest-physical layout: RAM below the PCI hole, the rest above 4 GiB. */
-/* Low RAM stops where the PCI ECAM window begins (DESIGN.md memory map). */
+/* Low RAM stops where PCI ECAM begins (docs/design.md, "The machine"). */
 #define MEM_MAX_REGIONS 2
 
 /* One contiguous piece of guest RAM, backed by [fd_offset, +size) of the memfd. */

@@ -20,7 +20,7 @@ struct pci_host;
 struct pci_testdev;
 struct rom;
 
-/* Exit statuses: DESIGN.md's table. Only vmm/main.c turns them into exit(). */
+/* Exit statuses (docs/design.md, "Exit status"). Only vmm/main.c exits. */
 #define STATUS_OK 0
 #define STATUS_BAD_CLI 2
 #define STATUS_HOST_SETUP 4
