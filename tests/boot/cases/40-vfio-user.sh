@@ -98,6 +98,40 @@ vfu_case "vfio-user: device reset" 1 \
 '^PASS: .*reset
 ^SUMMARY: .* 0 unexpected failures' vfio-user-reset
 
+# testdev --strict-pci acts on its own config space as QEMU's vfio-user
+# server does: BAR accesses are refused until the BAR is programmed and
+# decoding is on there, MSI-X fires only when enabled there and unmasked
+# by SET_IRQS. uvmm must keep the server's copy in step (write-through of
+# the header and the MSI/MSI-X capabilities, SET_IRQS MASK/UNMASK).
+strict_case() {	# strict_case NAME REGEXES PROGRAM
+	if start_server strict --strict-pci; then
+		boot_case "vfio-user --strict-pci: $1" 1 "$2" -- \
+			--device "vfio-user,socket=$SOCK" "$G/$3.elf"
+	else
+		result_fail "boot: vfio-user --strict-pci: $1: server did not start"
+	fi
+	stop_servers
+}
+
+strict_case "BAR0 registers once uvmm programmed BARs and COMMAND" \
+'^PASS: .*BAR0
+^PASS: .*scratch
+^SUMMARY: .* 0 unexpected failures' vfio-user-basic
+strict_case "MSI-X, MSI and INTx each delivered once" \
+'^PASS: .*MSI-X
+^PASS: .*MSI
+^PASS: .*INTx
+^SUMMARY: .* 0 unexpected failures' vfio-user-irq
+strict_case "DMA" \
+'^PASS: .*DMA
+^SUMMARY: .* 0 unexpected failures' vfio-user-dma
+strict_case "mmap-able BAR2" \
+'^PASS: .*BAR2
+^SUMMARY: .* 0 unexpected failures' vfio-user-mmap
+strict_case "device reset" \
+'^PASS: .*reset
+^SUMMARY: .* 0 unexpected failures' vfio-user-reset
+
 if start_server a && sock_a=$SOCK && start_server b; then
 	boot_case "vfio-user: two servers in two slots" 1 \
 '^PASS: .*two devices
