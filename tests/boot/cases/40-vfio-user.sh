@@ -46,6 +46,13 @@ vfu_case "vfio-user: device reset" 1 \
 '^PASS: .*reset
 ^SUMMARY: .* 0 unexpected failures' vfio-user-reset
 
+# -vv names what a REGION_READ/WRITE was about: BAR0's ID register read
+# (region 0, offset 0, 4 bytes) and the value the server gave.
+vfu_case "vfio-user: -vv traces a BAR read with region, offset, length and value" 1 \
+'REGION_READ id [0-9]+ size 32 region 0 offset 0 len 4 value 0x75766d6d -> reply 20
+REGION_WRITE id [0-9]+ size 34 region 7 offset 0x4 len 2 value 0x[0-9a-f]+ ->
+^SUMMARY: .* 0 unexpected failures' vfio-user-basic -vv
+
 # testdev --strict-pci acts on its own config space as QEMU's vfio-user
 # server does: BAR accesses are refused until the BAR is programmed and
 # decoding is on there, MSI-X fires only when enabled there and unmasked
