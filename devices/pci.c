@@ -74,6 +74,7 @@ struct pci_msi_state {
 	bool maskable;
 	bool enabled;
 	unsigned int nr_enabled;
+	u32 mask;			/* last mask register seen, for the hook */
 	struct pci_vector vec[PCI_MSI_MAX_VECTORS];
 };
 
@@ -639,6 +640,11 @@ static void msi_update(struct pci_function *fn)
 			m->vec[i].pending = false;
 	}
 	msi_store_pending(fn);
+	for (i = 0; i < m->max_vectors && fn->ops->vector_mask_changed; i++)
+		if ((mask ^ m->mask) & (1u << i))
+			fn->ops->vector_mask_changed(fn, PCI_IRQ_MSI, i,
+						     mask & (1u << i));
+	m->mask = mask;
 	if ((enabled != was_enabled || (enabled && nr != old_nr)) &&
 	    fn->ops->irq_mode_changed)
 		fn->ops->irq_mode_changed(fn, enabled ? PCI_IRQ_MSI : PCI_IRQ_INTX,
@@ -869,8 +875,10 @@ static void msix_table_write(struct pci_function *fn, u64 off,
 		~3u, ~0u, ~0u, MSIX_CTRL_MASKBIT,
 	};
 	u64 first = off / 16, last = (off + len - 1) / 16, n;
-	u32 i;
+	u32 ctrl[2], i;
 
+	for (n = first; n <= last && n - first < 2; n++)
+		ctrl[n - first] = fn->msix.table[n][PCI_MSIX_ENTRY_VECTOR_CTRL / 4];
 	for (i = 0; i < len; i++) {
 		u64 o = off + i;
 		u32 *dword = &fn->msix.table[o / 16][(o % 16) / 4];
@@ -879,8 +887,15 @@ static void msix_table_write(struct pci_function *fn, u64 off,
 
 		*dword = (*dword & ~m) | (((u32)data[i] << shift) & m);
 	}
-	for (n = first; n <= last; n++)
+	for (n = first; n <= last; n++) {
+		u32 now = fn->msix.table[n][PCI_MSIX_ENTRY_VECTOR_CTRL / 4];
+
 		msix_sync_vector(fn, n);
+		if (n - first < 2 && ((now ^ ctrl[n - first]) & MSIX_CTRL_MASKBIT) &&
+		    fn->ops->vector_mask_changed)
+			fn->ops->vector_mask_changed(fn, PCI_IRQ_MSIX, n,
+						     now & MSIX_CTRL_MASKBIT);
+	}
 }
 
 static void msix_pba_read(struct pci_function *fn, u64 off, u8 *data,

@@ -130,6 +130,15 @@ struct pci_function_ops {
 	 */
 	void (*irq_mode_changed)(struct pci_function *fn, enum pci_irq_mode mode,
 				 unsigned int nr_vectors);
+	/*
+	 * The guest changed a vector's own mask bit: MSI-X vector control
+	 * in the table, or a bit of MSI's mask register. Once per vector
+	 * whose bit changed; not for the enable and function-mask bits,
+	 * which are config writes.
+	 */
+	void (*vector_mask_changed)(struct pci_function *fn,
+				    enum pci_irq_mode mode, unsigned int vector,
+				    bool masked);
 };
 
 /* ---- building a function ------------------------------------------------ */

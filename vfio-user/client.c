@@ -598,8 +598,40 @@ static void slot_put(struct vfu_client *c, struct slot *s, bool reader)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/*
+ * What a REGION_READ/WRITE was about, for the -vv trace: region, offset,
+ * length and, for accesses of up to 8 bytes, the value (little-endian, as
+ * on the wire; a read's only when it succeeded).
+ */
+static void trace_region_access(const struct vfu_client_msg *m, int ret,
+				char *buf, size_t len)
+{
+	const struct vfu_region_access *ra;
+	const struct iovec *data;
+	u64 val = 0;
+
+	buf[0] = '\0';
+	if ((m->cmd != VFU_CMD_REGION_READ && m->cmd != VFU_CMD_REGION_WRITE) ||
+	    m->iovcnt < 1 || m->iov[0].iov_len < sizeof(*ra))
+		return;
+	ra = m->iov[0].iov_base;
+	data = m->cmd == VFU_CMD_REGION_WRITE ?
+	       (m->iovcnt > 1 ? &m->iov[1] : NULL) :
+	       (m->riovcnt > 1 && !ret ? &m->riov[1] : NULL);
+	if (data && ra->count <= 8 && data->iov_len >= ra->count) {
+		memcpy(&val, data->iov_base, ra->count);
+		snprintf(buf, len, " region %u offset %#llx len %u value %#llx",
+			 ra->region, (unsigned long long)ra->offset, ra->count,
+			 (unsigned long long)val);
+	} else {
+		snprintf(buf, len, " region %u offset %#llx len %u", ra->region,
+			 (unsigned long long)ra->offset, ra->count);
+	}
+}
+
 int vfu_client_request(struct vfu_client *c, struct vfu_client_msg *m)
 {
+	char detail[96];
 	u32 timeout = m->timeout_ms ? m->timeout_ms : c->timeout_ms;
 	u64 payload = 0, start = now_ns();
 	bool reader = false;
@@ -636,8 +668,11 @@ int vfu_client_request(struct vfu_client *c, struct vfu_client_msg *m)
 	 * never report it as success.
 	 */
 	ret = slot_done(s) ? s->result : -EPROTO;
-	clog_trace(c, "%s id %u size %u -> reply %u fds %u result %d, %.1f us",
+	if (log_get_level() >= LOG_TRACE)
+		trace_region_access(m, ret, detail, sizeof(detail));
+	clog_trace(c, "%s id %u size %u%s -> reply %u fds %u result %d, %.1f us",
 		   vfu_cmd_name(m->cmd), s->hdr.msg_id, s->hdr.size,
+		   log_get_level() >= LOG_TRACE ? detail : "",
 		   m->reply_len, m->nr_reply_fds, ret,
 		   (double)(now_ns() - start) / 1000.0);
 	slot_put(c, s, reader);

@@ -84,7 +84,19 @@ struct vfu_device {
 	u8 config[PCI_CONFIG_SPACE_SIZE];	/* as read at connect time */
 	u32 irq_count[VFU_NUM_IRQ_KINDS];
 	u8 msi_cap, msi_cap_size;
+	bool msi_pvm;			/* MSI with per-vector mask bits */
 	u8 msix_cap;
+	unsigned int msix_nr;
+	/*
+	 * The guest's per-vector masks as the model holds them (MSI-X
+	 * vector control, MSI mask register), mirrored from its
+	 * vector_mask_changed hook under the function's lock, and pushed
+	 * to the server as SET_IRQS MASK/UNMASK.
+	 */
+	bool msix_masked[PCI_MSIX_MAX_VECTORS];
+	u32 msi_mask;
+	/* An error reply to a BAR access was logged (on-error=continue). */
+	bool bar_error_logged;
 	/*
 	 * What the server was last told, under the function's lock (the
 	 * model calls irq_mode_changed with it held).
@@ -242,39 +254,76 @@ static bool vfu_config_read(struct pci_function *fn, u32 off, u32 len,
 	return true;
 }
 
+/*
+ * The server keeps a PCI model of its own and acts on it: QEMU's, for
+ * one, resolves a BAR access through the BAR's address in its own config
+ * space and drops it unless memory decoding is on there, and fires an
+ * MSI-X vector only when MSI-X is enabled and not function-masked there.
+ * So a write uvmm emulates is also written through to the server, as it
+ * came, in the guest's order (BARs and the ROM BAR before the COMMAND
+ * write that turns decoding on, as on a real bus); uvmm's own BAR
+ * assignment at start goes the same way. The server applies its own
+ * write masks. An error reply drops the server's copy of that write
+ * (servers that emulate nothing refuse some: libvfio-user's samples);
+ * uvmm's emulation is what the guest sees either way.
+ */
+static void vfu_config_write_through(struct vfu_device *dev, u32 off, u32 len,
+				     u32 val)
+{
+	int ret;
+
+	if (off + len > dev->config_size)
+		return;
+	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG_REGION, off,
+				      &val, len);
+	if (ret)
+		vfu_device_request_failed(dev, "config write-through", ret);
+}
+
+/*
+ * COMMAND goes to the server whole, masked to the bits a server accepts
+ * (protocol guide, config writes): a write of one byte of the register
+ * (0x04 or 0x05) is merged into the current value first.
+ */
+static void vfu_config_write_command(struct vfu_device *dev, u32 off, u32 len,
+				     u32 val)
+{
+	struct pci_function *fn = dev->fn;
+	u16 command;
+	int ret;
+
+	command = pci_config_emulated_read(fn, PCI_COMMAND, 2);
+	if (off == PCI_COMMAND)
+		command = len == 1 ? (command & 0xff00) | (val & 0xff) : val;
+	else
+		command = (command & 0x00ff) | (val & 0xff) << 8;
+	command &= VFU_COMMAND_MASK;
+	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG_REGION,
+				      PCI_COMMAND, &command, 2);
+	if (ret)
+		vfu_device_request_failed(dev, "command write", ret);
+	/* A dword write at 0x04 carries STATUS too (its write-1-to-clear bits). */
+	if (off == PCI_COMMAND && len == 4)
+		vfu_config_write_through(dev, PCI_STATUS, 2, val >> 16);
+}
+
 static bool vfu_config_write(struct pci_function *fn, u32 off, u32 len,
 			     u32 val)
 {
 	struct vfu_device *dev = pci_function_priv(fn);
-	u16 command;
 	int ret;
 
 	if (vfu_device_dead(dev))
 		return true;	/* dropped */
 	if (off < PCI_COMMAND + 2 && PCI_COMMAND < off + len) {
-		/*
-		 * The server learns the decode, bus-master and INTx-disable
-		 * bits (it must not DMA or raise INTx without them); the
-		 * model applies them too. A write of one byte of the
-		 * register (0x04 or 0x05) is merged into the current value
-		 * first: the server gets the whole register either way.
-		 */
-		command = pci_config_emulated_read(fn, PCI_COMMAND, 2);
-		if (off == PCI_COMMAND)
-			command = len == 1 ? (command & 0xff00) | (val & 0xff) :
-					     val;
-		else
-			command = (command & 0x00ff) | (val & 0xff) << 8;
-		command &= VFU_COMMAND_MASK;
-		ret = vfu_client_region_write(dev->client,
-					      VFU_PCI_CONFIG_REGION,
-					      PCI_COMMAND, &command, 2);
-		if (ret)
-			vfu_device_request_failed(dev, "command write", ret);
+		vfu_config_write_command(dev, off, len, val);
 		return false;
 	}
-	if (vfu_config_emulated(dev, off))
+	if (vfu_config_emulated(dev, off)) {
+		/* The model applies it too (return false). */
+		vfu_config_write_through(dev, off, len, val);
 		return false;
+	}
 	if (off + len > dev->config_size)
 		return true;
 	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG_REGION, off,
@@ -286,6 +335,44 @@ static bool vfu_config_write(struct pci_function *fn, u32 off, u32 len,
 }
 
 /* ---- BARs ----------------------------------------------------------------- */
+
+/*
+ * A guest's BAR access failed. A dead connection is the device's end. An
+ * error reply means the server refused this access (QEMU's does while the
+ * BAR is not programmed or decoding is off in its own config space): the
+ * guest cannot be given a true value, so with on-error=stop that ends the
+ * VM (status 10) naming the access; with on-error=continue the access
+ * reads all-ones or is dropped, said once per device.
+ */
+static void vfu_bar_access_failed(struct vfu_device *dev, bool write,
+				  unsigned int bar, u64 off, u32 len, int ret)
+{
+	char what[128], region[8];
+
+	if (vfu_client_get_state(dev->client) != VFU_CLIENT_CONNECTED) {
+		vfu_device_failed(dev, vfu_client_error_string(dev->client));
+		return;
+	}
+	if (bar == PCI_ROM_BAR)
+		snprintf(region, sizeof(region), "ROM");
+	else
+		snprintf(region, sizeof(region), "BAR%u", bar);
+	snprintf(what, sizeof(what),
+		 "the server refused the guest's %s %s offset 0x%llx size %u: %s",
+		 region, write ? "write at" : "read at",
+		 (unsigned long long)off, len, strerror(-ret));
+	if (dev->cfg->on_error != DEVICE_ON_ERROR_CONTINUE) {
+		vfu_device_failed(dev, what);
+		return;
+	}
+	if (__atomic_exchange_n(&dev->bar_error_logged, true, __ATOMIC_ACQ_REL)) {
+		log_debug("%s: %s", dev->name, what);
+		return;
+	}
+	log_err("%s (%s): %s; %s (on-error=continue, said once)", dev->name,
+		dev->cfg->socket_path, what,
+		write ? "dropped" : "it reads all-ones");
+}
 
 static void vfu_bar_read(struct pci_function *fn, unsigned int bar, u64 off,
 			 void *data, u32 len)
@@ -299,7 +386,7 @@ static void vfu_bar_read(struct pci_function *fn, unsigned int bar, u64 off,
 	}
 	ret = vfu_client_region_read(dev->client, bar, off, data, len);
 	if (ret) {
-		vfu_device_request_failed(dev, "BAR read", ret);
+		vfu_bar_access_failed(dev, false, bar, off, len, ret);
 		memset(data, 0xff, len);
 	}
 }
@@ -314,7 +401,7 @@ static void vfu_bar_write(struct pci_function *fn, unsigned int bar, u64 off,
 		return;
 	ret = vfu_client_region_write(dev->client, bar, off, data, len);
 	if (ret)
-		vfu_device_request_failed(dev, "BAR write", ret);
+		vfu_bar_access_failed(dev, true, bar, off, len, ret);
 }
 
 static void vfu_area_unmap(struct vfu_device *dev, struct vfu_mmap_area *area)
@@ -439,6 +526,87 @@ static int vfu_irq_release(struct vfu_device *dev)
 	return ret;
 }
 
+/* ---- interrupt masks: the server's copy ------------------------------------ */
+
+static bool vfu_vector_masked(struct vfu_device *dev, int index,
+			      unsigned int vector)
+{
+	if (index == VFU_IRQ_MSIX)
+		return dev->msix_masked[vector];
+	return dev->msi_mask & (1u << vector);
+}
+
+/*
+ * Whether the server gets index's per-vector masks: only while it holds
+ * the eventfds of that index (an unmask may fire a pending vector at
+ * once), and for MSI only with per-vector masking, since QEMU's server
+ * writes an MSI without it past the end of its capability.
+ */
+static bool vfu_masks_wanted(struct vfu_device *dev, int index)
+{
+	if (dev->server_irq_index != index || !dev->server_irq_count)
+		return false;
+	return index == VFU_IRQ_MSIX || (index == VFU_IRQ_MSI && dev->msi_pvm);
+}
+
+/*
+ * Brings the server's masks of vectors [0, top] in line with the guest's,
+ * by SET_IRQS MASK/UNMASK of ranges that all start at vector 0: QEMU
+ * 7.2's server loops `for (vector = start; vector < count; ...)`
+ * (vfu_msix_irq_state), so a range [s, s + n) with s > 0 reaches vectors
+ * [s, n) there and [s, s + n) elsewhere; [0, n) means the same to both.
+ * From top down, each range sets [0, k] to vector k's state whenever it
+ * differs from vector k + 1's: vector k's last word is its own. One
+ * message when [0, top] agree, as when a driver unmasks its vectors in
+ * order. Servers without mask state accept and ignore these
+ * (libvfio-user without an irq_state callback).
+ */
+static void vfu_irq_push_masks(struct vfu_device *dev, int index,
+			       unsigned int top)
+{
+	bool cur = false, want;
+	unsigned int k;
+	int ret;
+
+	if (!vfu_masks_wanted(dev, index) || vfu_device_dead(dev))
+		return;
+	top = MIN(top, dev->server_irq_count - 1);
+	for (k = top + 1; k-- > 0;) {
+		want = vfu_vector_masked(dev, index, k);
+		if (k != top && want == cur)
+			continue;
+		ret = vfu_client_set_irqs(dev->client, index,
+					  VFU_IRQ_SET_DATA_NONE |
+					  (want ? VFU_IRQ_SET_ACTION_MASK :
+					   VFU_IRQ_SET_ACTION_UNMASK),
+					  0, k + 1, NULL, NULL);
+		if (ret) {
+			vfu_device_request_failed(dev, want ? "SET_IRQS mask" :
+						  "SET_IRQS unmask", ret);
+			return;
+		}
+		cur = want;
+	}
+}
+
+/* The model's hook: the guest flipped one vector's mask bit. */
+static void vfu_vector_mask_changed(struct pci_function *fn,
+				    enum pci_irq_mode mode,
+				    unsigned int vector, bool masked)
+{
+	struct vfu_device *dev = pci_function_priv(fn);
+	int index = vfu_irq_index_of(mode);
+
+	if (index == VFU_IRQ_MSIX && vector < dev->msix_nr)
+		dev->msix_masked[vector] = masked;
+	else if (index == VFU_IRQ_MSI && vector < 32)
+		dev->msi_mask = masked ? dev->msi_mask | 1u << vector :
+					 dev->msi_mask & ~(1u << vector);
+	else
+		return;
+	vfu_irq_push_masks(dev, index, vector);
+}
+
 static void vfu_irq_mode_changed(struct pci_function *fn,
 				 enum pci_irq_mode mode, unsigned int nr)
 {
@@ -451,8 +619,14 @@ static void vfu_irq_mode_changed(struct pci_function *fn,
 	ret = vfu_irq_release(dev);
 	if (!ret)
 		ret = vfu_irq_assign(dev, mode, nr);
-	if (ret)
+	if (ret) {
 		vfu_device_request_failed(dev, "SET_IRQS", ret);
+		return;
+	}
+	/* Its eventfds in place, the server learns which vectors may fire. */
+	if (mode != PCI_IRQ_INTX && dev->server_irq_count)
+		vfu_irq_push_masks(dev, dev->server_irq_index,
+				   dev->server_irq_count - 1);
 }
 
 static const struct pci_function_ops vfu_function_ops = {
@@ -462,6 +636,7 @@ static const struct pci_function_ops vfu_function_ops = {
 	.bar_write = vfu_bar_write,
 	.bar_remap = vfu_bar_remap,
 	.irq_mode_changed = vfu_irq_mode_changed,
+	.vector_mask_changed = vfu_vector_mask_changed,
 };
 
 /* ---- connect time ----------------------------------------------------------- */
@@ -802,6 +977,7 @@ static int vfu_device_take_capabilities(struct vfu_device *dev, char *err,
 				return ret;
 			}
 			dev->msi_cap = pos;
+			dev->msi_pvm = pvm;
 		} else if (id == PCI_CAP_ID_MSIX && dev->irq_count[VFU_IRQ_MSIX] &&
 			   !dev->msix_cap && pos + (u32)PCI_CAP_MSIX_SIZEOF <= limit) {
 			u32 table = config_get(dev, pos + PCI_MSIX_TABLE, 4);
@@ -820,6 +996,9 @@ static int vfu_device_take_capabilities(struct vfu_device *dev, char *err,
 				return ret;
 			}
 			dev->msix_cap = pos;
+			dev->msix_nr = nr;
+			/* The model's vectors start masked (PCI spec). */
+			memset(dev->msix_masked, 1, nr * sizeof(bool));
 			vfu_drop_areas_over(dev, table & PCI_MSIX_TABLE_BIR,
 					    table & PCI_MSIX_TABLE_OFFSET,
 					    nr * PCI_MSIX_ENTRY_SIZE);

@@ -4,7 +4,7 @@
  * shared-memory BAR, a DMA engine and every interrupt kind, served with
  * the server library. The guest-visible contract is testdev_regs.h.
  *
- *	build/tests/servers/testdev [-v] [--no-dma-fd] SOCKET_PATH
+ *	build/tests/servers/testdev [-v] [--no-dma-fd] [--strict-pci] SOCKET_PATH
  *
  * It replaces a stale socket at SOCKET_PATH, prints "testdev: listening
  * on PATH" on stderr once a client can connect, serves one client, and
@@ -13,6 +13,17 @@
  * -v prints one line per device event on stderr. --no-dma-fd maps none
  * of the client's memory, so every DMA goes by DMA_READ/DMA_WRITE
  * messages.
+ *
+ * --strict-pci makes the device hold to its own config space the way
+ * QEMU's vfio-user server does (hw/remote/vfio-user-obj.c): a BAR access
+ * gets an error reply unless that BAR is programmed (an address that is
+ * neither 0 nor past 4 GiB) and memory decoding is on in the server's
+ * COMMAND register; an MSI-X vector fires only while MSI-X is enabled
+ * and not function-masked in the server's capability and the vector was
+ * unmasked by SET_IRQS (all start masked, and a reset masks them again);
+ * MSI only while enabled there. What cannot fire stays pending until it
+ * can. So a client that keeps the server's config and mask state in step
+ * passes, and one that only emulates them fails.
  *
  * Threads: the main thread runs the server loop, and every device
  * callback runs on it, so the device state needs no lock. The signal
@@ -43,6 +54,7 @@
 #define BAR2_REGION		2	/* vfio-user region index = BAR number */
 #define MSIX_ENTRY_SIZE		16
 #define PCI_COMMAND		0x04
+#define PCI_COMMAND_MEMORY	0x2
 #define PCI_COMMAND_INTX_DISABLE 0x400
 #define PCI_STATUS		0x06
 #define PCI_STATUS_INTERRUPT	0x08
@@ -52,6 +64,10 @@
 #define PCI_CAP_ID_VNDR		0x09
 #define PCI_CAP_ID_MSIX		0x11
 #define PCI_MSI_FLAGS_64BIT	0x0080
+#define PCI_MSI_FLAGS_ENABLE	0x0001
+#define PCI_MSIX_FLAGS_ENABLE	0x8000
+#define PCI_MSIX_FLAGS_MASKALL	0x4000
+#define PCI_BASE_ADDRESS_0	0x10
 #define DMA_CHUNK		0x100000	/* the bounce buffer */
 #define MAX_MAPS		16
 
@@ -64,6 +80,7 @@ struct td_map {
 
 struct testdev {
 	struct vfu_server *srv;
+	bool strict;		/* --strict-pci */
 
 	/* Config space and which bits of it the client may write. */
 	u8 cfg[TESTDEV_CFG_SIZE];
@@ -188,6 +205,24 @@ static void intx_assert(struct testdev *td, u32 cause, const char *why)
 			 td->intx_status);
 }
 
+/*
+ * --strict-pci: whether the server's own config space lets MSI-X or MSI
+ * fire (always, without it).
+ */
+static bool strict_msix_on(struct testdev *td)
+{
+	u16 flags = get16(td->cfg, TESTDEV_CFG_MSIX_CAP + 2);
+
+	return !td->strict || ((flags & PCI_MSIX_FLAGS_ENABLE) &&
+			       !(flags & PCI_MSIX_FLAGS_MASKALL));
+}
+
+static bool strict_msi_on(struct testdev *td)
+{
+	return !td->strict ||
+	       (get16(td->cfg, TESTDEV_CFG_MSI_CAP + 2) & PCI_MSI_FLAGS_ENABLE);
+}
+
 /* Raise the interrupt a doorbell value names (testdev_regs.h). */
 static void irq_raise(struct testdev *td, u32 doorbell, u32 intx_cause,
 		      const char *why)
@@ -198,10 +233,11 @@ static void irq_raise(struct testdev *td, u32 doorbell, u32 intx_cause,
 	case 0:		/* MSI-X */
 		if (vector >= TESTDEV_MSIX_VECTORS)
 			break;
-		if (td->msix_masked[vector]) {
+		if (td->msix_masked[vector] || !strict_msix_on(td)) {
 			td->msix_pending[vector] = true;
-			log_info("%s: MSI-X vector %u masked, pending", why,
-				 vector);
+			log_info("%s: MSI-X vector %u %s, pending", why, vector,
+				 td->msix_masked[vector] ? "masked" :
+				 "off in the server's config space");
 			return;
 		}
 		irq_send(td, VFU_IRQ_MSIX, vector, why);
@@ -209,9 +245,10 @@ static void irq_raise(struct testdev *td, u32 doorbell, u32 intx_cause,
 	case TESTDEV_IRQ_MSI:
 		if (vector)
 			break;
-		if (td->msi_masked) {
+		if (td->msi_masked || !strict_msi_on(td)) {
 			td->msi_pending = true;
-			log_info("%s: MSI masked, pending", why);
+			log_info("%s: MSI %s, pending", why, td->msi_masked ?
+				 "masked" : "off in the server's config space");
 			return;
 		}
 		irq_send(td, VFU_IRQ_MSI, 0, why);
@@ -248,7 +285,7 @@ static void td_irq_state(void *opaque, u32 index, u32 start, u32 count,
 		if (start || !count)
 			return;
 		td->msi_masked = masked;
-		if (!masked && td->msi_pending) {
+		if (!masked && td->msi_pending && strict_msi_on(td)) {
 			td->msi_pending = false;
 			irq_send(td, VFU_IRQ_MSI, 0, "MSI unmask");
 		}
@@ -257,12 +294,35 @@ static void td_irq_state(void *opaque, u32 index, u32 start, u32 count,
 		for (v = start; v - start < count && v < TESTDEV_MSIX_VECTORS;
 		     v++) {
 			td->msix_masked[v] = masked;
-			if (!masked && td->msix_pending[v]) {
+			if (!masked && td->msix_pending[v] &&
+			    strict_msix_on(td)) {
 				td->msix_pending[v] = false;
 				irq_send(td, VFU_IRQ_MSIX, v, "MSI-X unmask");
 			}
 		}
 		return;
+	}
+}
+
+/*
+ * --strict-pci: MSI or MSI-X just got enabled (or unmasked as a whole)
+ * in the server's config space: what waited for it fires now.
+ */
+static void strict_irq_flush(struct testdev *td)
+{
+	u32 v;
+
+	if (td->msi_pending && !td->msi_masked && strict_msi_on(td)) {
+		td->msi_pending = false;
+		irq_send(td, VFU_IRQ_MSI, 0, "MSI enabled");
+	}
+	if (!strict_msix_on(td))
+		return;
+	for (v = 0; v < TESTDEV_MSIX_VECTORS; v++) {
+		if (td->msix_pending[v] && !td->msix_masked[v]) {
+			td->msix_pending[v] = false;
+			irq_send(td, VFU_IRQ_MSIX, v, "MSI-X enabled");
+		}
 	}
 }
 
@@ -717,6 +777,8 @@ static int cfg_access(struct testdev *td, u64 offset, u8 *buf, u32 count,
 		td->cfg[offset + i] = (u8)((td->cfg[offset + i] & ~m) |
 					   (buf[i] & m));
 	}
+	if (td->strict)
+		strict_irq_flush(td);
 	new_cmd = get16(td->cfg, PCI_COMMAND);
 	if (new_cmd != old_cmd) {
 		log_info("config: COMMAND 0x%04x -> 0x%04x", old_cmd, new_cmd);
@@ -729,6 +791,36 @@ static int cfg_access(struct testdev *td, u64 offset, u8 *buf, u32 count,
 
 /* ---- callbacks ----------------------------------------------------------- */
 
+/*
+ * --strict-pci: QEMU's server resolves a BAR access through the BAR's
+ * place in its own address space, so it has none until the client has
+ * programmed the BAR and turned memory decoding on in its config space.
+ * A 32-bit BAR at 0, or one that would reach 4 GiB (as a sizing value
+ * does), is not mapped there.
+ */
+static bool strict_bar_mapped(struct testdev *td, u32 region, u64 size)
+{
+	u64 addr = get16(td->cfg, PCI_BASE_ADDRESS_0 + 4 * region) |
+		   (u64)get16(td->cfg, PCI_BASE_ADDRESS_0 + 4 * region + 2) << 16;
+
+	addr &= ~0xfull;
+	if (!td->strict)
+		return true;
+	return (get16(td->cfg, PCI_COMMAND) & PCI_COMMAND_MEMORY) && addr &&
+	       addr + size - 1 < 0xffffffffull;
+}
+
+static int strict_bar_refused(struct testdev *td, u32 region, u64 offset,
+			      u32 count)
+{
+	log_info("BAR%u access at 0x%llx, %u bytes, refused: %s", region,
+		 (unsigned long long)offset, count,
+		 get16(td->cfg, PCI_COMMAND) & PCI_COMMAND_MEMORY ?
+		 "the BAR is not programmed in the server's config space" :
+		 "memory decoding is off in the server's config space");
+	return -EINVAL;
+}
+
 static int td_access(void *opaque, u32 region, u64 offset, void *buf,
 		     u32 count, bool is_write)
 {
@@ -736,8 +828,12 @@ static int td_access(void *opaque, u32 region, u64 offset, void *buf,
 
 	switch (region) {
 	case VFU_PCI_BAR0:
+		if (!strict_bar_mapped(td, region, TESTDEV_BAR0_SIZE))
+			return strict_bar_refused(td, region, offset, count);
 		return bar0_access(td, offset, buf, count, is_write);
 	case BAR2_REGION:
+		if (!strict_bar_mapped(td, region, TESTDEV_BAR2_SIZE))
+			return strict_bar_refused(td, region, offset, count);
 		/* Clients that do not map BAR2 reach the same bytes here. */
 		if (offset > TESTDEV_BAR2_SIZE ||
 		    count > TESTDEV_BAR2_SIZE - offset)
@@ -787,8 +883,13 @@ static int td_reset(void *opaque)
 {
 	struct testdev *td = opaque;
 
-	/* Mask state is the client's (SET_IRQS), so it survives. */
+	/*
+	 * Mask state is the client's (SET_IRQS), so it survives; QEMU's
+	 * server masks every MSI-X vector again, and so does --strict-pci.
+	 */
 	td_power_on(td);
+	if (td->strict)
+		memset(td->msix_masked, 1, sizeof(td->msix_masked));
 	td->reset_count++;
 	log_info("DEVICE_RESET: reset %u", td->reset_count);
 	return 0;
@@ -1018,10 +1119,13 @@ static int accept_one(int listen_fd, int stop_efd)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: testdev [-v] [--no-dma-fd] SOCKET_PATH\n"
+		"usage: testdev [-v] [--no-dma-fd] [--strict-pci] SOCKET_PATH\n"
 		"  vfio-user test device server (see tests/servers/testdev_regs.h)\n"
 		"  -v, --verbose   one line per device event on stderr\n"
 		"      --no-dma-fd map no client memory: DMA by messages\n"
+		"      --strict-pci act on its own config space as QEMU's server does:\n"
+		"                  BAR accesses need the BAR programmed and decoding\n"
+		"                  on, MSI-X needs enable and a SET_IRQS unmask\n"
 		"  -h, --help\n");
 }
 
@@ -1030,6 +1134,7 @@ int main(int argc, char **argv)
 	static const struct option long_opts[] = {
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-dma-fd", no_argument, NULL, 'n' },
+		{ "strict-pci", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1048,6 +1153,11 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			no_dma_fd = true;
+			break;
+		case 's':
+			td.strict = true;
+			/* Vectors start masked until SET_IRQS unmasks them. */
+			memset(td.msix_masked, 1, sizeof(td.msix_masked));
 			break;
 		case 'h':
 			usage(stdout);
@@ -1096,6 +1206,8 @@ int main(int argc, char **argv)
 	fprintf(stderr, "testdev: listening on %s\n", life.path);
 	log_info("%s", no_dma_fd ? "--no-dma-fd: DMA by messages only" :
 				   "DMA through mapped fds when offered");
+	if (td.strict)
+		log_info("--strict-pci: BARs and interrupts follow the server's config space");
 
 	fd = accept_one(listen_fd, life.stop_efd);
 	/* One client only: later ones are refused, not left queued. */

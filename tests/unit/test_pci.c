@@ -46,6 +46,13 @@ struct fixture {
 	unsigned int mode_vectors, mode_changes;
 	u32 hook_writes;
 	u32 hook_last_val;
+	/* vector_mask_changed calls, in order: mode, vector, masked. */
+	struct {
+		enum pci_irq_mode mode;
+		unsigned int vector;
+		bool masked;
+	} masks[16];
+	unsigned int nr_masks;
 };
 
 static struct fixture *current;
@@ -104,6 +111,19 @@ static void dev_irq_mode(struct pci_function *fn, enum pci_irq_mode mode,
 	f->mode_changes++;
 }
 
+static void dev_vector_mask(struct pci_function *fn, enum pci_irq_mode mode,
+			    unsigned int vector, bool masked)
+{
+	struct fixture *f = pci_function_priv(fn);
+
+	if (f->nr_masks < ARRAY_SIZE(f->masks)) {
+		f->masks[f->nr_masks].mode = mode;
+		f->masks[f->nr_masks].vector = vector;
+		f->masks[f->nr_masks].masked = masked;
+	}
+	f->nr_masks++;
+}
+
 /* Device-specific register 0xf8 lives "elsewhere"; 0xfc is forwarded too. */
 static bool dev_config_read(struct pci_function *fn, u32 off, u32 len, u32 *val)
 {
@@ -137,6 +157,7 @@ static const struct pci_function_ops dev_ops = {
 	.bar_remap = dev_bar_remap,
 	.command_changed = dev_command,
 	.irq_mode_changed = dev_irq_mode,
+	.vector_mask_changed = dev_vector_mask,
 };
 
 static const struct pci_function_info dev_info = {
@@ -797,6 +818,49 @@ static void test_msix_raised_while_disabled_is_dropped(void **state)
 	assert_int_equal(pba(f), 0);
 }
 
+/* The device hears of each vector whose own mask bit flipped, once. */
+static void test_vector_mask_hook(void **state)
+{
+	struct fixture *f = *state;
+	u8 cap = msix_setup(f);
+	u64 q;
+
+	table_write(f, 2, 12, 0);		/* unmask 2 */
+	table_write(f, 2, 12, 0);		/* no change: not told */
+	table_write(f, 2, 0, MSI_ADDR);		/* not the mask bit */
+	cfg_write(f, cap + PCI_MSIX_FLAGS, 2,	/* function mask: config */
+		  PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	/* One 8-byte write across entries 3 and 4: vector control of 3. */
+	q = 0;
+	assert_true(bus_write(&f->vm->mmio, MSIX_BAR_ADDR + 16 * 3 + 12, &q, 8));
+	table_write(f, 2, 12, 1);		/* mask 2 again */
+	assert_int_equal(f->nr_masks, 3);
+	assert_int_equal(f->masks[0].mode, PCI_IRQ_MSIX);
+	assert_int_equal(f->masks[0].vector, 2);
+	assert_false(f->masks[0].masked);
+	assert_int_equal(f->masks[1].vector, 3);
+	assert_false(f->masks[1].masked);
+	assert_int_equal(f->masks[2].vector, 2);
+	assert_true(f->masks[2].masked);
+}
+
+static void test_msi_vector_mask_hook(void **state)
+{
+	struct fixture *f = *state;
+	u8 cap = msi_setup(f, 4, true);
+
+	cfg_write(f, cap + PCI_MSI_MASK_64, 4, 0x5);
+	cfg_write(f, cap + PCI_MSI_MASK_64, 4, 0x4);
+	assert_int_equal(f->nr_masks, 3);
+	assert_int_equal(f->masks[0].mode, PCI_IRQ_MSI);
+	assert_int_equal(f->masks[0].vector, 0);
+	assert_true(f->masks[0].masked);
+	assert_int_equal(f->masks[1].vector, 2);
+	assert_true(f->masks[1].masked);
+	assert_int_equal(f->masks[2].vector, 0);
+	assert_false(f->masks[2].masked);
+}
+
 static void test_msix_layout_checked(void **state)
 {
 	struct fixture *f = *state;
@@ -949,6 +1013,8 @@ int main(void)
 		T(test_msix_pending_bit_while_masked),
 		T(test_msix_raised_while_disabled_is_dropped),
 		T(test_msix_layout_checked),
+		T(test_vector_mask_hook),
+		T(test_msi_vector_mask_hook),
 		T(test_msi_takes_over_existing_capability),
 		T(test_intx_level_and_resample),
 		T(test_intx_handed_out),

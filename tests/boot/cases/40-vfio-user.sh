@@ -46,6 +46,47 @@ vfu_case "vfio-user: device reset" 1 \
 '^PASS: .*reset
 ^SUMMARY: .* 0 unexpected failures' vfio-user-reset
 
+# -vv names what a REGION_READ/WRITE was about: BAR0's ID register read
+# (region 0, offset 0, 4 bytes) and the value the server gave.
+vfu_case "vfio-user: -vv traces a BAR read with region, offset, length and value" 1 \
+'REGION_READ id [0-9]+ size 32 region 0 offset 0 len 4 value 0x75766d6d -> reply 20
+REGION_WRITE id [0-9]+ size 34 region 7 offset 0x4 len 2 value 0x[0-9a-f]+ ->
+^SUMMARY: .* 0 unexpected failures' vfio-user-basic -vv
+
+# testdev --strict-pci acts on its own config space as QEMU's vfio-user
+# server does: BAR accesses are refused until the BAR is programmed and
+# decoding is on there, MSI-X fires only when enabled there and unmasked
+# by SET_IRQS. uvmm must keep the server's copy in step (write-through of
+# the header and the MSI/MSI-X capabilities, SET_IRQS MASK/UNMASK).
+strict_case() {	# strict_case NAME REGEXES PROGRAM
+	if start_server strict --strict-pci; then
+		boot_case "vfio-user --strict-pci: $1" 1 "$2" -- \
+			--device "vfio-user,socket=$SOCK" "$G/$3.elf"
+	else
+		result_fail "boot: vfio-user --strict-pci: $1: server did not start"
+	fi
+	stop_servers
+}
+
+strict_case "BAR0 registers once uvmm programmed BARs and COMMAND" \
+'^PASS: .*BAR0
+^PASS: .*scratch
+^SUMMARY: .* 0 unexpected failures' vfio-user-basic
+strict_case "MSI-X, MSI and INTx each delivered once" \
+'^PASS: .*MSI-X
+^PASS: .*MSI
+^PASS: .*INTx
+^SUMMARY: .* 0 unexpected failures' vfio-user-irq
+strict_case "DMA" \
+'^PASS: .*DMA
+^SUMMARY: .* 0 unexpected failures' vfio-user-dma
+strict_case "mmap-able BAR2" \
+'^PASS: .*BAR2
+^SUMMARY: .* 0 unexpected failures' vfio-user-mmap
+strict_case "device reset" \
+'^PASS: .*reset
+^SUMMARY: .* 0 unexpected failures' vfio-user-reset
+
 if start_server a && sock_a=$SOCK && start_server b; then
 	boot_case "vfio-user: two servers in two slots" 1 \
 '^PASS: .*two devices

@@ -424,18 +424,26 @@ continue_loop() {	# [HTMO=MS] continue_loop NAME EVIL_ARGS...
 continue_loop "wrong reply id" --mode wrong-id
 HTMO=1000 continue_loop "reply after the timeout" --mode late-reply --delay-ms 2000
 
-# An ERROR reply is an answer, not a dead server: that access reads
-# all-ones and the device stays.
-if launch "ERROR replies at run time" err "timeout-ms=$EVIL_TMO" \
+# An ERROR reply to a guest's BAR access: the guest cannot be given a
+# true value. on-error=stop (the default) ends the VM with status 10 and
+# one line naming the access; on-error=continue reads all-ones, says so
+# once, and the device stays.
+hostile "ERROR reply to the guest's BAR read" \
+	"refused the guest's BAR0 read at offset 0x0 size 4" \
+	vfio-user-loop --mode error --on-signal
+if launch "ERROR replies at run time, on-error=continue" err \
+	"timeout-ms=$EVIL_TMO,on-error=continue" \
 	vfio-user-loop --timeout 60 -- --mode error --on-signal; then
 	vmm=$VMM
 	wait_line '^vfio-user-loop: reading' 60 "$tmp/hout" && kill -USR1 "$EPID"
 	watch_vmm $vmm "$tmp/hout" 60
+	nref=$(grep -c "refused the guest's BAR0 read" "$tmp/hout")
 	if [[ $VSTATUS == 1 ]] && ! line_has '^FAIL' "$tmp/hout" &&
-	   ! line_has "$VFU0" "$tmp/hout"; then
-		result_pass "boot: hostile: ERROR replies at run time: those accesses read all-ones, the device stays"
+	   [[ $nref == 1 ]] && line_has "$VFU0.*reads all-ones \(on-error=continue, said once\)" "$tmp/hout" &&
+	   ! line_has "device is dead" "$tmp/hout"; then
+		result_pass "boot: hostile: ERROR replies at run time, on-error=continue: all-ones, said once, the device stays"
 	else
-		hostile_fail "ERROR replies at run time" "status $VSTATUS"
+		hostile_fail "ERROR replies at run time, on-error=continue" "status $VSTATUS, $nref lines about the refused read"
 	fi
 fi
 evil_stop
