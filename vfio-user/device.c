@@ -65,6 +65,8 @@ struct vfu_mmap_area {
 struct vfu_device_region {
 	u64 size;
 	u32 flags;
+	/* A trapped write to this memory BAR is posted (NO_REPLY). */
+	bool posted;
 	unsigned int nr_areas;
 	struct vfu_mmap_area areas[VFU_MAX_SPARSE_AREAS];
 };
@@ -301,6 +303,13 @@ static void vfu_bar_read(struct pci_function *fn, unsigned int bar, u64 off,
 	}
 }
 
+/*
+ * A memory BAR write is posted, as on PCI: the vCPU goes on once the
+ * message is sent. A later read of the device (same socket) still sees
+ * it done; an effect the guest looks for in RAM or a mapped area needs
+ * such a read first, as with real posted writes. I/O BAR writes are
+ * non-posted on PCI and stay so.
+ */
 static void vfu_bar_write(struct pci_function *fn, unsigned int bar, u64 off,
 			  const void *data, u32 len)
 {
@@ -309,7 +318,12 @@ static void vfu_bar_write(struct pci_function *fn, unsigned int bar, u64 off,
 
 	if (vfu_device_dead(dev))
 		return;
-	ret = vfu_client_region_write(dev->client, bar, off, data, len);
+	if (bar < PCI_NUM_BARS && dev->regions[bar].posted)
+		ret = vfu_client_region_write_posted(dev->client, bar, off,
+						     data, len);
+	else
+		ret = vfu_client_region_write(dev->client, bar, off, data,
+					      len);
 	if (ret)
 		vfu_device_request_failed(dev, "BAR write", ret);
 }
@@ -661,6 +675,18 @@ static int vfu_device_read_regions(struct vfu_device *dev, char *err,
 	return 0;
 }
 
+/* posted-writes=on: every memory BAR's trapped writes are posted. */
+static void vfu_device_choose_posting(struct vfu_device *dev,
+				      const struct pci_function_info *info)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCI_NUM_BARS; i++)
+		dev->regions[i].posted = dev->cfg->posted_writes &&
+					 info->bars[i].size &&
+					 info->bars[i].type != PCI_BAR_IO;
+}
+
 /* The BAR types are the server's config space's; the sizes its regions'. */
 static int vfu_device_describe(struct vfu_device *dev,
 			       struct pci_function_info *info, char *err,
@@ -715,6 +741,7 @@ static int vfu_device_describe(struct vfu_device *dev,
 		info->bars[i].size = size;
 	}
 	info->rom_size = dev->regions[VFU_PCI_ROM_REGION].size;
+	vfu_device_choose_posting(dev, info);
 	return 0;
 }
 

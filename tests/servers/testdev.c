@@ -80,6 +80,9 @@ struct testdev {
 	u32 dma_len, dma_status, dma_err, dma_csum, dma_count, dma_irq;
 	u32 dma_ns;
 	u32 dma_cmd;		/* latched by DMA_CMD for the engine */
+	u32 seq_hash, seq_count;
+	u32 efd_count, efd_trapped;
+	int doorbell_efd;	/* offered as an ioeventfd */
 
 	/* Mask state from SET_IRQS, and what it holds back. */
 	bool intx_masked;
@@ -479,6 +482,27 @@ static void td_work(void *opaque)
 
 /* ---- BAR0 ---------------------------------------------------------------- */
 
+/*
+ * The doorbell's signals so far: KVM writes the eventfd before the
+ * guest's write completes, so everything rung before a read is counted.
+ */
+static void efd_drain(struct testdev *td)
+{
+	u64 n;
+
+	if (read(td->doorbell_efd, &n, sizeof(n)) == sizeof(n))
+		td->efd_count += (u32)n;
+}
+
+static void seq_fold(struct testdev *td, u32 v)
+{
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		td->seq_hash = TESTDEV_FNV1A_STEP(td->seq_hash, (v >> (8 * i)) & 0xff);
+	td->seq_count++;
+}
+
 /* Value a partial write merges into: read/write registers only. */
 static u32 reg_stored(struct testdev *td, u64 off)
 {
@@ -512,6 +536,14 @@ static u32 reg_read(struct testdev *td, u64 off)
 	case TESTDEV_REG_DMA_CSUM:	return td->dma_csum;
 	case TESTDEV_REG_DMA_COUNT:	return td->dma_count;
 	case TESTDEV_REG_DMA_NS:	return td->dma_ns;
+	case TESTDEV_REG_SEQ_HASH:	return td->seq_hash;
+	case TESTDEV_REG_SEQ_COUNT:	return td->seq_count;
+	case TESTDEV_REG_POSTED_COUNT:
+		return (u32)vfu_server_no_reply_count(td->srv);
+	case TESTDEV_REG_EFD_COUNT:
+		efd_drain(td);
+		return td->efd_count;
+	case TESTDEV_REG_EFD_TRAPPED:	return td->efd_trapped;
 	}
 	return reg_stored(td, off);
 }
@@ -554,6 +586,15 @@ static void reg_write(struct testdev *td, u64 off, u32 v)
 		break;
 	case TESTDEV_REG_DMA_IRQ:
 		td->dma_irq = v;
+		break;
+	case TESTDEV_REG_SEQ:
+		seq_fold(td, v);
+		break;
+	case TESTDEV_REG_EFD_DOORBELL:
+	case TESTDEV_REG_EFD_MATCH:
+		td->efd_trapped++;
+		log_info("ioeventfd register 0x%llx written by message: 0x%x",
+			 (unsigned long long)off, v);
 		break;
 	}
 }
@@ -780,6 +821,11 @@ static void td_power_on(struct testdev *td)
 	td->dma_irq = 0;
 	td->dma_ns = 0;
 	td->dma_cmd = 0;
+	td->seq_hash = TESTDEV_FNV1A_INIT;
+	td->seq_count = 0;
+	efd_drain(td);
+	td->efd_count = 0;
+	td->efd_trapped = 0;
 	memset(td->bar2, 0, TESTDEV_BAR2_SIZE);
 }
 
@@ -843,11 +889,12 @@ static const struct vfu_server_ops td_ops = {
 
 /* ---- setup --------------------------------------------------------------- */
 
-static int td_init(struct testdev *td, bool no_dma_fd)
+static int td_init(struct testdev *td, bool no_dma_fd, bool reply_always)
 {
 	struct vfu_server_options opts = {
 		.name = "server",
 		.refuse_dma_fds = no_dma_fd,
+		.reply_to_no_reply = reply_always,
 		.ops = &td_ops,
 		.opaque = td,
 	};
@@ -877,6 +924,9 @@ static int td_init(struct testdev *td, bool no_dma_fd)
 	td->dma_buf = malloc(DMA_CHUNK);
 	if (!td->dma_buf)
 		return -ENOMEM;
+	td->doorbell_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (td->doorbell_efd < 0)
+		return -errno;
 	cfg_wmask_init(td);
 	td_power_on(td);
 
@@ -898,6 +948,16 @@ static int td_init(struct testdev *td, bool no_dma_fd)
 	if (!ret)
 		ret = vfu_server_setup_irq(td->srv, VFU_IRQ_MSIX,
 					   TESTDEV_MSIX_VECTORS);
+	/* Flags are KVM's ioeventfd flags: 1 is DATAMATCH. */
+	if (!ret)
+		ret = vfu_server_add_ioeventfd(td->srv, VFU_PCI_BAR0,
+					       TESTDEV_REG_EFD_DOORBELL, 4,
+					       td->doorbell_efd, 0, 0);
+	if (!ret)
+		ret = vfu_server_add_ioeventfd(td->srv, VFU_PCI_BAR0,
+					       TESTDEV_REG_EFD_MATCH, 4,
+					       td->doorbell_efd, 1,
+					       TESTDEV_EFD_MATCH_VALUE);
 	return ret;
 }
 
@@ -909,6 +969,8 @@ static void td_fini(struct testdev *td)
 	if (td->bar2_fd >= 0)
 		close(td->bar2_fd);
 	free(td->dma_buf);
+	if (td->doorbell_efd >= 0)
+		close(td->doorbell_efd);
 }
 
 /* Replace a stale socket, never anything else, then bind and listen. */
@@ -1018,10 +1080,12 @@ static int accept_one(int listen_fd, int stop_efd)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: testdev [-v] [--no-dma-fd] SOCKET_PATH\n"
+		"usage: testdev [-v] [--no-dma-fd] [--reply-always] SOCKET_PATH\n"
 		"  vfio-user test device server (see tests/servers/testdev_regs.h)\n"
 		"  -v, --verbose   one line per device event on stderr\n"
 		"      --no-dma-fd map no client memory: DMA by messages\n"
+		"      --reply-always  answer NO_REPLY commands too, as some servers\n"
+		"                  do (tests that a client survives it)\n"
 		"  -h, --help\n");
 }
 
@@ -1030,12 +1094,13 @@ int main(int argc, char **argv)
 	static const struct option long_opts[] = {
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-dma-fd", no_argument, NULL, 'n' },
+		{ "reply-always", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct testdev td = { .bar2_fd = -1 };
+	struct testdev td = { .bar2_fd = -1, .doorbell_efd = -1 };
 	struct life life = { .stop_efd = -1 };
-	bool no_dma_fd = false, stopped;
+	bool no_dma_fd = false, reply_always = false, stopped;
 	pthread_t sig_thread;
 	sigset_t set;
 	int opt, listen_fd, fd, ret, status = 1;
@@ -1048,6 +1113,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			no_dma_fd = true;
+			break;
+		case 'r':
+			reply_always = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1071,7 +1139,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	ret = td_init(&td, no_dma_fd);
+	ret = td_init(&td, no_dma_fd, reply_always);
 	if (ret) {
 		log_err("device setup: %s", strerror(-ret));
 		goto out_td;
