@@ -57,6 +57,16 @@ if start_server reply-always --reply-always; then
 fi
 stop_servers
 
+# ioeventfd doorbells from DEVICE_GET_REGION_IO_FDS: the server counts
+# eventfd signals and no REGION_WRITE for them; they follow BAR0.
+vfu_case "vfio-user: ioeventfd doorbells signal the server without a message" 1 \
+'^PASS: doorbell rung 32 times: 32 eventfd signals \(want 32\), 0 by message
+^PASS: datamatch doorbell: 1 match, 3 other values
+^PASS: decoding off: no signal
+^PASS: old BAR0 address: no signal
+^PASS: BAR0 moved: doorbell rung 5 times there
+^SUMMARY: .* 0 unexpected failures' vfio-user-doorbell
+
 vfu_case "vfio-user: mmap-able BAR2 both ways" 1 \
 '^PASS: .*BAR2
 ^SUMMARY: .* 0 unexpected failures' vfio-user-mmap
