@@ -180,6 +180,19 @@ def figure($names):
 				else null end)),
 			sources: {uvmm: .m, reference: .r}
 		}],
+	# Row 3b's BAR0 read, phase by phase (medians, ns): uvmm and the
+	# server stamped each message (UVMM_PHASES); the KVM part is what the
+	# guest saw beyond the time in uvmm.
+	phases: (if $bench.phase_in_uvmm and $bench.bar0_vfu then
+		([("to_send", "to_server", "server", "to_client", "to_entry",
+		   "in_uvmm") as $p |
+		  {key: $p, value: (per_op($bench["phase_" + $p]; $khz) | stats | .median)}] |
+		 from_entries) as $ph |
+		$ph + {
+			n: ($bench.phase_in_uvmm.samples | length),
+			kvm_exit_entry: ((per_op($bench.bar0_vfu; $khz) | stats | .median) - $ph.in_uvmm)
+		}
+		else null end),
 	raw: $bench,
 	skipped: $skip,
 	failed: $fail,

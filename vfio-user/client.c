@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/phase.h"
 #include "vfio-user/client.h"
 
 #define clog(c, lvl, ...) log_msg(lvl, (c)->name, __VA_ARGS__)
@@ -640,10 +641,27 @@ static void slot_put(struct vfu_client *c, struct slot *s, bool reader)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* make bench's phases: this thread's request, for the vCPU to record. */
+static void phase_mark(u16 id, const struct vfu_client_msg *m, u64 sent,
+		       u64 reply)
+{
+	struct vfu_region_access ra = { 0 };
+
+	if ((m->cmd == VFU_CMD_REGION_READ || m->cmd == VFU_CMD_REGION_WRITE) &&
+	    m->iovcnt && m->iov[0].iov_len >= sizeof(ra))
+		memcpy(&ra, m->iov[0].iov_base, sizeof(ra));
+	phase_cur.id = id;
+	phase_cur.cmd = m->cmd;
+	phase_cur.region = ra.region;
+	phase_cur.sent = sent;
+	phase_cur.reply = reply;
+	phase_cur.set = true;
+}
+
 int vfu_client_request(struct vfu_client *c, struct vfu_client_msg *m)
 {
 	u32 timeout = m->timeout_ms ? m->timeout_ms : c->timeout_ms;
-	u64 payload = 0, start = now_ns();
+	u64 payload = 0, start = now_ns(), sent;
 	bool reader = false;
 	struct slot *s;
 	int i, ret = 0;
@@ -663,14 +681,19 @@ int vfu_client_request(struct vfu_client *c, struct vfu_client_msg *m)
 		return ret;
 
 	pthread_mutex_lock(&c->send_lock);
+	/* The server may have it before send() returns: stamp before. */
+	sent = phase_enabled ? phase_now() : 0;
 	ret = vfu_transport_send(&c->t, &s->hdr, m->iov, m->iovcnt, m->fds,
 				 m->nr_fds);
 	pthread_mutex_unlock(&c->send_lock);
-	if (ret)
+	if (ret) {
 		conn_fail(c, ret, "sending %s id %u: %s", vfu_cmd_name(m->cmd),
 			  s->hdr.msg_id, strerror(-ret));
-	else
+	} else {
 		reader = wait_reply(c, s, timeout);
+		if (phase_enabled)
+			phase_mark(s->hdr.msg_id, m, sent, phase_now());
+	}
 
 	/*
 	 * Done now: by a reader, or by whoever failed the connection while
@@ -1714,6 +1737,13 @@ int vfu_client_region_write_posted(struct vfu_client *c, u32 region,
 		conn_fail(c, ret, "sending posted REGION_WRITE id %u: %s",
 			  hdr.msg_id, strerror(-ret));
 		return vfu_client_error(c) ? vfu_client_error(c) : ret;
+	}
+	if (phase_enabled) {
+		phase_cur = (struct phase_cur){
+			.set = true, .id = hdr.msg_id,
+			.cmd = VFU_CMD_REGION_WRITE, .region = region,
+			.exit = phase_cur.exit, .sent = phase_now(),
+		};
 	}
 	clog_trace(c, "REGION_WRITE id %u size %u posted (no reply), %.1f us",
 		   hdr.msg_id, hdr.size, (double)(now_ns() - start) / 1000.0);

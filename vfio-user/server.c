@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/phase.h"
 #include "vfio-user/server.h"
 #include "vfio-user/transport.h"
 
@@ -112,6 +113,7 @@ struct vfu_server {
 	struct ioeventfd ioeventfds[MAX_IOEVENTFDS];
 	unsigned int nr_ioeventfds;
 	u64 nr_no_reply;	/* loop thread writes, anyone reads */
+	u64 phase_rx;		/* make bench's phases: request in */
 
 	pthread_mutex_t dma_lock;
 	u16 dma_id;
@@ -387,6 +389,9 @@ static int send_reply(struct vfu_server *srv, const struct vfu_hdr *req,
 	struct iovec iov = { (void *)payload, len };
 	int ret;
 
+	if (phase_enabled)
+		phase_record(req->msg_id, req->cmd, 0, 0, srv->phase_rx,
+			     phase_now(), 0);
 	if ((req->flags & VFU_F_NO_REPLY) && !srv->opts.reply_to_no_reply)
 		return 0;
 	if (err) {
@@ -1268,6 +1273,8 @@ static int process_one(struct vfu_server *srv)
 		snprintf(why, sizeof(why), "unexpected reply id %u", h.msg_id);
 		goto drop;
 	}
+	if (phase_enabled)
+		srv->phase_rx = phase_now();
 	ret = handle_command(srv, &h, srv->rx_buf, len, srv->rx_fds);
 	return ret ? ret : 0;
 drop:

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/phase.h"
 #include "vfio-user/server.h"
 #include "tests/servers/testdev_regs.h"
 
@@ -1139,6 +1140,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	phase_start_from_env();		/* make bench's breakdown */
 	ret = td_init(&td, no_dma_fd, reply_always);
 	if (ret) {
 		log_err("device setup: %s", strerror(-ret));
@@ -1206,5 +1208,6 @@ out_efd:
 	close(life.stop_efd);
 out_td:
 	td_fini(&td);
+	phase_finish();
 	return status;
 }
