@@ -1159,6 +1159,55 @@ static void test_posted_write_answered_anyway_stops_posting(void **state)
 	hostile_close(h);
 }
 
+/* Our server: posted writes land in order, no reply comes, it counts them. */
+static void test_posted_writes_to_our_server(void **state)
+{
+	struct setup *s = setup_with(NULL, NULL);
+	u32 i, v, r = 0;
+
+	(void)state;
+	for (i = 0; i < 100; i++) {
+		v = 0x1000 + i;
+		assert_int_equal(vfu_client_region_write_posted(s->c, 0, 0x20,
+								&v, 4), 0);
+	}
+	assert_int_equal(vfu_client_region_read(s->c, 0, 0x20, &r, 4), 0);
+	assert_int_equal(r, 0x1000 + 99);
+	assert_int_equal(vfu_server_no_reply_count(s->dev->srv), 100);
+	assert_true(vfu_client_posting(s->c));
+	assert_int_equal(vfu_client_get_state(s->c), VFU_CLIENT_CONNECTED);
+	teardown_setup(s);
+}
+
+/* Our server told to answer NO_REPLY anyway: the client stops posting. */
+static void test_posted_writes_to_a_server_that_replies(void **state)
+{
+	struct vfu_server_options so = { .name = "replier",
+					 .reply_to_no_reply = true };
+	struct setup *s = setup_with(&so, NULL);
+	u32 i, v, r = 0;
+
+	(void)state;
+	for (i = 0; i < 10; i++) {
+		v = 0x2000 + i;
+		assert_int_equal(vfu_client_region_write_posted(s->c, 0, 0x20,
+								&v, 4), 0);
+	}
+	/* The read's reader meets the replies first and drops them. */
+	assert_int_equal(vfu_client_region_read(s->c, 0, 0x20, &r, 4), 0);
+	assert_int_equal(r, 0x2000 + 9);
+	assert_false(vfu_client_posting(s->c));
+	v = 0x3000;
+	assert_int_equal(vfu_client_region_write_posted(s->c, 0, 0x20, &v, 4),
+			 0);
+	/* Posting may have stopped within the loop already, at the first
+	 * reply the receive thread saw; never before the first write. */
+	assert_true(vfu_server_no_reply_count(s->dev->srv) >= 1);
+	assert_true(vfu_server_no_reply_count(s->dev->srv) <= 10);
+	assert_int_equal(vfu_client_get_state(s->c), VFU_CLIENT_CONNECTED);
+	teardown_setup(s);
+}
+
 static void test_hostile_too_few_fds_region_info(void **state)
 {
 	struct hostile *h = hostile_connect(1000, NULL);
@@ -1484,6 +1533,8 @@ int main(void)
 		cmocka_unit_test(test_hostile_error_flag_keeps_connection),
 		cmocka_unit_test(test_hostile_too_few_fds_region_info),
 		cmocka_unit_test(test_posted_write_goes_out_no_reply_in_order),
+		cmocka_unit_test(test_posted_writes_to_our_server),
+		cmocka_unit_test(test_posted_writes_to_a_server_that_replies),
 		cmocka_unit_test(test_posted_write_answered_anyway_stops_posting),
 		cmocka_unit_test(test_hostile_close_fails_all_waiters),
 		cmocka_unit_test(test_client_close_wakes_waiters),
