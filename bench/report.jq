@@ -64,7 +64,7 @@ def rows($dma):
 	[
 	{id: "1a", name: "hello.elf exec->exit", refname: "kvm_min (limit)", group: "start", unit: "ns", m: ["start_uvmm"], r: ["start_kvm_min"],
 	 what: "hello.elf: exec to exit",
-	 ref: "kvm_min: /dev/kvm, a 1-page VM, one hlt (the limit)"},
+	 ref: "kvm_min: /dev/kvm, a VM with uvmm's irqchip, PIT and 128 MiB memfd RAM, one port write (the limit)"},
 	{id: "1b", name: "hello.elf exec->exit", refname: "QEMU microvm", group: "start", unit: "ns", m: ["start_uvmm"], r: ["start_qemu"],
 	 what: "hello.elf: exec to exit",
 	 ref: "QEMU -M microvm -enable-kvm, same ELF, isa-debug-exit"},
