@@ -227,7 +227,10 @@ start_server() {	# start_server NAME [ARGS...]: testdev on $work/NAME.sock
 	done
 	return 1
 }
-if start_server dev0 && start_server dev1 --no-dma-fd; then
+# UVMM_PHASES: uvmm and the first server note when each message passed
+# (common/phase.h), for the breakdown of row 3b.
+if UVMM_PHASES=$work/phases.srv start_server dev0 && start_server dev1 --no-dma-fd; then
+	UVMM_PHASES=$work/phases.cli \
 	"$UVMM" -m $((2 * dma_mib + 128))M --timeout 600 --device pci-testdev \
 		--device "vfio-user,socket=$work/dev0.sock" \
 		--device "vfio-user,socket=$work/dev1.sock" \
@@ -244,6 +247,31 @@ else
 fi
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 pids=()
+# The BAR0 reads (REGION_READ = 9 of region 0) of the first device, its
+# records joined on the message id; the server's times must fall inside
+# the client's (the second device's ids are another series).
+if [[ -s $work/phases.cli && -s $work/phases.srv ]]; then
+	awk '
+	FNR == NR { rx[$1] = $5; tx[$1] = $6; next }
+	$2 == 9 && $3 == 0 && ($1 in rx) && $5 <= rx[$1] && rx[$1] <= tx[$1] &&
+	tx[$1] <= $6 && $4 && $4 <= $5 && $6 <= $7 {
+		o = o " " ($5 - $4); s = s " " (rx[$1] - $5)
+		w = w " " (tx[$1] - rx[$1]); b = b " " ($6 - tx[$1])
+		e = e " " ($7 - $6); u = u " " ($7 - $4); n++
+	}
+	END {
+		if (!n) exit 1
+		print "BENCH phase_to_send ns 1" o
+		print "BENCH phase_to_server ns 1" s
+		print "BENCH phase_server ns 1" w
+		print "BENCH phase_to_client ns 1" b
+		print "BENCH phase_to_entry ns 1" e
+		print "BENCH phase_in_uvmm ns 1" u
+	}' "$work/phases.srv" "$work/phases.cli" >>"$raw" ||
+		skip phase_in_uvmm "no BAR0 read found in both phase records"
+else
+	skip phase_in_uvmm "no phase records (UVMM_PHASES) from uvmm or the server"
+fi
 
 # The parts of the limits that need no guest, in the same run.
 echo "bench: [${SECONDS}s] socketpair round trips, memcpy"

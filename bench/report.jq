@@ -64,7 +64,7 @@ def rows($dma):
 	[
 	{id: "1a", name: "hello.elf exec->exit", refname: "kvm_min (limit)", group: "start", unit: "ns", m: ["start_uvmm"], r: ["start_kvm_min"],
 	 what: "hello.elf: exec to exit",
-	 ref: "kvm_min: /dev/kvm, a 1-page VM, one hlt (the limit)"},
+	 ref: "kvm_min: /dev/kvm, a VM with uvmm's irqchip, PIT and 128 MiB memfd RAM, one port write (the limit)"},
 	{id: "1b", name: "hello.elf exec->exit", refname: "QEMU microvm", group: "start", unit: "ns", m: ["start_uvmm"], r: ["start_qemu"],
 	 what: "hello.elf: exec to exit",
 	 ref: "QEMU -M microvm -enable-kvm, same ELF, isa-debug-exit"},
@@ -83,6 +83,12 @@ def rows($dma):
 	{id: "3b", name: "BAR0 read, 4 B", refname: "exit + socket RTT", group: "trap", unit: "ns", m: ["bar0_vfu"], r: ["bar0_ref", "bare_rtt"],
 	 what: "vfio-user BAR0 register read, 4 B (guest-timed)",
 	 ref: "limit: MMIO exit to uvmm (built-in function's BAR0 read) + bare socketpair round trip"},
+	{id: "3c", name: "posted BAR0 write, 4 B", refname: "exit + socket send", group: "trap", unit: "ns", m: ["bar0w_vfu"], r: ["bar0w_ref", "bare_send"],
+	 what: "vfio-user posted BAR0 write, 4 B (guest-timed)",
+	 ref: "limit: MMIO exit to uvmm (built-in function's BAR0 write) + bare socketpair send of the same 36 bytes"},
+	{id: "3d", name: "ioeventfd doorbell, 4 B", refname: "bare KVM ioeventfd", group: "trap", unit: "ns", m: ["efd_vfu"], r: ["efd_ref"],
+	 what: "vfio-user ioeventfd doorbell write, 4 B (guest-timed)",
+	 ref: "limit: a KVM ioeventfd of uvmm's own (built-in function's doorbell)"},
 	{id: "4a", name: "BAR2 read, 4 B (mmap)", refname: "RAM read", group: "mmap", unit: "ns", m: ["bar2_read"], r: ["ram_read"],
 	 what: "mmap'ed BAR2 read, 4 B (guest-timed)",
 	 ref: "the same on guest RAM"},
@@ -121,7 +127,7 @@ bench_of($lines) as $bench |
 (($info.tsc_khz // "0") | tonumber) as $khz |
 # bench-vfu.elf failing as a whole fails each of its rows.
 ($fail + (if $fail.bench_vfu then
-	reduce ("cfg_vfu", "bar0_vfu", "bar2_read", "bar2_write", "dma_map",
+	reduce ("cfg_vfu", "bar0_vfu", "bar0w_vfu", "efd_vfu", "bar2_read", "bar2_write", "dma_map",
 		"dma_msg", "irq_vfu") as $n ({}; .[$n] = $fail.bench_vfu)
 	else {} end)) as $fail |
 def figure($names):
@@ -174,6 +180,19 @@ def figure($names):
 				else null end)),
 			sources: {uvmm: .m, reference: .r}
 		}],
+	# Row 3b's BAR0 read, phase by phase (medians, ns): uvmm and the
+	# server stamped each message (UVMM_PHASES); the KVM part is what the
+	# guest saw beyond the time in uvmm.
+	phases: (if $bench.phase_in_uvmm and $bench.bar0_vfu then
+		([("to_send", "to_server", "server", "to_client", "to_entry",
+		   "in_uvmm") as $p |
+		  {key: $p, value: (per_op($bench["phase_" + $p]; $khz) | stats | .median)}] |
+		 from_entries) as $ph |
+		$ph + {
+			n: ($bench.phase_in_uvmm.samples | length),
+			kvm_exit_entry: ((per_op($bench.bar0_vfu; $khz) | stats | .median) - $ph.in_uvmm)
+		}
+		else null end),
 	raw: $bench,
 	skipped: $skip,
 	failed: $fail,

@@ -39,6 +39,10 @@ def pad($w): tostring | if length < $w then . + (" " * ($w - length)) else . end
 	ratio: ($row.ratio | ratio),
 	note: ($row.note // "")
 }] as $rows |
+($res.phases // null) as $ph |
+(if $ph then
+	"3b, phase by phase (medians of \($ph.n) BAR0 reads stamped by uvmm and the server): KVM exit + re-entry \($ph.kvm_exit_entry | human("ns")); in uvmm until the request is sent \($ph.to_send | human("ns")); socket to the server \($ph.to_server | human("ns")); the server's work \($ph.server | human("ns")); socket back to the client \($ph.to_client | human("ns")); reply to vCPU re-entry \($ph.to_entry | human("ns"))"
+ else null end) as $phline |
 if $fmt == "md" then
 	"Measured \($res.date) on \($machine)\(if $res.quick then " (QUICK=1 smoke run)" else "" end); \($res.versions.uvmm), \($res.versions.qemu // "no QEMU").",
 	"",
@@ -46,7 +50,8 @@ if $fmt == "md" then
 	"|---|---|---|---|---|---|",
 	($rows[] | "| \(.id) | \(.what) | \(.u) | \(.ref) | \(.rf) | \(.ratio) |"),
 	"",
-	($rows[] | select(.note != "") | "- \(.id): \(.note)")
+	($rows[] | select(.note != "") | "- \(.id): \(.note)"),
+	(if $phline then "", "- " + $phline else empty end)
 else
 	"uvmm benchmarks, \($res.date)\(if $res.quick then " (QUICK=1: a smoke run, figures not for reading)" else "" end)",
 	"host: \($machine)",
@@ -55,5 +60,6 @@ else
 	"\("#" | pad(3)) \("measure" | pad(26)) \("uvmm: median [p10 - p90]" | pad(32)) \("reference" | pad(19)) \("median [p10 - p90]" | pad(32)) ratio",
 	($rows[] | "\(.id | pad(3)) \(.name | pad(26)) \(.u | pad(32)) \(.refname | pad(19)) \(.rf | pad(32)) \(.ratio)"),
 	"",
-	($rows[] | select(.note != "") | "\(.id): \(.note)")
+	($rows[] | select(.note != "") | "\(.id): \(.note)"),
+	(if $phline then "", $phline else empty end)
 end

@@ -9,8 +9,11 @@
  * Run: build/bench/vfu_rtt [iterations]   (default 100000)
  *      build/bench/vfu_rtt --raw N        N round trips of each, every
  *	one printed as "BENCH bare_rtt ns 1 ..." and "BENCH vfu_rtt ns 1
- *	...", for bench/measure.sh, and "BENCH bare_rtt_process ..." for
- *	the bare ping-pong with the answering side in a child process
+ *	...", for bench/measure.sh, "BENCH bare_rtt_process ..." for
+ *	the bare ping-pong with the answering side in a child process, and
+ *	"BENCH bare_send ..." for one blocking send of a posted write's 36
+ *	bytes to a thread that reads them (the limit of a posted write
+ *	beside the exit)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,6 +31,7 @@
 
 #define REQ_SIZE	(16 + 16)
 #define REP_SIZE	(16 + 16 + 4)
+#define WRITE_SIZE	(16 + 16 + 4)
 
 static u64 now_ns(void)
 {
@@ -110,6 +114,40 @@ static bool run_bare(int iters, u64 *samples)
 		return false;
 	pthread_create(&t, NULL, bare_server, &sv[1]);
 	i = ping_pong(sv[0], iters, samples);
+	shutdown(sv[0], SHUT_RDWR);
+	pthread_join(t, NULL);
+	close(sv[0]);
+	close(sv[1]);
+	return i == iters;
+}
+
+static void *bare_sink(void *arg)
+{
+	int fd = *(int *)arg;
+	u8 msg[WRITE_SIZE];
+
+	while (!full_io(fd, msg, sizeof(msg), false))
+		;
+	return NULL;
+}
+
+/* One send each, nothing waited for: what a posted write costs uvmm. */
+static bool run_bare_send(int iters, u64 *samples)
+{
+	u8 msg[WRITE_SIZE] = { 2 };
+	pthread_t t;
+	int sv[2], i;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return false;
+	pthread_create(&t, NULL, bare_sink, &sv[1]);
+	for (i = 0; i < iters; i++) {
+		u64 t0 = now_ns();
+
+		if (full_io(sv[0], msg, sizeof(msg), true))
+			break;
+		samples[i] = now_ns() - t0;
+	}
 	shutdown(sv[0], SHUT_RDWR);
 	pthread_join(t, NULL);
 	close(sv[0]);
@@ -223,13 +261,16 @@ static int run_raw(int iters)
 {
 	u64 *bare = calloc(iters, sizeof(u64)), *vfu = calloc(iters, sizeof(u64));
 	u64 *proc = calloc(iters, sizeof(u64));
+	u64 *send = calloc(iters, sizeof(u64));
 	int ret = 1;
 
-	if (bare && vfu && proc && run_bare(iters, bare) &&
-	    run_vfu(iters, vfu) && run_bare_process(iters, proc)) {
+	if (bare && vfu && proc && send && run_bare(iters, bare) &&
+	    run_vfu(iters, vfu) && run_bare_process(iters, proc) &&
+	    run_bare_send(iters, send)) {
 		print_raw("bare_rtt", bare, iters);
 		print_raw("vfu_rtt", vfu, iters);
 		print_raw("bare_rtt_process", proc, iters);
+		print_raw("bare_send", send, iters);
 		ret = 0;
 	} else {
 		fprintf(stderr, "vfu_rtt: a run failed\n");
@@ -237,6 +278,7 @@ static int run_raw(int iters)
 	free(bare);
 	free(vfu);
 	free(proc);
+	free(send);
 	return ret;
 }
 

@@ -9,18 +9,60 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "devices/pci.h"
 #include "devices/pci_host.h"
 #include "devices/pci_testdev.h"
+#include "vmm/vm.h"
 
 struct pci_testdev {
 	struct pci_function *fn;
 	/* Scratch registers, one per BAR; accessed atomically. */
 	u32 scratch[PCI_NUM_REGIONS];
 	u32 raised;
+	/* The ioeventfd doorbell: registered while BAR0 decodes. */
+	struct vm *vm;
+	int doorbell_fd;
+	bool doorbell_on;
+	struct vm_ioeventfd doorbell;
+	u32 doorbells;		/* rung and counted; atomic */
 };
+
+/* The doorbell's eventfd signals so far, plus the trapped rings. */
+static u32 testdev_doorbells(struct pci_testdev *dev)
+{
+	u64 n;
+
+	if (dev->doorbell_fd >= 0 &&
+	    read(dev->doorbell_fd, &n, sizeof(n)) == sizeof(n))
+		__atomic_fetch_add(&dev->doorbells, (u32)n, __ATOMIC_RELAXED);
+	return __atomic_load_n(&dev->doorbells, __ATOMIC_RELAXED);
+}
+
+static void testdev_remap(struct pci_function *fn, unsigned int bar,
+			  struct pci_bar_window old_win,
+			  struct pci_bar_window new_win)
+{
+	struct pci_testdev *dev = pci_function_priv(fn);
+
+	(void)old_win;
+	if (bar != PCI_TESTDEV_BAR_REGS || dev->doorbell_fd < 0)
+		return;
+	if (dev->doorbell_on)
+		vm_ioeventfd(dev->vm, &dev->doorbell, false);
+	dev->doorbell_on = false;
+	if (!new_win.on)
+		return;
+	dev->doorbell = (struct vm_ioeventfd){
+		.addr = new_win.addr + PCI_TESTDEV_REG_DOORBELL,
+		.len = 4,
+		.fd = dev->doorbell_fd,
+	};
+	dev->doorbell_on = !vm_ioeventfd(dev->vm, &dev->doorbell, true);
+}
 
 static u32 pattern_at(u64 off)
 {
@@ -37,6 +79,9 @@ static void testdev_read(struct pci_function *fn, unsigned int bar, u64 off,
 	if (bar == PCI_ROM_BAR && off < 2) {
 		/* The expansion ROM signature, 0x55 0xaa. */
 		value = off == 0 ? 0xaa55 : 0xaa;
+	} else if (bar == PCI_TESTDEV_BAR_REGS &&
+		   off == PCI_TESTDEV_REG_DOORBELLS) {
+		value = testdev_doorbells(dev);
 	} else if (off == PCI_TESTDEV_REG_MAGIC) {
 		value = PCI_TESTDEV_MAGIC;
 	} else if (off == PCI_TESTDEV_REG_SCRATCH) {
@@ -112,12 +157,16 @@ static void testdev_write(struct pci_function *fn, unsigned int bar, u64 off,
 	case PCI_TESTDEV_REG_RAISE:
 		testdev_raise(dev, pci_irq_mode(fn, NULL), value);
 		break;
+	case PCI_TESTDEV_REG_DOORBELL:
+		__atomic_fetch_add(&dev->doorbells, 1, __ATOMIC_RELAXED);
+		break;
 	}
 }
 
 static const struct pci_function_ops testdev_ops = {
 	.bar_read = testdev_read,
 	.bar_write = testdev_write,
+	.bar_remap = testdev_remap,
 };
 
 static const struct pci_function_info testdev_info = {
@@ -155,6 +204,10 @@ int pci_testdev_create(struct vm *vm, struct pci_host *host,
 
 	if (!dev)
 		return -ENOMEM;
+	dev->vm = vm;
+	/* Without ioeventfds in KVM the doorbell traps like any register. */
+	dev->doorbell_fd = vm_has_ioeventfd(vm) ?
+			   eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
 	ret = pci_function_create(vm, &testdev_info, &testdev_ops, dev,
 				  &dev->fn);
 	if (ret)
@@ -176,6 +229,8 @@ int pci_testdev_create(struct vm *vm, struct pci_host *host,
 err_fn:
 	pci_function_destroy(dev->fn);
 err_free:
+	if (dev->doorbell_fd >= 0)
+		close(dev->doorbell_fd);
 	free(dev);
 	log_debug("cannot create the PCI test function: %s", strerror(-ret));
 	return ret;
@@ -183,5 +238,11 @@ err_free:
 
 void pci_testdev_destroy(struct pci_testdev *dev)
 {
+	if (!dev)
+		return;
+	if (dev->doorbell_on)
+		vm_ioeventfd(dev->vm, &dev->doorbell, false);
+	if (dev->doorbell_fd >= 0)
+		close(dev->doorbell_fd);
 	free(dev);
 }

@@ -53,6 +53,13 @@ struct pci_testdev;
 #define PCI_TESTDEV_REG_IRQ_MODE 0x14		/* R: mode | vectors << 16 */
 #define PCI_TESTDEV_REG_RAISE 0x18		/* W: vector N, mode in force */
 #define PCI_TESTDEV_REG_RAISED 0x1c		/* R: interrupts raised so far */
+/*
+ * W: a doorbell registered as a KVM ioeventfd where KVM has them (a write
+ * signals the device's eventfd without an exit to uvmm), trapped
+ * otherwise; DOORBELLS reads how many rang either way.
+ */
+#define PCI_TESTDEV_REG_DOORBELL 0x20
+#define PCI_TESTDEV_REG_DOORBELLS 0x24		/* R */
 
 /* Adds the function at the first free slot of host's bus 0. */
 int pci_testdev_create(struct vm *vm, struct pci_host *host,

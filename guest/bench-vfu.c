@@ -15,6 +15,12 @@
  *                        device (a REGION_READ of config space), and of
  *                        the built-in function (answered inside uvmm)
  *   bar0_vfu, bar0_ref   a 4-byte BAR0 register read, the same two ways
+ *   bar0w_vfu, bar0w_ref a 4-byte BAR0 scratch register write: posted to
+ *                        the server (REGION_WRITE, NO_REPLY), and to the
+ *                        built-in function (answered inside uvmm)
+ *   efd_vfu, efd_ref     a 4-byte write to an ioeventfd doorbell: the
+ *                        server's (from GET_REGION_IO_FDS), and the
+ *                        built-in function's (uvmm's own KVM ioeventfd)
  *   port_read            an unclaimed port (one exit, the bus's default)
  *   bar2_read/_write     4-byte accesses to the mmap'ed BAR2 (no exit),
  *   ram_read/_write      and the same to guest RAM
@@ -46,6 +52,9 @@
 struct target {
 	u64 cfg;		/* ECAM address of a 4-byte config read */
 	u64 bar0;		/* a BAR0 register read */
+	u64 bar0w;		/* a BAR0 register write */
+	u64 efd;		/* an ioeventfd doorbell */
+	u64 efd_count;		/* how many times it rang */
 	u64 doorbell;		/* where to write what raises MSI-X vector 0 */
 	u32 doorbell_val;
 	u32 vector;
@@ -123,6 +132,24 @@ static void time_reads(struct bench *b, u64 vfu_addr, u64 ref_addr,
 		b->ok = false;
 }
 
+static void time_writes(struct bench *b, u64 vfu_addr, u64 ref_addr,
+			const char *vfu_name, const char *ref_name)
+{
+	unsigned int i;
+	u64 t;
+
+	for (i = 0; i < b->n; i++) {
+		t = rdtsc();
+		writel(vfu_addr, i);
+		b->a[i] = rdtsc() - t;
+		t = rdtsc();
+		writel(ref_addr, i);
+		b->b[i] = rdtsc() - t;
+	}
+	emit(vfu_name, "ticks", 1, b->a, b->n);
+	emit(ref_name, "ticks", 1, b->b, b->n);
+}
+
 static void time_port(struct bench *b)
 {
 	unsigned int i;
@@ -186,9 +213,13 @@ static void time_mmap(struct bench *b, u64 ram)
 
 /* ---- DMA ------------------------------------------------------------------ */
 
-/* One SYNC copy src -> dst: ticks until the DMA_CMD write returned. */
+/*
+ * One SYNC copy src -> dst: ticks until the STATUS read after the DMA_CMD
+ * write returned (the write may be posted; the read comes after it).
+ */
 static u64 dma_once(struct bench *b, const struct testdev *d, u64 *server_ns)
 {
+	u32 status;
 	u64 t;
 
 	testdev_set(d, TESTDEV_REG_DMA_SRC_LO, (u32)(u64)b->src);
@@ -199,10 +230,10 @@ static u64 dma_once(struct bench *b, const struct testdev *d, u64 *server_ns)
 	t = rdtsc();
 	testdev_set(d, TESTDEV_REG_DMA_CMD, TESTDEV_DMA_OP_COPY |
 		    TESTDEV_DMA_SYNC | TESTDEV_DMA_NO_CSUM);
+	status = testdev_reg(d, TESTDEV_REG_DMA_STATUS);
 	t = rdtsc() - t;
-	if (testdev_reg(d, TESTDEV_REG_DMA_STATUS) != TESTDEV_DMA_DONE) {
-		printf("FAIL: DMA copy: status %u, error %u\n",
-		       testdev_reg(d, TESTDEV_REG_DMA_STATUS),
+	if (status != TESTDEV_DMA_DONE) {
+		printf("FAIL: DMA copy: status %u, error %u\n", status,
 		       testdev_reg(d, TESTDEV_REG_DMA_ERR));
 		b->ok = false;
 	}
@@ -291,6 +322,22 @@ static int run(void *arg)
 
 	time_reads(b, b->vfu.cfg, b->ref.cfg, "cfg_vfu", "cfg_ref");
 	time_reads(b, b->vfu.bar0, b->ref.bar0, "bar0_vfu", "bar0_ref");
+	time_writes(b, b->vfu.bar0w, b->ref.bar0w, "bar0w_vfu", "bar0w_ref");
+	/* Every write reached the server, in order, before this read. */
+	if (readl(b->vfu.bar0w) != b->n - 1) {
+		printf("FAIL: posted writes: scratch reads %u, want %u\n",
+		       readl(b->vfu.bar0w), b->n - 1);
+		b->ok = false;
+	}
+	time_writes(b, b->vfu.efd, b->ref.efd, "efd_vfu", "efd_ref");
+	/* The doorbells rang as eventfds, none as a message. */
+	if (readl(b->vfu.efd_count) != b->n || readl(b->ref.efd_count) != b->n ||
+	    readl(b->dev[0].bar0.addr + TESTDEV_REG_EFD_TRAPPED)) {
+		printf("FAIL: doorbells: server %u, built-in %u, want %u; %u by message\n",
+		       readl(b->vfu.efd_count), readl(b->ref.efd_count), b->n,
+		       readl(b->dev[0].bar0.addr + TESTDEV_REG_EFD_TRAPPED));
+		b->ok = false;
+	}
 	time_port(b);
 	time_mmap(b, (u64)b->dst);
 	time_dma(b);
@@ -359,6 +406,12 @@ int main(void)
 	b.ref.cfg = pci_ecam_base() + ((u64)ref_bdf << 12);
 	b.vfu.bar0 = b.dev[0].bar0.addr + TESTDEV_REG_ID;
 	b.ref.bar0 = regs.addr + PCI_TESTDEV_REG_MAGIC;
+	b.vfu.bar0w = b.dev[0].bar0.addr + TESTDEV_REG_SCRATCH;
+	b.ref.bar0w = regs.addr + PCI_TESTDEV_REG_SCRATCH;
+	b.vfu.efd = b.dev[0].bar0.addr + TESTDEV_REG_EFD_DOORBELL;
+	b.ref.efd = regs.addr + PCI_TESTDEV_REG_DOORBELL;
+	b.vfu.efd_count = b.dev[0].bar0.addr + TESTDEV_REG_EFD_COUNT;
+	b.ref.efd_count = regs.addr + PCI_TESTDEV_REG_DOORBELLS;
 	b.vfu.doorbell = b.dev[0].bar0.addr + TESTDEV_REG_DOORBELL;
 	b.vfu.doorbell_val = TESTDEV_IRQ_MSIX(0);
 	b.vfu.vector = VEC_VFU;

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/phase.h"
 #include "vfio-user/client.h"
 
 #define clog(c, lvl, ...) log_msg(lvl, (c)->name, __VA_ARGS__)
@@ -83,6 +84,8 @@ struct dma_range {
 
 struct vfu_client {
 	char name[64];
+	/* Cleared for good when the server answers a NO_REPLY write. */
+	bool no_post;
 	struct vfu_transport t;
 	struct vfu_transport twin;
 	bool has_twin;
@@ -107,6 +110,8 @@ struct vfu_client {
 	struct slot *pending_tail;
 	struct slot *free;
 	u16 next_id;
+	/* Ids of posted writes: a reply to one is dropped, not fatal. */
+	u64 posted_ids[65536 / 64];
 	unsigned int nr_active;
 	pthread_cond_t rx_cond;		/* rx thread parks on it */
 	pthread_cond_t idle_cond;	/* close waits for nr_active == 0 */
@@ -241,6 +246,38 @@ conn_fail(struct vfu_client *c, int err, const char *fmt, ...)
 		c->on_dead(c->dead_opaque, err, c->reason);
 }
 
+/* ---- posted writes' ids ---------------------------------------------------- */
+
+/* With c->lock held: whether id was a posted write's; forgets it. */
+static bool posted_id_clear_locked(struct vfu_client *c, u16 id)
+{
+	u64 bit = 1ull << (id % 64);
+	bool was = c->posted_ids[id / 64] & bit;
+
+	c->posted_ids[id / 64] &= ~bit;
+	return was;
+}
+
+/*
+ * A reply to a posted write (reader role, c->lock held, unlocked here):
+ * the server ignores NO_REPLY. Drop it and post no more.
+ */
+static void drop_posted_reply_locked(struct vfu_client *c,
+				     const struct vfu_hdr *hdr)
+{
+	bool first = !__atomic_exchange_n(&c->no_post, true, __ATOMIC_RELAXED);
+
+	pthread_mutex_unlock(&c->lock);
+	vfu_fds_close(&c->rx_fds, 0);
+	if (first)
+		clog(c, LOG_WARN,
+		     "server replied to posted (NO_REPLY) REGION_WRITE id %u: reply dropped, BAR writes wait for their replies from now on",
+		     hdr->msg_id);
+	else
+		clog_trace(c, "reply to posted REGION_WRITE id %u dropped",
+			   hdr->msg_id);
+}
+
 /* ---- delivering what the reader got --------------------------------------- */
 
 static struct slot *find_pending(struct vfu_client *c, u16 id)
@@ -289,6 +326,11 @@ static int deliver_reply(struct vfu_client *c, struct slot *self,
 	} else {
 		pthread_mutex_lock(&c->lock);
 		s = find_pending(c, hdr->msg_id);
+		if (!s && hdr->cmd == VFU_CMD_REGION_WRITE &&
+		    posted_id_clear_locked(c, hdr->msg_id)) {
+			drop_posted_reply_locked(c, hdr);
+			return 0;
+		}
 		if (!s) {
 			pthread_mutex_unlock(&c->lock);
 			vfu_fds_close(fds, 0);
@@ -550,6 +592,7 @@ static struct slot *slot_get(struct vfu_client *c, struct vfu_client_msg *m,
 			return NULL;
 		}
 	}
+	posted_id_clear_locked(c, c->next_id);
 	vfu_hdr_init(&s->hdr, c->next_id++, m->cmd, payload_len,
 		     VFU_F_TYPE_COMMAND);
 	s->req = m->iovcnt ? m->iov[0].iov_base : NULL;
@@ -629,11 +672,28 @@ static void trace_region_access(const struct vfu_client_msg *m, int ret,
 	}
 }
 
+/* make bench's phases: this thread's request, for the vCPU to record. */
+static void phase_mark(u16 id, const struct vfu_client_msg *m, u64 sent,
+		       u64 reply)
+{
+	struct vfu_region_access ra = { 0 };
+
+	if ((m->cmd == VFU_CMD_REGION_READ || m->cmd == VFU_CMD_REGION_WRITE) &&
+	    m->iovcnt && m->iov[0].iov_len >= sizeof(ra))
+		memcpy(&ra, m->iov[0].iov_base, sizeof(ra));
+	phase_cur.id = id;
+	phase_cur.cmd = m->cmd;
+	phase_cur.region = ra.region;
+	phase_cur.sent = sent;
+	phase_cur.reply = reply;
+	phase_cur.set = true;
+}
+
 int vfu_client_request(struct vfu_client *c, struct vfu_client_msg *m)
 {
 	char detail[96];
 	u32 timeout = m->timeout_ms ? m->timeout_ms : c->timeout_ms;
-	u64 payload = 0, start = now_ns();
+	u64 payload = 0, start = now_ns(), sent;
 	bool reader = false;
 	struct slot *s;
 	int i, ret = 0;
@@ -653,14 +713,19 @@ int vfu_client_request(struct vfu_client *c, struct vfu_client_msg *m)
 		return ret;
 
 	pthread_mutex_lock(&c->send_lock);
+	/* The server may have it before send() returns: stamp before. */
+	sent = phase_enabled ? phase_now() : 0;
 	ret = vfu_transport_send(&c->t, &s->hdr, m->iov, m->iovcnt, m->fds,
 				 m->nr_fds);
 	pthread_mutex_unlock(&c->send_lock);
-	if (ret)
+	if (ret) {
 		conn_fail(c, ret, "sending %s id %u: %s", vfu_cmd_name(m->cmd),
 			  s->hdr.msg_id, strerror(-ret));
-	else
+	} else {
 		reader = wait_reply(c, s, timeout);
+		if (phase_enabled)
+			phase_mark(s->hdr.msg_id, m, sent, phase_now());
+	}
 
 	/*
 	 * Done now: by a reader, or by whoever failed the connection while
@@ -1662,6 +1727,61 @@ int vfu_client_region_write(struct vfu_client *c, u32 region, u64 offset,
 			return -EIO;
 		done += n;
 	}
+	return 0;
+}
+
+bool vfu_client_posting(struct vfu_client *c)
+{
+	return !__atomic_load_n(&c->no_post, __ATOMIC_RELAXED);
+}
+
+int vfu_client_region_write_posted(struct vfu_client *c, u32 region,
+				   u64 offset, const void *buf, u32 count)
+{
+	struct vfu_region_access ra = {
+		.offset = offset, .region = region, .count = count,
+	};
+	struct iovec iov[2] = {
+		{ &ra, sizeof(ra) },
+		{ (void *)buf, count },
+	};
+	struct vfu_hdr hdr;
+	u64 start = 0;
+	int ret;
+
+	if (!vfu_client_posting(c) ||
+	    count > MIN(c->xfer_max, VFU_CLIENT_WRITE_CHUNK))
+		return vfu_client_region_write(c, region, offset, buf, count);
+	if (log_get_level() >= LOG_TRACE)
+		start = now_ns();
+	pthread_mutex_lock(&c->lock);
+	if (c->state != VFU_CLIENT_CONNECTED) {
+		ret = c->err ? c->err : -ESHUTDOWN;
+		pthread_mutex_unlock(&c->lock);
+		return ret;
+	}
+	c->posted_ids[c->next_id / 64] |= 1ull << (c->next_id % 64);
+	vfu_hdr_init(&hdr, c->next_id++, VFU_CMD_REGION_WRITE,
+		     sizeof(ra) + count, VFU_F_TYPE_COMMAND | VFU_F_NO_REPLY);
+	pthread_mutex_unlock(&c->lock);
+
+	pthread_mutex_lock(&c->send_lock);
+	ret = vfu_transport_send(&c->t, &hdr, iov, 2, NULL, 0);
+	pthread_mutex_unlock(&c->send_lock);
+	if (ret) {
+		conn_fail(c, ret, "sending posted REGION_WRITE id %u: %s",
+			  hdr.msg_id, strerror(-ret));
+		return vfu_client_error(c) ? vfu_client_error(c) : ret;
+	}
+	if (phase_enabled) {
+		phase_cur = (struct phase_cur){
+			.set = true, .id = hdr.msg_id,
+			.cmd = VFU_CMD_REGION_WRITE, .region = region,
+			.exit = phase_cur.exit, .sent = phase_now(),
+		};
+	}
+	clog_trace(c, "REGION_WRITE id %u size %u posted (no reply), %.1f us",
+		   hdr.msg_id, hdr.size, (double)(now_ns() - start) / 1000.0);
 	return 0;
 }
 

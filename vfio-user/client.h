@@ -169,6 +169,21 @@ int vfu_client_region_read(struct vfu_client *c, u32 region, u64 offset,
 int vfu_client_region_write(struct vfu_client *c, u32 region, u64 offset,
 			    const void *buf, u32 count);
 
+/*
+ * A posted REGION_WRITE: sent with NO_REPLY, returning once the message
+ * is on the socket, without waiting for the server. The server takes the
+ * connection's messages in order, so a later request (a read) cannot
+ * overtake it; a failure of the write on the server's side is lost (the
+ * protocol's rule for NO_REPLY). Falls back to vfu_client_region_write()
+ * when the write needs more than one message or posting is off for this
+ * connection: it turns off, for good, when the server answers a posted
+ * write anyway (some servers ignore NO_REPLY); that reply is dropped.
+ */
+int vfu_client_region_write_posted(struct vfu_client *c, u32 region,
+				   u64 offset, const void *buf, u32 count);
+/* Whether posted writes still go out as NO_REPLY on this connection. */
+bool vfu_client_posting(struct vfu_client *c);
+
 int vfu_client_device_reset(struct vfu_client *c);
 
 #endif

@@ -6,14 +6,17 @@
  * the standard header with the BARs and their sizing, the ROM
  * BAR, the MSI and MSI-X capabilities, the MSI-X table and PBA. The rest of
  * config space and every BAR access go to the server as REGION_READ/WRITE
- * on the vCPU thread, which blocks on its message until the reply. BAR
- * areas the server offers as mmap-able fds become KVM memslots (no exits).
+ * on the vCPU thread, which blocks on its message until the reply, except
+ * memory-BAR writes, which are posted (NO_REPLY). BAR areas the server
+ * offers as mmap-able fds become KVM memslots (no exits), its ioeventfd
+ * doorbells KVM ioeventfds (no exit to uvmm).
  * Interrupt eventfds are the PCI model's own: the server writes them and
  * KVM's irqfds deliver, so no uvmm thread is on the interrupt path.
  */
 #define LOG_PREFIX NULL
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -49,6 +52,11 @@
 #define VFU_MAX_IRQS 50
 #define VFU_MAX_BAR_SIZE (64ULL * 1024 * 1024 * 1024)
 #define VFU_CONNECT_RETRY_MS 50
+/* ioeventfd entries taken per region; more and the region's writes trap. */
+#define VFU_MAX_IOEVENTFDS 16
+/* Entry flags are KVM's ioeventfd flags (protocol guide, 2.6). */
+#define VFU_IO_FD_F_DATAMATCH 0x1u
+#define VFU_IO_FD_F_PIO 0x2u
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
 
 /* PCI command bits a server accepts (docs/vfio-user.md, "Config space"). */
@@ -65,11 +73,26 @@ struct vfu_mmap_area {
 	bool installed;
 };
 
+/* A doorbell the server wants as a KVM ioeventfd (GET_REGION_IO_FDS). */
+struct vfu_doorbell {
+	u64 offset;		/* inside the BAR */
+	u32 len;
+	bool match;
+	u64 datamatch;
+	int fd;			/* ours (a dup of the server's) */
+	bool installed;
+	struct vm_ioeventfd kvm;	/* as registered, to remove it */
+};
+
 struct vfu_device_region {
 	u64 size;
 	u32 flags;
+	/* A trapped write to this memory BAR is posted (NO_REPLY). */
+	bool posted;
 	unsigned int nr_areas;
 	struct vfu_mmap_area areas[VFU_MAX_SPARSE_AREAS];
+	unsigned int nr_ioeventfds;
+	struct vfu_doorbell ioeventfds[VFU_MAX_IOEVENTFDS];
 };
 
 struct vfu_device {
@@ -391,6 +414,13 @@ static void vfu_bar_read(struct pci_function *fn, unsigned int bar, u64 off,
 	}
 }
 
+/*
+ * A memory BAR write is posted, as on PCI: the vCPU goes on once the
+ * message is sent. A later read of the device (same socket) still sees
+ * it done; an effect the guest looks for in RAM or a mapped area needs
+ * such a read first, as with real posted writes. I/O BAR writes are
+ * non-posted on PCI and stay so.
+ */
 static void vfu_bar_write(struct pci_function *fn, unsigned int bar, u64 off,
 			  const void *data, u32 len)
 {
@@ -399,7 +429,12 @@ static void vfu_bar_write(struct pci_function *fn, unsigned int bar, u64 off,
 
 	if (vfu_device_dead(dev))
 		return;
-	ret = vfu_client_region_write(dev->client, bar, off, data, len);
+	if (bar < PCI_NUM_BARS && dev->regions[bar].posted)
+		ret = vfu_client_region_write_posted(dev->client, bar, off,
+						     data, len);
+	else
+		ret = vfu_client_region_write(dev->client, bar, off, data,
+					      len);
 	if (ret)
 		vfu_bar_access_failed(dev, true, bar, off, len, ret);
 }
@@ -415,6 +450,201 @@ static void vfu_area_unmap(struct vfu_device *dev, struct vfu_mmap_area *area)
 		log_warn("%s: cannot remove memslot %d: %s", dev->name,
 			 area->slot, strerror(-ret));
 	area->installed = false;
+}
+
+/* ---- ioeventfd doorbells ------------------------------------------------ */
+
+/* Whether [off, off + len) of bar touches the MSI-X table or PBA. */
+static bool vfu_over_msix(struct vfu_device *dev, unsigned int bar, u64 off,
+			  u64 len)
+{
+	u32 table, pba;
+	u64 nr;
+
+	if (!dev->msix_cap)
+		return false;
+	table = config_get(dev, dev->msix_cap + PCI_MSIX_TABLE, 4);
+	pba = config_get(dev, dev->msix_cap + PCI_MSIX_PBA, 4);
+	nr = (config_get(dev, dev->msix_cap + PCI_MSIX_FLAGS, 2) &
+	      PCI_MSIX_FLAGS_QSIZE) + 1;
+	if ((table & PCI_MSIX_TABLE_BIR) == bar &&
+	    off < (table & PCI_MSIX_TABLE_OFFSET) + nr * PCI_MSIX_ENTRY_SIZE &&
+	    (table & PCI_MSIX_TABLE_OFFSET) < off + len)
+		return true;
+	return (pba & PCI_MSIX_PBA_BIR) == bar &&
+	       off < (pba & PCI_MSIX_PBA_OFFSET) + DIV_ROUND_UP(nr, 64) * 8 &&
+	       (pba & PCI_MSIX_PBA_OFFSET) < off + len;
+}
+
+/* Why an entry cannot be a KVM ioeventfd, or NULL when it can. */
+static const char *vfu_ioeventfd_refusal(struct vfu_device *dev,
+					 unsigned int bar,
+					 const struct vfu_io_fd_entry *e,
+					 unsigned int nr_fds)
+{
+	u64 size = dev->regions[bar].size;
+
+	if (e->type == VFU_IO_FD_IOREGIONFD ||
+	    e->type == VFU_IO_FD_IOEVENTFD_SHADOW)
+		return "IOREGIONFD and shadow ioeventfds are not in mainline KVM";
+	if (e->type != VFU_IO_FD_IOEVENTFD)
+		return "unknown type";
+	if (e->fd_index >= nr_fds)
+		return "fd_index beyond the fds sent";
+	if (e->size != 1 && e->size != 2 && e->size != 4 && e->size != 8)
+		return "size is not 1, 2, 4 or 8";
+	if (e->offset > size || e->size > size - e->offset)
+		return "outside the region";
+	if (e->flags & ~(VFU_IO_FD_F_DATAMATCH | VFU_IO_FD_F_PIO))
+		return "unknown flags";
+	if (vfu_over_msix(dev, bar, e->offset, e->size))
+		return "over the MSI-X table or PBA, which uvmm emulates";
+	return NULL;
+}
+
+/*
+ * DEVICE_GET_REGION_IO_FDS for one BAR: the entries KVM can take are kept
+ * (their memslot-like registration follows the BAR in vfu_bar_remap());
+ * the others are refused with a warning and those writes simply trap. A
+ * server that has none answers an error or an empty list.
+ */
+static int vfu_region_take_ioeventfds(struct vfu_device *dev,
+				      unsigned int bar)
+{
+	struct vfu_device_region *region = &dev->regions[bar];
+	struct vfu_io_fd_entry entries[VFU_MAX_IOEVENTFDS];
+	int fds[VFU_MAX_IOEVENTFDS];
+	unsigned int nr_fds = 0, i;
+	const char *why;
+	int n;
+
+	n = vfu_client_region_io_fds(dev->client, bar, entries,
+				     ARRAY_SIZE(entries), fds, ARRAY_SIZE(fds),
+				     &nr_fds);
+	if (n < 0) {
+		if (vfu_client_get_state(dev->client) != VFU_CLIENT_CONNECTED)
+			return n;
+		if (n == -E2BIG)
+			log_warn("%s: BAR%u: more than %u io fds: its doorbells trap",
+				 dev->name, bar, VFU_MAX_IOEVENTFDS);
+		else
+			log_debug("%s: BAR%u: no io fds (%s)", dev->name, bar,
+				  strerror(-n));
+		return 0;
+	}
+	for (i = 0; i < (unsigned int)n; i++) {
+		const struct vfu_io_fd_entry *e = &entries[i];
+		struct vfu_doorbell *io;
+
+		why = vfu_ioeventfd_refusal(dev, bar, e, nr_fds);
+		if (why) {
+			log_warn("%s: BAR%u io fd [%#llx, +%llu) type %u refused: %s; those writes trap",
+				 dev->name, bar, (unsigned long long)e->offset,
+				 (unsigned long long)e->size, e->type, why);
+			continue;
+		}
+		io = &region->ioeventfds[region->nr_ioeventfds];
+		/* Entries may share an fd: each keeps its own. */
+		io->fd = fcntl(fds[e->fd_index], F_DUPFD_CLOEXEC, 0);
+		if (io->fd < 0) {
+			log_warn("%s: BAR%u io fd: %s; those writes trap",
+				 dev->name, bar, strerror(errno));
+			continue;
+		}
+		io->offset = e->offset;
+		io->len = (u32)e->size;
+		io->match = e->flags & VFU_IO_FD_F_DATAMATCH;
+		io->datamatch = e->datamatch;
+		io->installed = false;
+		region->nr_ioeventfds++;
+	}
+	for (i = 0; i < nr_fds; i++)
+		close(fds[i]);
+	return 0;
+}
+
+static int vfu_device_take_ioeventfds(struct vfu_device *dev, char *err,
+				      size_t err_len)
+{
+	unsigned int i;
+	int ret;
+
+	if (!vm_has_ioeventfd(dev->vm)) {
+		log_debug("%s: KVM offers no ioeventfds: every doorbell traps",
+			  dev->name);
+		return 0;
+	}
+	for (i = 0; i < PCI_NUM_BARS; i++) {
+		if (!dev->regions[i].size)
+			continue;
+		ret = vfu_region_take_ioeventfds(dev, i);
+		if (ret) {
+			snprintf(err, err_len, "%s: BAR%u io fds: %s", dev->name,
+				 i, vfu_client_error_string(dev->client));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* The BAR moved or stopped decoding: its ioeventfds follow it. */
+static void vfu_bar_move_ioeventfds(struct vfu_device *dev, unsigned int bar,
+				    struct pci_bar_window new_win)
+{
+	struct vfu_device_region *region = &dev->regions[bar];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < region->nr_ioeventfds; i++) {
+		struct vfu_doorbell *io = &region->ioeventfds[i];
+
+		if (io->installed) {
+			ret = vm_ioeventfd(dev->vm, &io->kvm, false);
+			if (ret)
+				log_warn("%s: BAR%u: removing ioeventfd at %#llx: %s",
+					 dev->name, bar,
+					 (unsigned long long)io->kvm.addr,
+					 strerror(-ret));
+			io->installed = false;
+		}
+		if (!new_win.on || vfu_device_dead(dev))
+			continue;
+		io->kvm = (struct vm_ioeventfd){
+			.addr = new_win.addr + io->offset,
+			.len = io->len,
+			.fd = io->fd,
+			.pio = pci_bar_type(dev->fn, bar) == PCI_BAR_IO,
+			.match = io->match,
+			.datamatch = io->datamatch,
+		};
+		ret = vm_ioeventfd(dev->vm, &io->kvm, true);
+		if (ret) {
+			log_warn("%s: BAR%u doorbell at %#llx stays trapped: ioeventfd: %s",
+				 dev->name, bar, (unsigned long long)io->kvm.addr,
+				 strerror(-ret));
+			continue;
+		}
+		io->installed = true;
+		log_debug("%s: BAR%u doorbell at %#llx, %u bytes%s: ioeventfd, no exits to uvmm",
+			  dev->name, bar, (unsigned long long)io->kvm.addr,
+			  io->len, io->match ? ", datamatch" : "");
+	}
+}
+
+/* With the device: unregistered, closed. */
+static void vfu_device_drop_ioeventfds(struct vfu_device *dev)
+{
+	struct pci_bar_window off = { .on = false };
+	unsigned int i, j;
+
+	for (i = 0; i < PCI_NUM_BARS; i++) {
+		struct vfu_device_region *region = &dev->regions[i];
+
+		vfu_bar_move_ioeventfds(dev, i, off);
+		for (j = 0; j < region->nr_ioeventfds; j++)
+			close(region->ioeventfds[j].fd);
+		region->nr_ioeventfds = 0;
+	}
 }
 
 /*
@@ -434,6 +664,7 @@ static void vfu_bar_remap(struct pci_function *fn, unsigned int bar,
 	(void)old_win;
 	if (bar >= VFU_PCI_NUM_REGIONS)
 		return;
+	vfu_bar_move_ioeventfds(dev, bar, new_win);
 	region = &dev->regions[bar];
 	for (i = 0; i < region->nr_areas; i++) {
 		struct vfu_mmap_area *area = &region->areas[i];
@@ -839,6 +1070,18 @@ static int vfu_device_read_regions(struct vfu_device *dev, char *err,
 	return 0;
 }
 
+/* posted-writes=on: every memory BAR's trapped writes are posted. */
+static void vfu_device_choose_posting(struct vfu_device *dev,
+				      const struct pci_function_info *info)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCI_NUM_BARS; i++)
+		dev->regions[i].posted = dev->cfg->posted_writes &&
+					 info->bars[i].size &&
+					 info->bars[i].type != PCI_BAR_IO;
+}
+
 /* The BAR types are the server's config space's; the sizes its regions'. */
 static int vfu_device_describe(struct vfu_device *dev,
 			       struct pci_function_info *info, char *err,
@@ -893,6 +1136,7 @@ static int vfu_device_describe(struct vfu_device *dev,
 		info->bars[i].size = size;
 	}
 	info->rom_size = dev->regions[VFU_PCI_ROM_REGION].size;
+	vfu_device_choose_posting(dev, info);
 	return 0;
 }
 
@@ -1066,6 +1310,9 @@ int vfu_device_create(struct vm *vm, const struct device_config *cfg,
 	ret = vfu_device_take_capabilities(dev, err, err_len);
 	if (ret)
 		goto fail;
+	ret = vfu_device_take_ioeventfds(dev, err, err_len);
+	if (ret)
+		goto fail;
 	/* A fresh device for a fresh VM. */
 	ret = vfu_client_device_reset(dev->client);
 	if (ret && ret != -EINVAL && ret != -ENOTSUP) {
@@ -1174,6 +1421,7 @@ void vfu_device_destroy(struct vfu_device *dev)
 	}
 	if (dev->resample_stop_fd >= 0)
 		close(dev->resample_stop_fd);
+	vfu_device_drop_ioeventfds(dev);
 	/* Stop the server first: no request may be in flight after this. */
 	if (dev->client)
 		vfu_client_close(dev->client);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/phase.h"
 #include "vfio-user/server.h"
 #include "vfio-user/transport.h"
 
@@ -111,6 +112,8 @@ struct vfu_server {
 
 	struct ioeventfd ioeventfds[MAX_IOEVENTFDS];
 	unsigned int nr_ioeventfds;
+	u64 nr_no_reply;	/* loop thread writes, anyone reads */
+	u64 phase_rx;		/* make bench's phases: request in */
 
 	pthread_mutex_t dma_lock;
 	u16 dma_id;
@@ -386,7 +389,10 @@ static int send_reply(struct vfu_server *srv, const struct vfu_hdr *req,
 	struct iovec iov = { (void *)payload, len };
 	int ret;
 
-	if (req->flags & VFU_F_NO_REPLY)
+	if (phase_enabled)
+		phase_record(req->msg_id, req->cmd, 0, 0, srv->phase_rx,
+			     phase_now(), 0);
+	if ((req->flags & VFU_F_NO_REPLY) && !srv->opts.reply_to_no_reply)
 		return 0;
 	if (err) {
 		vfu_hdr_init(&h, req->msg_id, req->cmd, 0,
@@ -582,6 +588,11 @@ int vfu_server_accept(struct vfu_server *srv)
 	if (fd < 0)
 		return -errno;
 	return vfu_server_attach_fd(srv, fd);
+}
+
+u64 vfu_server_no_reply_count(struct vfu_server *srv)
+{
+	return __atomic_load_n(&srv->nr_no_reply, __ATOMIC_RELAXED);
 }
 
 bool vfu_server_has_twin_socket(struct vfu_server *srv)
@@ -1139,6 +1150,8 @@ static int handle_command(struct vfu_server *srv, const struct vfu_hdr *h,
 	u32 out_len = 0;
 	int ret, fd;
 
+	if (h->flags & VFU_F_NO_REPLY)
+		__atomic_fetch_add(&srv->nr_no_reply, 1, __ATOMIC_RELAXED);
 	ret = vfu_validate_command(h, p, len, fds->nr,
 				   srv->opts.max_data_xfer_size, why,
 				   sizeof(why));
@@ -1260,6 +1273,8 @@ static int process_one(struct vfu_server *srv)
 		snprintf(why, sizeof(why), "unexpected reply id %u", h.msg_id);
 		goto drop;
 	}
+	if (phase_enabled)
+		srv->phase_rx = phase_now();
 	ret = handle_command(srv, &h, srv->rx_buf, len, srv->rx_fds);
 	return ret ? ret : 0;
 drop:

@@ -72,6 +72,11 @@ struct vfu_server_options {
 	u32 timeout_ms;			/* wait for a DMA reply; 0: 5000 */
 	bool refuse_dma_fds;		/* map nothing: DMA by messages */
 	bool no_twin_socket;		/* refuse the twin socket */
+	/*
+	 * Answer NO_REPLY commands too, as some servers do (Cloud
+	 * Hypervisor's): only to test that clients survive such a server.
+	 */
+	bool reply_to_no_reply;
 	const struct vfu_server_ops *ops;
 	void *opaque;
 };
@@ -116,6 +121,8 @@ int vfu_server_dma_write(struct vfu_server *srv, u64 iova, const void *buf,
 			 u64 len);
 
 bool vfu_server_has_twin_socket(struct vfu_server *srv);
+/* Commands that came with NO_REPLY since the server was created. */
+u64 vfu_server_no_reply_count(struct vfu_server *srv);
 /* The client's announced capabilities. */
 void vfu_server_client_caps(struct vfu_server *srv, struct vfu_caps *caps);
 

@@ -68,6 +68,7 @@ void config_usage(FILE *out)
 		"                           the reset vector; not with IMAGE\n"
 		"      --device vfio-user,socket=PATH[,timeout-ms=N][,wait=SECONDS]\n"
 		"                                  [,on-error=stop|continue]\n"
+		"                                  [,posted-writes=on|off]\n"
 		"      --device pci-testdev  uvmm's built-in PCI test function (1234:7e57\n"
 		"                           at 00:01.0), for the project's test programs\n"
 		"      --serial stdio|file:PATH|none   where COM1 goes (default stdio)\n"
@@ -161,12 +162,15 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* "vfio-user,socket=PATH[,timeout-ms=N][,wait=S][,on-error=stop|continue]" */
+/*
+ * "vfio-user,socket=PATH[,timeout-ms=N][,wait=S][,on-error=stop|continue]
+ *  [,posted-writes=on|off]"
+ */
 static int parse_device(const char *spec, struct device_config *dev,
 			char *err, size_t err_len)
 {
 	static const char *const keys[] = {
-		"socket", "timeout-ms", "wait", "on-error",
+		"socket", "timeout-ms", "wait", "on-error", "posted-writes",
 	};
 	char *copy, *rest, *item;
 	unsigned int seen = 0, k;
@@ -184,6 +188,7 @@ static int parse_device(const char *spec, struct device_config *dev,
 	}
 	dev->timeout_ms = DEVICE_DEFAULT_TIMEOUT_MS;
 	dev->on_error = DEVICE_ON_ERROR_STOP;
+	dev->posted_writes = true;
 
 	/* strsep, not strtok: "a,,b" and a trailing comma are mistakes too. */
 	while ((item = strsep(&rest, ","))) {
@@ -264,6 +269,17 @@ static int parse_device(const char *spec, struct device_config *dev,
 			} else {
 				err_fmt(err, err_len, 0,
 					"--device: on-error must be stop or continue, not '%s'",
+					value);
+				goto out;
+			}
+		} else if (!strcmp(item, "posted-writes")) {
+			if (!strcmp(value, "on")) {
+				dev->posted_writes = true;
+			} else if (!strcmp(value, "off")) {
+				dev->posted_writes = false;
+			} else {
+				err_fmt(err, err_len, 0,
+					"--device: posted-writes must be on or off, not '%s'",
 					value);
 				goto out;
 			}

@@ -44,6 +44,8 @@ struct device_config {
 	unsigned int timeout_ms;
 	unsigned int wait_seconds;
 	enum device_on_error on_error;
+	/* Trapped memory-BAR writes go out as NO_REPLY (posted-writes=on). */
+	bool posted_writes;
 };
 
 /*

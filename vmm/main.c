@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/phase.h"
 #include "vmm/config.h"
 #include "vmm/sandbox.h"
 #include "vmm/vm.h"
@@ -89,6 +90,7 @@ int main(int argc, char **argv)
 	 */
 
 	block_signals();
+	phase_start_from_env();		/* make bench's breakdown, off by default */
 	if (vm_build(&cfg, &vm, &status)) {
 		config_free(&cfg);
 		return status;
@@ -110,6 +112,7 @@ int main(int argc, char **argv)
 			log_info("%s", vm->exit_reason);
 	}
 	vm_destroy(vm);
+	phase_finish();
 	config_free(&cfg);
 	return status;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/phase.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -396,6 +397,13 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 
 	while (!vm_stopping(vm)) {
+		if (phase_enabled && phase_cur.set) {
+			phase_record(phase_cur.id, phase_cur.cmd,
+				     phase_cur.region, phase_cur.exit,
+				     phase_cur.sent, phase_cur.reply,
+				     phase_now());
+			phase_cur.set = false;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu->run->immediate_exit = 0;
@@ -406,6 +414,8 @@ static void *vcpu_thread(void *arg)
 					vcpu->id, strerror(errno));
 			break;
 		}
+		if (phase_enabled)
+			phase_cur.exit = phase_now();
 		if (vcpu_handle_exit(vcpu, vcpu->run))
 			break;
 	}

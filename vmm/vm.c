@@ -117,6 +117,31 @@ int vm_memslot_set(struct vm *vm, int slot, u64 gpa, u64 size, void *hva)
 	return vm_memslot_set_flags(vm, slot, gpa, size, hva, 0);
 }
 
+bool vm_has_ioeventfd(struct vm *vm)
+{
+	return vm->vm_fd >= 0 &&
+	       ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0;
+}
+
+int vm_ioeventfd(struct vm *vm, const struct vm_ioeventfd *e, bool assign)
+{
+	struct kvm_ioeventfd req = {
+		.datamatch = e->datamatch,
+		.addr = e->addr,
+		.len = e->len,
+		.fd = e->fd,
+		.flags = (e->pio ? KVM_IOEVENTFD_FLAG_PIO : 0) |
+			 (e->match ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0) |
+			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	if (vm->vm_fd < 0)
+		return -ENODEV;
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &req) < 0)
+		return -errno;
+	return 0;
+}
+
 static void vm_stop(struct vm *vm, int status, bool guest_reset,
 		    const char *reason)
 {

@@ -127,6 +127,23 @@ int vm_memslot_set_flags(struct vm *vm, int slot, u64 gpa, u64 size,
 			 void *hva, u32 flags);
 void vm_memslot_free(struct vm *vm, int slot);
 
+/*
+ * A guest write of len bytes (1, 2, 4 or 8) at addr, in memory or port
+ * space (pio), equal to datamatch when match, signals fd inside KVM: no
+ * exit reaches uvmm. Removing one takes the same description.
+ */
+struct vm_ioeventfd {
+	u64 addr;
+	u32 len;
+	int fd;
+	bool pio;
+	bool match;
+	u64 datamatch;
+};
+
+bool vm_has_ioeventfd(struct vm *vm);
+int vm_ioeventfd(struct vm *vm, const struct vm_ioeventfd *e, bool assign);
+
 /* Assert or deassert an interrupt line of the in-kernel irqchip. */
 int vm_set_irq_line(struct vm *vm, unsigned int gsi, bool level);
 

@@ -115,6 +115,10 @@ cli_case "--device timeout-ms 0" 2 "timeout-ms '0'" -- \
 	--device vfio-user,socket=/x,timeout-ms=0 "$hello"
 cli_case "--device on-error of neither kind" 2 "on-error must be stop or continue" -- \
 	--device vfio-user,socket=/x,on-error=maybe "$hello"
+cli_case "--device posted-writes of neither kind" 2 "posted-writes must be on or off, not 'yes'" -- \
+	--device vfio-user,socket=/x,posted-writes=yes "$hello"
+cli_case "--device posted-writes twice" 2 "posted-writes given twice" -- \
+	--device vfio-user,socket=/x,posted-writes=on,posted-writes=off "$hello"
 cli_case "--device wait negative" 2 "wait '-1'" -- --device vfio-user,socket=/x,wait=-1 "$hello"
 cli_case "--device empty" 2 "empty device string" -- --device "" "$hello"
 

@@ -79,6 +79,11 @@
  * and of every DEVICE_GET_IRQ_INFO reply of index --irq (default 2,
  * MSI-X):
  *   irq-count           count 0xffffffff
+ * and, with four ioeventfds offered on BAR0 (0x80-0x8c), of the
+ * DEVICE_GET_REGION_IO_FDS reply that lists them:
+ *   io-fd-types         entry 0 an IOREGIONFD, entry 1 a shadow
+ *                       ioeventfd, entry 2 of size 3, entry 3 with
+ *                       unknown flags (0x80)
  *
  * --close-at STEP is --mode close --at STEP.
  *
@@ -132,6 +137,7 @@ struct device {
 	u32 resets;
 	int bar2_fd;
 	u8 *bar2;
+	bool io_fds;		/* offer ioeventfds (io-fd-types) */
 };
 
 static void put16(u8 *p, unsigned int off, u16 v)
@@ -265,6 +271,7 @@ static int dev_init(struct device *d)
 		.opaque = d,
 	};
 	struct vfu_server_region r;
+	unsigned int i;
 	int ret;
 
 	cfg_init(d);
@@ -301,6 +308,15 @@ static int dev_init(struct device *d)
 	if (!ret)
 		ret = vfu_server_setup_irq(d->srv, VFU_IRQ_MSIX,
 					   TESTDEV_MSIX_VECTORS);
+	for (i = 0; !ret && d->io_fds && i < 4; i++) {
+		int efd = eventfd(0, EFD_CLOEXEC);
+
+		if (efd < 0)
+			return -errno;
+		ret = vfu_server_add_ioeventfd(d->srv, BAR0_REGION, 0x80 + 4 * i,
+					       4, efd, 0, 0);
+		close(efd);
+	}
 	return ret;
 }
 
@@ -365,6 +381,7 @@ enum mode {
 	M_SPARSE_WRAP,
 	M_SPARSE_COUNT,
 	M_IRQ_COUNT,
+	M_IO_FD_TYPES,
 	M_NR,
 };
 
@@ -396,6 +413,7 @@ static const char *const mode_names[M_NR] = {
 	[M_SPARSE_WRAP] = "sparse-wrap",
 	[M_SPARSE_COUNT] = "sparse-count",
 	[M_IRQ_COUNT] = "irq-count",
+	[M_IO_FD_TYPES] = "io-fd-types",
 };
 
 static bool is_region_mode(enum mode m)
@@ -407,7 +425,7 @@ static bool is_region_mode(enum mode m)
 static bool needs_request(enum mode m)
 {
 	return m == M_NO_REPLY || m == M_LATE_REPLY || m == M_BUSY_NO_REPLY ||
-	       is_region_mode(m) || m == M_IRQ_COUNT;
+	       is_region_mode(m) || m == M_IRQ_COUNT || m == M_IO_FD_TYPES;
 }
 
 enum trigger { T_STEP, T_ACCEPT, T_SIGNAL, T_SIGNAL_NOW };
@@ -984,6 +1002,30 @@ static struct vfu_cap_sparse_mmap *sparse_of(struct msg *m,
 }
 
 /* Region and IRQ info rewrites: every matching reply, true if changed. */
+/* io-fd-types: the full reply (entries and fds) gets four bad entries. */
+static bool rewrite_io_fds(struct proxy *px, struct msg *m)
+{
+	struct vfu_io_fds head;
+	u32 stride;
+	u8 *e;
+
+	if (m->h.cmd != VFU_CMD_DEVICE_GET_REGION_IO_FDS ||
+	    (m->h.flags & VFU_F_ERROR) || m->len < sizeof(head))
+		return false;
+	memcpy(&head, m->p, sizeof(head));
+	if (head.count < 4 || m->len != head.argsz)
+		return false;	/* the head-only first reply */
+	stride = (head.argsz - sizeof(head)) / head.count;
+	e = m->p + sizeof(head);
+	put32(e, 20, VFU_IO_FD_IOREGIONFD);
+	put32(e + stride, 20, VFU_IO_FD_IOEVENTFD_SHADOW);
+	put32(e + 2 * stride, 8, 3);
+	put32(e + 3 * stride, 24, 0x80);
+	announce(px, "region %u io fds: types 1 and 2, size 3, flags 0x80",
+		 head.index);
+	return true;
+}
+
 static bool rewrite_info(struct proxy *px, struct msg *m)
 {
 	const struct options *o = px->o;
@@ -991,6 +1033,8 @@ static bool rewrite_info(struct proxy *px, struct msg *m)
 	struct vfu_cap_sparse_mmap *sm;
 	struct vfu_sparse_area *a;
 
+	if (o->mode == M_IO_FD_TYPES)
+		return rewrite_io_fds(px, m);
 	if (o->mode == M_IRQ_COUNT) {
 		struct vfu_irq_info *ii = (struct vfu_irq_info *)m->p;
 
@@ -1277,7 +1321,8 @@ static bool reply_triggers(struct proxy *px, const struct msg *m)
 
 	if (o->mode == M_ERROR && px->fired)
 		return true;	/* sticky */
-	if (px->fired || is_region_mode(o->mode) || o->mode == M_IRQ_COUNT)
+	if (px->fired || is_region_mode(o->mode) || o->mode == M_IRQ_COUNT ||
+	    o->mode == M_IO_FD_TYPES)
 		return false;
 	switch (o->trigger) {
 	case T_SIGNAL:
@@ -1593,6 +1638,7 @@ int main(int argc, char **argv)
 		log_err("signalfd: %s", strerror(errno));
 		return 1;
 	}
+	dev.io_fds = o.mode == M_IO_FD_TYPES;
 	ret = dev_init(&dev);
 	if (ret) {
 		log_err("device setup: %s", strerror(-ret));

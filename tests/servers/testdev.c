@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/phase.h"
 #include "vfio-user/server.h"
 #include "tests/servers/testdev_regs.h"
 
@@ -97,6 +98,9 @@ struct testdev {
 	u32 dma_len, dma_status, dma_err, dma_csum, dma_count, dma_irq;
 	u32 dma_ns;
 	u32 dma_cmd;		/* latched by DMA_CMD for the engine */
+	u32 seq_hash, seq_count;
+	u32 efd_count, efd_trapped;
+	int doorbell_efd;	/* offered as an ioeventfd */
 
 	/* Mask state from SET_IRQS, and what it holds back. */
 	bool intx_masked;
@@ -539,6 +543,27 @@ static void td_work(void *opaque)
 
 /* ---- BAR0 ---------------------------------------------------------------- */
 
+/*
+ * The doorbell's signals so far: KVM writes the eventfd before the
+ * guest's write completes, so everything rung before a read is counted.
+ */
+static void efd_drain(struct testdev *td)
+{
+	u64 n;
+
+	if (read(td->doorbell_efd, &n, sizeof(n)) == sizeof(n))
+		td->efd_count += (u32)n;
+}
+
+static void seq_fold(struct testdev *td, u32 v)
+{
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		td->seq_hash = TESTDEV_FNV1A_STEP(td->seq_hash, (v >> (8 * i)) & 0xff);
+	td->seq_count++;
+}
+
 /* Value a partial write merges into: read/write registers only. */
 static u32 reg_stored(struct testdev *td, u64 off)
 {
@@ -572,6 +597,14 @@ static u32 reg_read(struct testdev *td, u64 off)
 	case TESTDEV_REG_DMA_CSUM:	return td->dma_csum;
 	case TESTDEV_REG_DMA_COUNT:	return td->dma_count;
 	case TESTDEV_REG_DMA_NS:	return td->dma_ns;
+	case TESTDEV_REG_SEQ_HASH:	return td->seq_hash;
+	case TESTDEV_REG_SEQ_COUNT:	return td->seq_count;
+	case TESTDEV_REG_POSTED_COUNT:
+		return (u32)vfu_server_no_reply_count(td->srv);
+	case TESTDEV_REG_EFD_COUNT:
+		efd_drain(td);
+		return td->efd_count;
+	case TESTDEV_REG_EFD_TRAPPED:	return td->efd_trapped;
 	}
 	return reg_stored(td, off);
 }
@@ -614,6 +647,15 @@ static void reg_write(struct testdev *td, u64 off, u32 v)
 		break;
 	case TESTDEV_REG_DMA_IRQ:
 		td->dma_irq = v;
+		break;
+	case TESTDEV_REG_SEQ:
+		seq_fold(td, v);
+		break;
+	case TESTDEV_REG_EFD_DOORBELL:
+	case TESTDEV_REG_EFD_MATCH:
+		td->efd_trapped++;
+		log_info("ioeventfd register 0x%llx written by message: 0x%x",
+			 (unsigned long long)off, v);
 		break;
 	}
 }
@@ -876,6 +918,11 @@ static void td_power_on(struct testdev *td)
 	td->dma_irq = 0;
 	td->dma_ns = 0;
 	td->dma_cmd = 0;
+	td->seq_hash = TESTDEV_FNV1A_INIT;
+	td->seq_count = 0;
+	efd_drain(td);
+	td->efd_count = 0;
+	td->efd_trapped = 0;
 	memset(td->bar2, 0, TESTDEV_BAR2_SIZE);
 }
 
@@ -944,11 +991,12 @@ static const struct vfu_server_ops td_ops = {
 
 /* ---- setup --------------------------------------------------------------- */
 
-static int td_init(struct testdev *td, bool no_dma_fd)
+static int td_init(struct testdev *td, bool no_dma_fd, bool reply_always)
 {
 	struct vfu_server_options opts = {
 		.name = "server",
 		.refuse_dma_fds = no_dma_fd,
+		.reply_to_no_reply = reply_always,
 		.ops = &td_ops,
 		.opaque = td,
 	};
@@ -978,6 +1026,9 @@ static int td_init(struct testdev *td, bool no_dma_fd)
 	td->dma_buf = malloc(DMA_CHUNK);
 	if (!td->dma_buf)
 		return -ENOMEM;
+	td->doorbell_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (td->doorbell_efd < 0)
+		return -errno;
 	cfg_wmask_init(td);
 	td_power_on(td);
 
@@ -999,6 +1050,16 @@ static int td_init(struct testdev *td, bool no_dma_fd)
 	if (!ret)
 		ret = vfu_server_setup_irq(td->srv, VFU_IRQ_MSIX,
 					   TESTDEV_MSIX_VECTORS);
+	/* Flags are KVM's ioeventfd flags: 1 is DATAMATCH. */
+	if (!ret)
+		ret = vfu_server_add_ioeventfd(td->srv, VFU_PCI_BAR0,
+					       TESTDEV_REG_EFD_DOORBELL, 4,
+					       td->doorbell_efd, 0, 0);
+	if (!ret)
+		ret = vfu_server_add_ioeventfd(td->srv, VFU_PCI_BAR0,
+					       TESTDEV_REG_EFD_MATCH, 4,
+					       td->doorbell_efd, 1,
+					       TESTDEV_EFD_MATCH_VALUE);
 	return ret;
 }
 
@@ -1010,6 +1071,8 @@ static void td_fini(struct testdev *td)
 	if (td->bar2_fd >= 0)
 		close(td->bar2_fd);
 	free(td->dma_buf);
+	if (td->doorbell_efd >= 0)
+		close(td->doorbell_efd);
 }
 
 /* Replace a stale socket, never anything else, then bind and listen. */
@@ -1119,13 +1182,15 @@ static int accept_one(int listen_fd, int stop_efd)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: testdev [-v] [--no-dma-fd] [--strict-pci] SOCKET_PATH\n"
+		"usage: testdev [-v] [--no-dma-fd] [--strict-pci] [--reply-always] SOCKET_PATH\n"
 		"  vfio-user test device server (see tests/servers/testdev_regs.h)\n"
 		"  -v, --verbose   one line per device event on stderr\n"
 		"      --no-dma-fd map no client memory: DMA by messages\n"
 		"      --strict-pci act on its own config space as QEMU's server does:\n"
 		"                  BAR accesses need the BAR programmed and decoding\n"
 		"                  on, MSI-X needs enable and a SET_IRQS unmask\n"
+		"      --reply-always  answer NO_REPLY commands too, as some servers\n"
+		"                  do (tests that a client survives it)\n"
 		"  -h, --help\n");
 }
 
@@ -1135,12 +1200,13 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-dma-fd", no_argument, NULL, 'n' },
 		{ "strict-pci", no_argument, NULL, 's' },
+		{ "reply-always", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct testdev td = { .bar2_fd = -1 };
+	struct testdev td = { .bar2_fd = -1, .doorbell_efd = -1 };
 	struct life life = { .stop_efd = -1 };
-	bool no_dma_fd = false, stopped;
+	bool no_dma_fd = false, reply_always = false, stopped;
 	pthread_t sig_thread;
 	sigset_t set;
 	int opt, listen_fd, fd, ret, status = 1;
@@ -1158,6 +1224,9 @@ int main(int argc, char **argv)
 			td.strict = true;
 			/* Vectors start masked until SET_IRQS unmasks them. */
 			memset(td.msix_masked, 1, sizeof(td.msix_masked));
+			break;
+		case 'r':
+			reply_always = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1181,7 +1250,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	ret = td_init(&td, no_dma_fd);
+	phase_start_from_env();		/* make bench's breakdown */
+	ret = td_init(&td, no_dma_fd, reply_always);
 	if (ret) {
 		log_err("device setup: %s", strerror(-ret));
 		goto out_td;
@@ -1250,5 +1320,6 @@ out_efd:
 	close(life.stop_efd);
 out_td:
 	td_fini(&td);
+	phase_finish();
 	return status;
 }

@@ -71,6 +71,23 @@
  *   h = TESTDEV_FNV1A_INIT; for each byte b: h = TESTDEV_FNV1A_STEP(h, b)
  * with h an unsigned 32-bit variable.
  *
+ * Write ordering: each write to SEQ folds its 4 bytes (little-endian)
+ * into SEQ_HASH (FNV-1a, below, from TESTDEV_FNV1A_INIT) and counts in
+ * SEQ_COUNT, so a sequence of writes shows whether every one arrived, in
+ * order. POSTED_COUNT counts the commands that came with NO_REPLY (posted
+ * writes), whatever their target, since the server started (kept across
+ * resets).
+ *
+ * ioeventfd doorbells: the server offers one eventfd through
+ * DEVICE_GET_REGION_IO_FDS for two 4-byte BAR0 registers: EFD_DOORBELL
+ * (any value) and EFD_MATCH (datamatch TESTDEV_EFD_MATCH_VALUE). A client
+ * that registers them with KVM makes such a guest write signal the
+ * eventfd without any message; EFD_COUNT reads how many signals the
+ * server consumed (the eventfd's counter is read at that moment).
+ * A write to either register that comes as a REGION_WRITE instead counts
+ * in EFD_TRAPPED. A reset zeroes EFD_COUNT (the eventfd is drained) and
+ * EFD_TRAPPED.
+ *
  * Device reset (vfio-user DEVICE_RESET): every register, the config space
  * (BARs and COMMAND included), the MSI-X table, pending bits, INTx state
  * and BAR2's contents go back to their power-on values (BAR2: zeros);
@@ -139,6 +156,16 @@
 #define TESTDEV_REG_DMA_COUNT		0x064	/* ro: operations ended DONE */
 #define TESTDEV_REG_DMA_IRQ		0x068	/* rw: EN | a doorbell value */
 #define TESTDEV_REG_DMA_NS		0x06c	/* ro: last operation's ns */
+
+#define TESTDEV_REG_SEQ			0x070	/* wo: folded into SEQ_HASH */
+#define TESTDEV_REG_SEQ_HASH		0x074	/* ro: FNV-1a of SEQ writes */
+#define TESTDEV_REG_SEQ_COUNT		0x078	/* ro: SEQ writes */
+#define TESTDEV_REG_POSTED_COUNT	0x07c	/* ro: NO_REPLY commands seen */
+#define TESTDEV_REG_EFD_DOORBELL	0x080	/* wo: ioeventfd, any value */
+#define TESTDEV_REG_EFD_MATCH		0x084	/* wo: ioeventfd, datamatch */
+#define TESTDEV_REG_EFD_COUNT		0x088	/* ro: eventfd signals consumed */
+#define TESTDEV_REG_EFD_TRAPPED		0x08c	/* ro: EFD_* writes as messages */
+#define TESTDEV_EFD_MATCH_VALUE		0x600d
 
 #define TESTDEV_MSIX_TABLE		0x1000	/* in BAR0, 16 bytes a vector */
 #define TESTDEV_MSIX_PBA		0x2000	/* in BAR0, ro */

@@ -181,7 +181,7 @@ static void test_device_strings(void **state)
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, "--device",
-			       "vfio-user,socket=/tmp/a.sock,timeout-ms=250,wait=3,on-error=continue",
+			       "vfio-user,socket=/tmp/a.sock,timeout-ms=250,wait=3,on-error=continue,posted-writes=off",
 			       "--device", "vfio-user,socket=/tmp/b.sock",
 			       "x.elf"), CONFIG_RUN);
 	assert_int_equal(cfg.nr_devices, 2);
@@ -189,9 +189,11 @@ static void test_device_strings(void **state)
 	assert_int_equal(cfg.devices[0].timeout_ms, 250);
 	assert_int_equal(cfg.devices[0].wait_seconds, 3);
 	assert_int_equal(cfg.devices[0].on_error, DEVICE_ON_ERROR_CONTINUE);
+	assert_false(cfg.devices[0].posted_writes);
 	assert_string_equal(cfg.devices[1].socket_path, "/tmp/b.sock");
 	assert_int_equal(cfg.devices[1].timeout_ms, 5000);
 	assert_int_equal(cfg.devices[1].on_error, DEVICE_ON_ERROR_STOP);
+	assert_true(cfg.devices[1].posted_writes);
 	config_free(&cfg);
 }
 
@@ -203,6 +205,8 @@ static void test_device_rejects_malformed(void **state)
 		"vfio-user,socket=/x,timeout-ms=-5",
 		"vfio-user,socket=/x,timeout-ms=abc",
 		"vfio-user,socket=/x,on-error=maybe",
+		"vfio-user,socket=/x,posted-writes=1",
+		"vfio-user,socket=/x,posted-writes=",
 		"vfio-user,socket=/x,colour=blue", "vfio-user,wait=3",
 		"vfio-user,socket=/x,wait=99999999",
 		"vfio-user,socket=/x,socket=/y", "vfio-user,,socket=/x",

@@ -1069,6 +1069,145 @@ static void test_hostile_error_flag_keeps_connection(void **state)
 	hostile_close(h);
 }
 
+/* ---- posted writes ------------------------------------------------------------ */
+
+/* A posted write goes out NO_REPLY with its data; the read sent after it
+ * comes after it on the socket; nothing waits for a reply. */
+static void test_posted_write_goes_out_no_reply_in_order(void **state)
+{
+	struct hostile *h = hostile_connect(1000, NULL);
+	struct responder r = { h, SC_ERROR_EBUSY };
+	u8 req[64];
+	u32 v = 0x11223344, got;
+	struct vfu_region_access ra;
+	struct vfu_hdr q;
+	pthread_t t;
+
+	(void)state;
+	assert_true(vfu_client_posting(h->c));
+	assert_int_equal(vfu_client_region_write_posted(h->c, 0, 0x40, &v, 4),
+			 0);
+	q = raw_recv(h->raw, req, sizeof(req));
+	assert_int_equal(q.cmd, VFU_CMD_REGION_WRITE);
+	assert_int_equal(q.flags, VFU_F_TYPE_COMMAND | VFU_F_NO_REPLY);
+	assert_int_equal(q.size, 16 + sizeof(ra) + 4);
+	memcpy(&ra, req, sizeof(ra));
+	memcpy(&got, req + sizeof(ra), 4);
+	assert_int_equal(ra.offset, 0x40);
+	assert_int_equal(ra.region, 0);
+	assert_int_equal(ra.count, 4);
+	assert_int_equal(got, v);
+
+	/* Two more posted, then a read: the read is the third message after. */
+	v++;
+	assert_int_equal(vfu_client_region_write_posted(h->c, 0, 0x44, &v, 4),
+			 0);
+	v++;
+	assert_int_equal(vfu_client_region_write_posted(h->c, 0, 0x48, &v, 4),
+			 0);
+	q = raw_recv(h->raw, req, sizeof(req));
+	assert_true(q.flags & VFU_F_NO_REPLY);
+	memcpy(&ra, req, sizeof(ra));
+	assert_int_equal(ra.offset, 0x44);
+	q = raw_recv(h->raw, req, sizeof(req));
+	memcpy(&ra, req, sizeof(ra));
+	assert_int_equal(ra.offset, 0x48);
+	/* The responder takes the read and answers it with an error. */
+	pthread_create(&t, NULL, responder_thread, &r);
+	assert_int_equal(vfu_client_region_read(h->c, 0, 0, &got, 4), -EBUSY);
+	pthread_join(t, NULL);
+	assert_int_equal(vfu_client_get_state(h->c), VFU_CLIENT_CONNECTED);
+	assert_true(vfu_client_posting(h->c));
+	hostile_close(h);
+}
+
+/* A server that answers a NO_REPLY write: the reply is dropped, the
+ * connection lives, later writes wait for their replies. */
+static void test_posted_write_answered_anyway_stops_posting(void **state)
+{
+	struct hostile *h = hostile_connect(1000, NULL);
+	struct responder r = { h, SC_ERROR_EBUSY };
+	struct vfu_region_access ra = { 0 };
+	u8 req[64], rep[64];
+	u32 v = 7, got;
+	struct vfu_hdr q;
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(vfu_client_region_write_posted(h->c, 0, 0x40, &v, 4),
+			 0);
+	q = raw_recv(h->raw, req, sizeof(req));
+	assert_true(q.flags & VFU_F_NO_REPLY);
+	memcpy(rep, req, sizeof(ra));
+	raw_send(h->raw, q.msg_id, q.cmd, VFU_F_TYPE_REPLY, 0, rep,
+		 sizeof(ra), NULL, 0);
+	/* A read behind it: its reader meets the stray reply first. */
+	pthread_create(&t, NULL, responder_thread, &r);
+	assert_int_equal(vfu_client_region_read(h->c, 0, 0, &got, 4), -EBUSY);
+	pthread_join(t, NULL);
+	assert_int_equal(vfu_client_get_state(h->c), VFU_CLIENT_CONNECTED);
+	assert_int_equal(h->dead_calls, 0);
+	assert_false(vfu_client_posting(h->c));
+
+	/* Posting is off: the next "posted" write waits for its reply. */
+	r.sc = SC_ERROR_EBUSY;
+	pthread_create(&t, NULL, responder_thread, &r);
+	assert_int_equal(vfu_client_region_write_posted(h->c, 0, 0x40, &v, 4),
+			 -EBUSY);
+	pthread_join(t, NULL);
+	assert_int_equal(vfu_client_get_state(h->c), VFU_CLIENT_CONNECTED);
+	hostile_close(h);
+}
+
+/* Our server: posted writes land in order, no reply comes, it counts them. */
+static void test_posted_writes_to_our_server(void **state)
+{
+	struct setup *s = setup_with(NULL, NULL);
+	u32 i, v, r = 0;
+
+	(void)state;
+	for (i = 0; i < 100; i++) {
+		v = 0x1000 + i;
+		assert_int_equal(vfu_client_region_write_posted(s->c, 0, 0x20,
+								&v, 4), 0);
+	}
+	assert_int_equal(vfu_client_region_read(s->c, 0, 0x20, &r, 4), 0);
+	assert_int_equal(r, 0x1000 + 99);
+	assert_int_equal(vfu_server_no_reply_count(s->dev->srv), 100);
+	assert_true(vfu_client_posting(s->c));
+	assert_int_equal(vfu_client_get_state(s->c), VFU_CLIENT_CONNECTED);
+	teardown_setup(s);
+}
+
+/* Our server told to answer NO_REPLY anyway: the client stops posting. */
+static void test_posted_writes_to_a_server_that_replies(void **state)
+{
+	struct vfu_server_options so = { .name = "replier",
+					 .reply_to_no_reply = true };
+	struct setup *s = setup_with(&so, NULL);
+	u32 i, v, r = 0;
+
+	(void)state;
+	for (i = 0; i < 10; i++) {
+		v = 0x2000 + i;
+		assert_int_equal(vfu_client_region_write_posted(s->c, 0, 0x20,
+								&v, 4), 0);
+	}
+	/* The read's reader meets the replies first and drops them. */
+	assert_int_equal(vfu_client_region_read(s->c, 0, 0x20, &r, 4), 0);
+	assert_int_equal(r, 0x2000 + 9);
+	assert_false(vfu_client_posting(s->c));
+	v = 0x3000;
+	assert_int_equal(vfu_client_region_write_posted(s->c, 0, 0x20, &v, 4),
+			 0);
+	/* Posting may have stopped within the loop already, at the first
+	 * reply the receive thread saw; never before the first write. */
+	assert_true(vfu_server_no_reply_count(s->dev->srv) >= 1);
+	assert_true(vfu_server_no_reply_count(s->dev->srv) <= 10);
+	assert_int_equal(vfu_client_get_state(s->c), VFU_CLIENT_CONNECTED);
+	teardown_setup(s);
+}
+
 static void test_hostile_too_few_fds_region_info(void **state)
 {
 	struct hostile *h = hostile_connect(1000, NULL);
@@ -1393,6 +1532,10 @@ int main(void)
 		cmocka_unit_test(test_hostile_bad_type),
 		cmocka_unit_test(test_hostile_error_flag_keeps_connection),
 		cmocka_unit_test(test_hostile_too_few_fds_region_info),
+		cmocka_unit_test(test_posted_write_goes_out_no_reply_in_order),
+		cmocka_unit_test(test_posted_writes_to_our_server),
+		cmocka_unit_test(test_posted_writes_to_a_server_that_replies),
+		cmocka_unit_test(test_posted_write_answered_anyway_stops_posting),
 		cmocka_unit_test(test_hostile_close_fails_all_waiters),
 		cmocka_unit_test(test_client_close_wakes_waiters),
 		cmocka_unit_test(test_hostile_server_requests),

@@ -20,6 +20,53 @@ vfu_case "vfio-user: IDs, BARs, config and BAR0 registers" 1 \
 ^PASS: .*scratch
 ^SUMMARY: .* 0 unexpected failures' vfio-user-basic
 
+# Posted BAR writes: every one reaches the server, in order, before a
+# later read; the server counts the NO_REPLY ones.
+vfu_case "vfio-user: posted BAR0 writes arrive in order (posted-writes on)" 1 \
+'^PASS: batch 1: 64 writes arrived in order
+^PASS: batch 2: 64 writes arrived in order
+^batch 1: 64 of 64 writes posted
+^batch 2: 64 of 64 writes posted
+^PASS: a config space write is not posted
+^SUMMARY: .* 0 unexpected failures' vfio-user-posted
+
+if start_server posted-off; then
+	boot_case "vfio-user: posted-writes=off sends every write with a reply" 1 \
+'^PASS: batch 2: 64 writes arrived in order
+^batch 1: 0 of 64 writes posted
+^batch 2: 0 of 64 writes posted
+^SUMMARY: .* 0 unexpected failures' -- \
+		--device "vfio-user,socket=$SOCK,posted-writes=off" \
+		"$G/vfio-user-posted.elf"
+fi
+stop_servers
+
+# A server that answers NO_REPLY writes anyway (as Cloud Hypervisor's
+# does): the replies are dropped, posting stops for that server after the
+# first such reply is seen (by the reads after batch 1 at the latest), the
+# connection lives on.
+if start_server reply-always --reply-always; then
+	boot_case "vfio-user: a server that answers posted writes: replies dropped, posting stops" 1 \
+'server replied to posted \(NO_REPLY\) REGION_WRITE id [0-9]+: reply dropped
+^PASS: batch 1: 64 writes arrived in order
+^PASS: batch 2: 64 writes arrived in order
+^batch 1: [1-9][0-9]* of 64 writes posted
+^batch 2: 0 of 64 writes posted
+^SUMMARY: .* 0 unexpected failures' -- \
+		--device "vfio-user,socket=$SOCK" "$G/vfio-user-posted.elf"
+fi
+stop_servers
+
+# ioeventfd doorbells from DEVICE_GET_REGION_IO_FDS: the server counts
+# eventfd signals and no REGION_WRITE for them; they follow BAR0.
+vfu_case "vfio-user: ioeventfd doorbells signal the server without a message" 1 \
+'^PASS: doorbell rung 32 times: 32 eventfd signals \(want 32\), 0 by message
+^PASS: datamatch doorbell: 1 match, 3 other values
+^PASS: decoding off: no signal
+^PASS: old BAR0 address: no signal
+^PASS: BAR0 moved: doorbell rung 5 times there
+^SUMMARY: .* 0 unexpected failures' vfio-user-doorbell
+
 vfu_case "vfio-user: mmap-able BAR2 both ways" 1 \
 '^PASS: .*BAR2
 ^SUMMARY: .* 0 unexpected failures' vfio-user-mmap

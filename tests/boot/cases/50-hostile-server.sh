@@ -286,6 +286,22 @@ hostile "0xffffffff sparse mmap areas" "sparse areas do not fit" hello \
 hostile "MSI-X count 2^32-1" "count 4294967295" hello --mode irq-count
 hostile "INTx count 2^32-1" "count 4294967295" hello --mode irq-count --irq 0
 
+# ioeventfd entries KVM cannot take (IOREGIONFD, the shadow type, a size
+# KVM has no length for, unknown flags): each refused with a warning,
+# those writes trap, the device works.
+if evil_start iofd --mode io-fd-types; then
+	boot_case "hostile: io fds KVM cannot take are refused, the device works" 1 \
+'type 1 refused: IOREGIONFD and shadow ioeventfds are not in mainline KVM
+type 2 refused: IOREGIONFD and shadow
+0x88, \+3\) type 0 refused: size is not 1, 2, 4 or 8
+0x8c, \+4\) type 0 refused: unknown flags
+^PASS: .*5555:0001
+^SUMMARY: .* 0 unexpected failures' -- \
+		--device "vfio-user,socket=$ESOCK,timeout-ms=$EVIL_TMO" \
+		"$G/vfio-user-basic.elf"
+fi
+evil_stop
+
 # An mmap offset past the end of the server's fd fits the protocol: uvmm
 # must not map it, and traps the BAR instead.
 if evil_start far --mode region-offset-far; then
