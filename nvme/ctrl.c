@@ -1268,7 +1268,9 @@ bool nvme_ctrl_mmio_write(struct nvme_ctrl *c, u64 off, u64 val,
 			  (unsigned long long)off);
 		return false;
 	}
-	return reg_write32(c, off, (u32)val);
+	work = reg_write32(c, off, (u32)val);
+	/* An event completed an AER: its interrupt is raised by a pass. */
+	return work || c->cq[0].irq_due;
 }
 
 /* ---- life --------------------------------------------------------------- */
