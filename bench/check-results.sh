@@ -14,7 +14,7 @@ problems=$(jq -r --argjson want "$want_rows" '
 	def need(cond; msg): if cond then empty else msg end;
 	need((.rows | map(.id)) == $want; "rows are \(.rows | map(.id)), want \($want)"),
 	need(.date | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T"); "no date"),
-	need(.host.kind | IN("hardware", "nested", "software"); "no host kind"),
+	need(.host.kind | IN("hardware", "nested", "pvm", "software"); "no host kind"),
 	need(.host.cpu and .host.kernel; "no machine"),
 	need(.versions.uvmm and .versions.compiler; "no versions"),
 	need(.failed == {}; "failed runs: \(.failed)"),
