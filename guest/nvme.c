@@ -4,7 +4,8 @@
  * with 4 KiB pages). It resets and enables the controller, identifies it
  * and its namespace, creates several I/O queue pairs each with its own
  * MSI-X vector, writes a pattern over the whole namespace with PRP lists
- * (several commands in flight per queue), reads it back, checks Flush,
+ * (several commands in flight per queue), reads it back, reads it again
+ * with shadow doorbells (Doorbell Buffer Config), checks Flush,
  * Write Zeroes and deallocation, and provokes the error statuses a
  * controller owes a bad driver. Exit status 1 when all passed.
  *
@@ -53,7 +54,9 @@ struct queue {
 	u32 size, tail, head;
 	bool phase;
 	u16 qid;
-	u64 irqs_seen;
+	/* Shadow doorbell and event index (Doorbell Buffer Config), or NULL. */
+	volatile u32 *sq_db, *sq_ei, *cq_db, *cq_ei;
+	u64 mmio_rings;
 };
 
 static struct {
@@ -99,10 +102,38 @@ static u16 push(struct queue *q, struct sqe *s)
 	return d.cid;
 }
 
+/* The event-index rule: ring when the new value passed the index. */
+static bool need_event(u16 idx, u16 new, u16 old)
+{
+	return (u16)(new - idx - 1) < (u16)(new - old);
+}
+
+/*
+ * With shadow doorbells the new value goes to memory first, and the
+ * register is written only when the controller's event index asks for
+ * it (as Linux does).
+ */
+static void ring(volatile u32 *db, volatile u32 *ei, u32 off, u32 val)
+{
+	u32 old;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (db) {
+		old = *db;
+		*db = val;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!need_event((u16)*ei, (u16)val, (u16)old))
+			return;
+	}
+	wr(off, val);
+}
+
 static void ring_sq(struct queue *q)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	wr(0x1000 + 8 * q->qid, q->tail);
+	if (!q->sq_db || need_event((u16)*q->sq_ei, (u16)q->tail,
+				    (u16)*q->sq_db))
+		q->mmio_rings++;
+	ring(q->sq_db, q->sq_ei, 0x1000 + 8 * q->qid, q->tail);
 }
 
 /* Waits for the next completion; false when none came. */
@@ -122,7 +153,7 @@ static bool pop(struct queue *q, struct cqe *out)
 		q->head = 0;
 		q->phase = !q->phase;
 	}
-	wr(0x1000 + 8 * q->qid + 4, q->head);
+	ring(q->cq_db, q->cq_ei, 0x1000 + 8 * q->qid + 4, q->head);
 	return true;
 }
 
@@ -481,15 +512,15 @@ static void check_data(void)
 	u64 bad = 0;
 	unsigned int q;
 	u64 before[NR_IOQ];
-	bool irqs = true;
+	bool irqs = true, ok;
 
 	for (q = 0; q < NR_IOQ; q++)
 		before[q] = irq_count(VEC_BASE + 1 + q);
-	report(pass(0x01, 4, &bad),
-	       "wrote the pattern over all %lu blocks, 4 commands of 128 KiB in flight per queue (bad at %lu)",
+	ok = pass(0x01, 4, &bad);
+	report(ok, "wrote the pattern over all %lu blocks, 4 commands of 128 KiB in flight per queue (bad at %lu)",
 	       d.nsze, bad);
-	report(pass(0x02, 8, &bad),
-	       "read all %lu blocks back through PRP lists, pattern intact (bad at %lu)",
+	ok = pass(0x02, 8, &bad);
+	report(ok, "read all %lu blocks back through PRP lists, pattern intact (bad at %lu)",
 	       d.nsze, bad);
 	for (q = 0; q < NR_IOQ; q++) {
 		irqs &= irq_wait(VEC_BASE + 1 + q, before[q] + 1, 2000);
@@ -629,6 +660,62 @@ static void check_errors(void)
 	report(read_check(0, 16, false), "the controller still reads after all that");
 }
 
+/*
+ * Doorbell Buffer Config: the I/O queues switch to shadow doorbells with
+ * event indexes; the pattern still reads back through them, and a tail
+ * the register never names is found in the shadow.
+ */
+static void check_shadow_doorbells(void)
+{
+	u32 *dbs = alloc_pages(1), *eis = alloc_pages(1);
+	struct sqe s = { .cdw0 = 0x7c, .prp1 = (u64)dbs, .prp2 = (u64)eis };
+	struct cqe c;
+	unsigned int q, k;
+	u64 bad = 0;
+	u16 sc;
+	bool ok = true;
+
+	/* The shadows start from where the queues are now. */
+	for (q = 0; q < NR_IOQ; q++) {
+		struct queue *io = &d.io[q];
+
+		dbs[2 * io->qid] = io->tail;
+		dbs[2 * io->qid + 1] = io->head;
+	}
+	sc = admin(&s, NULL);
+	if (!report(sc == 0, "Doorbell Buffer Config (status %#x)", sc))
+		return;
+	for (q = 0; q < NR_IOQ; q++) {
+		struct queue *io = &d.io[q];
+
+		io->sq_db = &dbs[2 * io->qid];
+		io->sq_ei = &eis[2 * io->qid];
+		io->cq_db = &dbs[2 * io->qid + 1];
+		io->cq_ei = &eis[2 * io->qid + 1];
+		io->mmio_rings = 0;
+	}
+	ok = pass(0x02, 8, &bad);
+	report(ok, "read all %lu blocks back with shadow doorbells (bad at %lu)",
+	       d.nsze, bad);
+	ok = true;
+	report(eis[2 * d.io[0].qid] == d.io[0].tail,
+	       "the controller keeps SQ 1's event index at its tail (%u)",
+	       eis[2 * d.io[0].qid]);
+
+	/* Three reads; the register is told of one, the shadow of three. */
+	for (k = 0; k < 3; k++) {
+		rw_cmd(&s, 0x02, k * 8, 8, d.buf[0][k], d.list[0][k]);
+		push(&d.io[0], &s);
+	}
+	dbs[2 * d.io[0].qid] = d.io[0].tail;
+	wr(0x1000 + 8 * d.io[0].qid, (d.io[0].tail + d.io[0].size - 2) %
+				     d.io[0].size);
+	for (k = 0; k < 3; k++)
+		ok &= pop(&d.io[0], &c) && status(&c) == 0;
+	report(ok, "three commands run on a shadow tail the register did not name");
+	/* Only a reset ends shadow doorbells: the queues keep using them. */
+}
+
 static void teardown(void)
 {
 	struct sqe s;
@@ -683,6 +770,7 @@ int main(void)
 		return report_summary();
 	}
 	check_data();
+	check_shadow_doorbells();
 	check_flush_zero_dealloc();
 	check_errors();
 	teardown();

@@ -78,6 +78,8 @@ if nvme_start disk --image "$img" --serial NVMETEST01; then
 ^PASS: wrote the pattern over all 16384 blocks
 ^PASS: read all 16384 blocks back
 ^PASS: every I/O queue raised its own MSI-X vector
+^PASS: read all 16384 blocks back with shadow doorbells
+^PASS: three commands run on a shadow tail the register did not name
 ^PASS: Write Zeroes
 ^PASS: Dataset Management deallocate
 ^PASS: AER: Invalid Doorbell Write Value
