@@ -362,6 +362,12 @@ static int open_backing(const struct options *o, int *fd, u64 *size)
 		*size = o->size;
 		return 0;
 	}
+	/* Checked before opening: a FIFO would block the open itself. */
+	if (!stat(o->image, &st) && !S_ISREG(st.st_mode) &&
+	    !S_ISBLK(st.st_mode)) {
+		log_err("%s: not a regular file or block device", o->image);
+		return -EINVAL;
+	}
 	*fd = open(o->image, (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (*fd < 0) {
 		log_err("%s: %s", o->image, strerror(errno));
@@ -602,7 +608,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	int opt, verbose = 0;
 
-	while ((opt = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
+	opterr = 0;	/* one line of our own instead of getopt's */
+	while ((opt = getopt_long(argc, argv, ":vh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			o->image = optarg;
@@ -655,8 +662,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case ':':
+			log_err("%s needs a value", argv[optind - 1]);
+			return 2;
 		default:
-			usage(stderr);
+			log_err("unknown option '%s' (see --help)",
+				argv[optind - 1]);
 			return 2;
 		}
 	}
