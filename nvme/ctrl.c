@@ -682,6 +682,14 @@ static u16 cmd_identify(struct nvme_ctrl *c, const struct nvme_sqe *sqe)
 			return NVME_SC_INVALID_NS;
 		identify_ns_descs(c, d);
 		break;
+	case 0x06:
+		/*
+		 * The NVM command set's controller data (Linux asks from
+		 * VS 1.4 on): all zeros, no limits beyond MDTS.
+		 */
+		if (sqe->cdw11 >> 24)		/* CSI other than NVM */
+			return NVME_SC_INVALID_FIELD;
+		break;
 	default:
 		return NVME_SC_INVALID_FIELD;
 	}
@@ -1068,10 +1076,14 @@ static void raise_irqs(struct nvme_ctrl *c)
 	for (i = 0; i < NR_QUEUES; i++) {
 		struct nvme_queue *q = &c->cq[i];
 
-		if (!q->present || !q->irq_due)
+		if (!q->present)
+			continue;
+		/* The next head update the host makes asks for a register write. */
+		if (dbbuf_on(c, (u16)i))
+			eventidx_write(c, (u16)i, true, q->head);
+		if (!q->irq_due)
 			continue;
 		q->irq_due = false;
-		eventidx_write(c, (u16)i, true, q->head);
 		if (!q->ien || (c->intms & 1))
 			continue;
 		c->stats.irqs++;
@@ -1079,21 +1091,44 @@ static void raise_irqs(struct nvme_ctrl *c)
 	}
 }
 
+/*
+ * An SQ with commands left and room in its CQ. With shadow doorbells the
+ * host may have freed CQ entries without a register write (the event
+ * index did not ask for one): the shadow is read again here, after
+ * raise_irqs() wrote the event index, so no such update is missed.
+ */
+static bool sq_runnable(struct nvme_ctrl *c, u16 qid)
+{
+	struct nvme_queue *sq = &c->sq[qid];
+
+	if (!sq->present)
+		return false;
+	sq->tail = shadow_read(c, qid, false, sq->tail, sq->size);
+	return sq->head != sq->tail && !cq_full(c, sq->cqid);
+}
+
 unsigned int nvme_ctrl_process(struct nvme_ctrl *c)
 {
 	unsigned int total = 0, n, i;
+	bool again;
 
 	if (!(c->csts & NVME_CSTS_RDY))
 		return 0;
-	/* Round robin over the queues until a pass finds nothing. */
 	do {
-		n = 0;
-		for (i = 0; i < NR_QUEUES; i++)
-			if (c->sq[i].present)
-				n += process_sq(c, (u16)i);
-		total += n;
-	} while (n && !(c->csts & NVME_CSTS_CFS));
-	raise_irqs(c);
+		/* Round robin over the queues until a pass finds nothing. */
+		do {
+			n = 0;
+			for (i = 0; i < NR_QUEUES; i++)
+				if (c->sq[i].present)
+					n += process_sq(c, (u16)i);
+			total += n;
+		} while (n && !(c->csts & NVME_CSTS_CFS));
+		raise_irqs(c);
+		again = false;
+		for (i = 1; i < NR_QUEUES && c->dbbuf_dbs &&
+			    !(c->csts & NVME_CSTS_CFS); i++)
+			again |= sq_runnable(c, (u16)i);
+	} while (again);
 	return total;
 }
 

@@ -405,6 +405,14 @@ static void test_identify(void **state)
 	s = (struct nvme_sqe){ .cdw0 = NVME_ADM_IDENTIFY, .prp1 = DATA,
 			       .cdw10 = 0x10 };
 	assert_int_equal(admin(e, &s, NULL), NVME_SC_INVALID_FIELD);
+	/* The NVM command set's controller data: zeros (no extra limits). */
+	memset(d, 0xee, 4096);
+	s = (struct nvme_sqe){ .cdw0 = NVME_ADM_IDENTIFY, .prp1 = DATA,
+			       .cdw10 = 0x06 };
+	assert_int_equal(admin(e, &s, NULL), 0);
+	assert_int_equal(d[0] | d[1] | d[4095], 0);
+	s.cdw11 = 2u << 24;			/* the zoned command set */
+	assert_int_equal(admin(e, &s, NULL), NVME_SC_INVALID_FIELD);
 	/* The buffer outside guest memory. */
 	s = (struct nvme_sqe){ .cdw0 = NVME_ADM_IDENTIFY, .prp1 = 0x1000,
 			       .cdw10 = 1 };
@@ -955,6 +963,34 @@ static void test_dbbuf(void **state)
 	dbs[2] = QDEPTH + 1;
 	assert_false(wr32(e, NVME_DOORBELL_BASE + 8, 3));
 	assert_int_equal(nvme_ctrl_process(e->c), 0);
+	/*
+	 * A full CQ: the event index asks for a register write at the next
+	 * head update, so the SQ it holds back is not forgotten.
+	 */
+	{
+		struct nvme_sqe q = { .cdw0 = NVME_ADM_CREATE_CQ,
+				      .prp1 = MEM_BASE + 0x8000,
+				      .cdw10 = 1u << 16 | 2, .cdw11 = 3 };
+
+		assert_int_equal(admin(e, &q, NULL), 0);
+		q = (struct nvme_sqe){ .cdw0 = NVME_ADM_CREATE_SQ,
+				       .prp1 = MEM_BASE + 0x9000,
+				       .cdw10 = 3u << 16 | 2,
+				       .cdw11 = 2u << 16 | 1 };
+		assert_int_equal(admin(e, &q, NULL), 0);
+		q = (struct nvme_sqe){ .cdw0 = NVME_CMD_FLUSH | 0x77u << 16,
+				       .nsid = 1 };
+		memcpy(mem_at(e, MEM_BASE + 0x9000), &q, 64);
+		memcpy(mem_at(e, MEM_BASE + 0x9040), &q, 64);
+		dbs[4] = 2;
+		assert_true(wr32(e, NVME_DOORBELL_BASE + 16, 2));
+		assert_int_equal(nvme_ctrl_process(e->c), 1);
+		assert_int_equal(eis[5], 0);	/* ring when head leaves 0 */
+		dbs[5] = 1;			/* the host reaped one */
+		assert_true(wr32(e, NVME_DOORBELL_BASE + 20, 1));
+		assert_int_equal(nvme_ctrl_process(e->c), 1);
+		assert_int_equal(eis[5], 1);
+	}
 	/* The admin queue keeps its MMIO doorbell. */
 	s = (struct nvme_sqe){ .cdw0 = NVME_ADM_IDENTIFY, .prp1 = DATA,
 			       .cdw10 = 1 };
