@@ -212,6 +212,7 @@ static u16 prp_copy(struct nvme_ctrl *c, const struct nvme_sqe *sqe,
 /* ---- interrupts and events ---------------------------------------------- */
 
 static void post_cqe(struct nvme_ctrl *c, u16 cqid, struct nvme_cqe *cqe);
+static bool cq_full(struct nvme_ctrl *c, u16 cqid);
 
 static void error_log_add(struct nvme_ctrl *c, u16 sqid, u16 cid, u16 status,
 			  u32 nsid, u64 lba)
@@ -233,7 +234,9 @@ static void aer_flush(struct nvme_ctrl *c)
 {
 	struct nvme_cqe cqe;
 
-	while (c->nr_aer && c->nr_events && (c->csts & NVME_CSTS_RDY)) {
+	/* A full admin CQ keeps the event for later, never overwrites. */
+	while (c->nr_aer && c->nr_events && (c->csts & NVME_CSTS_RDY) &&
+	       !cq_full(c, 0)) {
 		memset(&cqe, 0, sizeof(cqe));
 		cqe.dw0 = c->events[0];
 		cqe.cid = c->aer_cid[--c->nr_aer];
@@ -963,6 +966,9 @@ static u16 cmd_dbbuf_config(struct nvme_ctrl *c, const struct nvme_sqe *sqe)
 		return NVME_SC_DATA_XFER_ERROR;
 	c->dbbuf_dbs = sqe->prp1;
 	c->dbbuf_eis = sqe->prp2;
+	log_info("shadow doorbells on: buffer 0x%llx, event indexes 0x%llx",
+		 (unsigned long long)c->dbbuf_dbs,
+		 (unsigned long long)c->dbbuf_eis);
 	/* Queues that exist now carry on from where their doorbells are. */
 	for (i = 1; i < NR_QUEUES; i++) {
 		if (c->sq[i].present)
