@@ -1237,6 +1237,7 @@ static u32 reg_read32(struct nvme_ctrl *c, u64 off)
 static bool reg_write32(struct nvme_ctrl *c, u64 off, u32 v)
 {
 	bool live = c->cc & NVME_CC_EN;
+	unsigned int i;
 
 	if (off >= NVME_DOORBELL_BASE && off < NVME_MSIX_TABLE)
 		return doorbell_write(c, off, v);
@@ -1246,7 +1247,13 @@ static bool reg_write32(struct nvme_ctrl *c, u64 off, u32 v)
 		break;
 	case NVME_REG_INTMC:
 		c->intms &= ~(v & 1);
-		return nvme_ctrl_intx_pending(c);
+		if (!nvme_ctrl_intx_pending(c))
+			return false;
+		/* Unmasked with entries unread: the line asserts again. */
+		for (i = 0; i < NR_QUEUES; i++)
+			if (c->cq[i].present && c->cq[i].tail != c->cq[i].head)
+				c->cq[i].irq_due = true;
+		return true;
 	case NVME_REG_CC:
 		cc_write(c, v);
 		break;

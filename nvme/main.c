@@ -119,13 +119,15 @@ static int dev_dma_rw(void *opaque, u64 addr, void *buf, u64 len, bool write)
 		       vfu_server_dma_read(d->srv, addr, buf, len);
 }
 
-static void intx_raise(struct nvme_dev *d)
+static void intx_raise(struct nvme_dev *d, const char *why)
 {
 	if (d->intx_masked ||
 	    (get16(d->cfg, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE))
 		return;
 	if (vfu_server_irq_trigger(d->srv, VFU_IRQ_INTX, 0))
 		log_debug("INTx not sent: no eventfd");
+	else
+		log_debug("INTx raised: %s", why);
 }
 
 /* A CQ's vector: MSI-X when the client gave its eventfd, else INTx. */
@@ -144,7 +146,7 @@ static void dev_irq(void *opaque, u16 vector)
 		return;
 	}
 	if (vfu_server_irq_enabled(d->srv, VFU_IRQ_INTX, 0))
-		intx_raise(d);
+		intx_raise(d, "completion");
 }
 
 static const struct nvme_ctrl_ops ctrl_ops = {
@@ -208,7 +210,7 @@ static int cfg_access(struct nvme_dev *d, u64 off, u8 *buf, u32 count,
 	if ((old_cmd & PCI_COMMAND_INTX_DISABLE) &&
 	    !(get16(d->cfg, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE) &&
 	    nvme_ctrl_intx_pending(d->ctrl))
-		intx_raise(d);
+		intx_raise(d, "INTX_DISABLE cleared");
 	return 0;
 }
 
@@ -272,10 +274,11 @@ static void dev_irq_state(void *opaque, u32 index, u32 start, u32 count,
 	u32 v;
 
 	if (index == VFU_IRQ_INTX && !start && count) {
+		log_debug("INTx %s", masked ? "masked" : "unmasked");
 		d->intx_masked = masked;
 		/* Unmasked after a resample: a line still up fires again. */
 		if (!masked && nvme_ctrl_intx_pending(d->ctrl))
-			intx_raise(d);
+			intx_raise(d, "still pending after a resample");
 		return;
 	}
 	if (index != VFU_IRQ_MSIX)

@@ -128,6 +128,18 @@ else
 fi
 nvme_stop
 
+# INTx instead of MSI-X: level-triggered through the IOAPIC, INTMS/INTMC.
+if nvme_start intx --size 1M; then
+	boot_case "nvme: INTx, masked by INTMS and unmasked by INTMC" 1 \
+'^PASS: INTx: a read completed through its level interrupt
+^PASS: INTx: INTMS held the line back
+^PASS: INTx: INTMC let the unread completion assert the line
+^SUMMARY: .* 0 unexpected failures' -- \
+		--cmdline nvme.mode=intx \
+		--device "vfio-user,socket=$NVME_SOCK" "$G/nvme.elf"
+fi
+nvme_stop
+
 # A read-only image: the driver's writes fail, so its run fails; the
 # image is untouched.
 img=$nvme_dir/ro.img
