@@ -228,7 +228,7 @@ start_server() {	# start_server NAME [ARGS...]: testdev on $work/NAME.sock
 	return 1
 }
 if start_server dev0 && start_server dev1 --no-dma-fd; then
-	"$UVMM" -m $((2 * dma_mib + 128))M --timeout 600 \
+	"$UVMM" -m $((2 * dma_mib + 128))M --timeout 600 --device pci-testdev \
 		--device "vfio-user,socket=$work/dev0.sock" \
 		--device "vfio-user,socket=$work/dev1.sock" \
 		--cmdline "bench.n=$n bench.batches=$batches bench.dma_mib=$dma_mib bench.dma_runs=$dma_runs" \

@@ -255,9 +255,13 @@ static int describe(void *arg)
 						bad_bars++;
 				}
 			}
-	report(nr_bars > 0 && bad_bars == 0,
-	       "%u BARs: sizes are powers of two, aligned, inside the device tree's windows, apart",
-	       nr_bars);
+	/* the host bridge alone has none: nothing to check then */
+	if (!nr_bars)
+		report_info("no BARs on the bus");
+	else
+		report(bad_bars == 0,
+		       "%u BARs: sizes are powers of two, aligned, inside the device tree's windows, apart",
+		       nr_bars);
 	report(bad_caps == 0, "capability lists are well formed");
 	report(bad_lines == 0,
 	       "interrupt line = the interrupt-map's GSI (level, active low) for every pin");

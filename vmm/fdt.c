@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "devices/debug_exit.h"
 #include "devices/pci_host.h"
@@ -107,19 +108,19 @@ static int add_apics(void *fdt)
 	char name[48];
 
 	snprintf(name, sizeof(name), "interrupt-controller@%llx",
-		 DTB_LAPIC_BASE);
+		 LAPIC_BASE);
 	TRY(fdt_begin_node(fdt, name));
 	TRY(fdt_property_string(fdt, "compatible", "intel,ce4100-lapic"));
-	TRY(prop_reg64(fdt, DTB_LAPIC_BASE, DTB_APIC_SIZE));
+	TRY(prop_reg64(fdt, LAPIC_BASE, APIC_MMIO_SIZE));
 	/* The MP table says the same: virtual wire, no IMCR. */
 	TRY(fdt_property(fdt, "intel,virtual-wire-mode", NULL, 0));
 	TRY(fdt_end_node(fdt));
 
 	snprintf(name, sizeof(name), "interrupt-controller@%llx",
-		 DTB_IOAPIC_BASE);
+		 IOAPIC_BASE);
 	TRY(fdt_begin_node(fdt, name));
 	TRY(fdt_property_string(fdt, "compatible", "intel,ce4100-ioapic"));
-	TRY(prop_reg64(fdt, DTB_IOAPIC_BASE, DTB_APIC_SIZE));
+	TRY(prop_reg64(fdt, IOAPIC_BASE, APIC_MMIO_SIZE));
 	TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
 	TRY(fdt_property_u32(fdt, "#interrupt-cells", 2));
 	/* No unit address in interrupt-map's parent specifiers. */
@@ -266,7 +267,8 @@ static int build(void *fdt, size_t size, const struct vm_config *cfg)
 	return fdt_finish(fdt);
 }
 
-int dtb_build(const struct vm_config *cfg, void **blob, size_t *size)
+int dtb_build(const struct vm_config *cfg, void **blob, size_t *size,
+	      char *err, size_t err_len)
 {
 	void *fdt = malloc(DTB_MAX_SIZE), *packed;
 	int ret;
@@ -277,9 +279,10 @@ int dtb_build(const struct vm_config *cfg, void **blob, size_t *size)
 	if (ret >= 0)
 		ret = fdt_pack(fdt);
 	if (ret < 0) {
-		log_err("cannot build the device tree: %s", fdt_strerror(ret));
 		free(fdt);
-		return fdt_errno(ret);
+		return err_fmt(err, err_len, fdt_errno(ret),
+			       "cannot build the device tree: %s",
+			       fdt_strerror(ret));
 	}
 	*size = fdt_totalsize(fdt);
 	packed = realloc(fdt, *size);

@@ -2,6 +2,8 @@
 #ifndef UVMM_FDT_H
 #define UVMM_FDT_H
 
+#include "abi/machine.h"
+
 /*
  * The flattened device tree every guest gets, built with libfdt: memory,
  * CPUs, /chosen (bootargs, stdout-path), the local APIC and IOAPIC, the
@@ -25,9 +27,6 @@
 #define DTB_IRQ_LEVEL_LOW 1
 
 #define DTB_IOAPIC_PHANDLE 1
-#define DTB_LAPIC_BASE 0xfee00000ULL
-#define DTB_IOAPIC_BASE 0xfec00000ULL
-#define DTB_APIC_SIZE 0x1000ULL
 #define DTB_MAX_SIZE (64 * KiB)		/* what LAYOUT_DTB holds */
 
 /* Node paths other code and tests rely on. */
@@ -41,7 +40,8 @@
  * size, CPUs, command line, debug-exit rule), so --dump-dtb writes exactly
  * what the guest gets. *blob is malloc'ed, packed, at most DTB_MAX_SIZE.
  */
-int dtb_build(const struct vm_config *cfg, void **blob, size_t *size);
+int dtb_build(const struct vm_config *cfg, void **blob, size_t *size,
+	      char *err, size_t err_len);
 
 /* Writes blob to path (created or truncated). On error err says why. */
 int dtb_write_file(const char *path, const void *blob, size_t size,

@@ -15,7 +15,7 @@
 #include "devices/pci_host.h"
 #include "vmm/bzimage.h"
 #include "vmm/e820.h"
-#include "vmm/layout.h"
+#include "abi/machine.h"
 #include "vmm/loader.h"
 #include "vmm/mptable.h"
 #include "vmm/pvh.h"

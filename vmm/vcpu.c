@@ -166,7 +166,7 @@ int vcpu_create(struct vm *vm, unsigned int id, const struct kvm_cpuid2 *support
 	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
 	if (vcpu->fd < 0) {
 		ret = -errno;
-		log_err("KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+		log_debug("KVM_CREATE_VCPU %u: %s", id, strerror(errno));
 		goto err;
 	}
 	vcpu->run_size = vm->vcpu_mmap_size;
@@ -174,7 +174,7 @@ int vcpu_create(struct vm *vm, unsigned int id, const struct kvm_cpuid2 *support
 			 MAP_SHARED, vcpu->fd, 0);
 	if (vcpu->run == MAP_FAILED) {
 		ret = -errno;
-		log_err("mmap of vCPU %u run area: %s", id, strerror(errno));
+		log_debug("mmap of vCPU %u run area: %s", id, strerror(errno));
 		goto err;
 	}
 	cpuid = vcpu_cpuid_for(supported, id, vm->nr_vcpus);
@@ -184,7 +184,7 @@ int vcpu_create(struct vm *vm, unsigned int id, const struct kvm_cpuid2 *support
 	}
 	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0) {
 		ret = -errno;
-		log_err("KVM_SET_CPUID2 on vCPU %u: %s", id, strerror(errno));
+		log_debug("KVM_SET_CPUID2 on vCPU %u: %s", id, strerror(errno));
 		goto err;
 	}
 	free(cpuid);
@@ -332,9 +332,6 @@ static const char *internal_error_name(u32 suberror)
 int vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 {
 	struct vm *vm = vcpu->vm;
-
-	if (run->exit_reason < ARRAY_SIZE(vcpu->exit_counts))
-		vcpu->exit_counts[run->exit_reason]++;
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:

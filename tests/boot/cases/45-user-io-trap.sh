@@ -32,7 +32,7 @@ boot_case "rt.user_io=trap: pci-enum" 1 \
 "^PASS: .*INTx
 $TRAPPED
 ^SUMMARY: .* 0 unexpected failures, 0 skipped" -- \
-	--cmdline "rt.user_io=trap" "$G/pci-enum.elf"
+	--device pci-testdev --cmdline "rt.user_io=trap" "$G/pci-enum.elf"
 
 boot_case "rt.user_io=foo is refused by the runtime" 3 \
 '^FAIL: rt.user_io= takes iopl or trap' -- --cmdline "rt.user_io=foo" "$G/hello.elf"
@@ -44,7 +44,7 @@ if start_server trapa && sock_a=$SOCK && start_server trapb --no-dma-fd; then
 "^BENCH irq_vfu
 $(trapped '[1-9][0-9]*' '[1-9][0-9]*')
 ^SUMMARY: .* 0 unexpected failures" -- -m 160M \
-		--device "vfio-user,socket=$sock_a" --device "vfio-user,socket=$SOCK" \
+		--device pci-testdev --device "vfio-user,socket=$sock_a" --device "vfio-user,socket=$SOCK" \
 		--cmdline "bench.n=100 bench.batches=20 bench.dma_mib=16 bench.dma_runs=2 rt.user_io=trap" \
 		"$G/bench-vfu.elf"
 else
