@@ -47,9 +47,15 @@ VFU_SRCS := $(filter-out vfio-user/device.c,$(wildcard vfio-user/*.c))
 CORE_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c)) \
 	$(wildcard devices/*.c) $(wildcard vfio-user/device.c)
 
+# The NVMe controller model (nvme/ but the server program's main.c), a
+# library of its own so unit tests and the fuzzer drive it without a socket.
+NVME_SRCS := $(filter-out nvme/main.c,$(wildcard nvme/*.c))
+
 host_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIBVFU := $(BUILD)/libvfu.a
+LIBNVME := $(BUILD)/libnvme.a
+UVMM_NVME := $(BUILD)/uvmm-nvme
 LIBCORE := $(BUILD)/libuvmm-core.a
 UVMM := $(BUILD)/uvmm
 
@@ -74,13 +80,20 @@ $(LIBCORE): $(call host_obj,$(CORE_SRCS))
 $(UVMM): $(call host_obj,vmm/main.c) $(LIBCORE) $(LIBVFU)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(LIBNVME): $(call host_obj,$(NVME_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(UVMM_NVME): $(call host_obj,nvme/main.c) $(LIBNVME) $(LIBVFU)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Unit tests: tests/unit/test_NAME.c, each its own cmocka program.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_SUPPORT_SRCS := $(wildcard tests/unit/support/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
 $(BUILD)/tests/unit/%: $(call host_obj,tests/unit/%.c) \
-		$(call host_obj,$(UNIT_SUPPORT_SRCS)) $(LIBCORE) $(LIBVFU)
+		$(call host_obj,$(UNIT_SUPPORT_SRCS)) $(LIBCORE) $(LIBNVME) $(LIBVFU)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -196,7 +209,7 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_LIB): $(call fuzz_obj,$(CORE_SRCS) $(VFU_SRCS) $(COMMON_SRCS))
+$(FUZZ_LIB): $(call fuzz_obj,$(CORE_SRCS) $(VFU_SRCS) $(NVME_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
@@ -227,7 +240,7 @@ $(BUILD)/bench/vfu_rtt: $(call host_obj,bench/vfu_rtt.c) $(LIBVFU)
 
 # ---- top-level targets ----------------------------------------------------
 
-ALL := $(UVMM) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(PROBE) $(LINUX_HELPER) \
+ALL := $(UVMM) $(UVMM_NVME) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(PROBE) $(LINUX_HELPER) \
 	$(BENCH_BINS)
 
 .PHONY: all deps check check-linux check-robust demo bench fuzz fuzz-build \
@@ -282,9 +295,11 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash scripts/demo.sh
 
-install: $(UVMM)
-	install -d $(DESTDIR)$(PREFIX)/bin
+install: $(UVMM) $(UVMM_NVME)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(UVMM) $(DESTDIR)$(PREFIX)/bin/uvmm
+	install -m 0755 $(UVMM_NVME) $(DESTDIR)$(PREFIX)/bin/uvmm-nvme
+	install -m 0644 nvme/uvmm-nvme.1 $(DESTDIR)$(PREFIX)/share/man/man1/uvmm-nvme.1
 
 clean:
 	rm -rf build

@@ -131,3 +131,57 @@ cli_case "--bios with a ROM over 64 KiB" 6 \
 cli_case "--bios that is a directory" 6 "not a regular file" -- --bios /tmp
 cli_case "--bios together with IMAGE" 2 "--bios runs the ROM alone.*not both" -- \
 	--bios "$BUILD/guest/hello-rom.bin" "$hello"
+
+# uvmm-nvme's command line and bad images: status 2 for the command line,
+# 1 for an image or socket it cannot use, one line on stderr either way.
+nvme_cli_case() {
+	local name=$1 want=$2 pat=$3
+	shift 4
+	run_expect "cli: uvmm-nvme: $name" "$want" "$tmp/out" -- \
+		"$BUILD/uvmm-nvme" "$@" || return
+	expect_lines "cli: uvmm-nvme: $name" "$tmp/out" "$pat" || return
+	if [[ $want != 0 && $(wc -l <"$tmp/out") -ne 1 ]]; then
+		result_fail "cli: uvmm-nvme: $name: $(wc -l <"$tmp/out") lines on stderr, expected one"
+		sed 's/^/    | /' "$tmp/out" | head -5
+		return
+	fi
+	result_pass "cli: uvmm-nvme: $name"
+}
+
+nsock=$tmp/nvme.sock
+head -c 100 /dev/zero >"$tmp/tiny.img"
+nvme_cli_case "--help prints usage" 0 "^usage: uvmm-nvme" -- --help
+nvme_cli_case "no socket" 2 "no SOCKET given" -- --size 1M
+nvme_cli_case "two sockets" 2 "one SOCKET only" -- --size 1M a b
+nvme_cli_case "neither --image nor --size" 2 "either --image FILE or --size" -- "$nsock"
+nvme_cli_case "both --image and --size" 2 "either --image FILE or --size" -- \
+	--image "$tmp/tiny.img" --size 1M "$nsock"
+nvme_cli_case "unknown option" 2 "unknown option '--bogus'" -- --bogus "$nsock"
+nvme_cli_case "option without value" 2 "--queues needs a value" -- "$nsock" --queues
+nvme_cli_case "--size 0" 2 "--size: not a size" -- --size 0 "$nsock"
+nvme_cli_case "--size 12Q" 2 "--size: not a size" -- --size 12Q "$nsock"
+nvme_cli_case "--queues 0" 2 "--queues: 1-64" -- --size 1M --queues 0 "$nsock"
+nvme_cli_case "--queues 65" 2 "--queues: 1-64" -- --size 1M --queues 65 "$nsock"
+nvme_cli_case "--queue-depth 1" 2 "--queue-depth: 2-4096" -- --size 1M --queue-depth 1 "$nsock"
+nvme_cli_case "--queue-depth 5000" 2 "--queue-depth: 2-4096" -- --size 1M --queue-depth 5000 "$nsock"
+nvme_cli_case "--block-size 1024" 2 "--block-size: 512 or 4096" -- --size 1M --block-size 1024 "$nsock"
+nvme_cli_case "--serial of 21 characters" 2 "--serial: 1-20" -- \
+	--size 1M --serial 123456789012345678901 "$nsock"
+nvme_cli_case "--readonly without an image" 2 "--readonly needs --image" -- \
+	--size 1M --readonly "$nsock"
+nvme_cli_case "--size below one block" 2 "less than one 4096-byte block" -- \
+	--size 1K --block-size 4096 "$nsock"
+nvme_cli_case "nonexistent image" 1 "/nonexistent.img: No such file" -- \
+	--image /nonexistent.img "$nsock"
+nvme_cli_case "directory as image" 1 "not a regular file or block device" -- \
+	--image /tmp "$nsock"
+nvme_cli_case "image below one block" 1 "less than one 512-byte block" -- \
+	--image "$tmp/tiny.img" "$nsock"
+nvme_cli_case "socket path too long" 1 "socket path too long" -- \
+	--size 1M "/$(printf 'a%.0s' {1..200})"
+: >"$tmp/not-a-socket"
+nvme_cli_case "socket path is a file" 1 "exists and is not a socket" -- \
+	--size 1M "$tmp/not-a-socket"
+mkfifo "$tmp/nvme-fifo"
+nvme_cli_case "FIFO as read-only image" 1 "not a regular file or block device" -- \
+	--image "$tmp/nvme-fifo" --readonly "$nsock"

@@ -17,6 +17,7 @@
 
 #include "common/types.h"
 #include "vfio-user/protocol.h"
+#include "nvme/ctrl.h"
 #include "vmm/bzimage.h"
 #include "vmm/pvh.h"
 
@@ -702,6 +703,101 @@ static void gen_vfu_client(void)
 	emit("vfu_client", "conversation-dma-pieces-stall", &conv);
 }
 
+
+/* ---- nvme: operations on the controller model (fuzz_nvme.c) ---------------- */
+
+#define NV_MEM	0x100000ull
+
+static void nv_write(struct buf *b, u16 off, u8 lenc, u64 v)
+{
+	put8(b, 0);
+	put16(b, off);
+	put8(b, lenc);
+	put64(b, v);
+}
+
+static void nv_sqe(struct buf *b, u64 addr, const struct nvme_sqe *s)
+{
+	put8(b, 2);
+	put16(b, (u16)((addr - NV_MEM) / 64));
+	put(b, s, sizeof(*s));
+}
+
+static void nv_u64(struct buf *b, u64 addr, u64 v)
+{
+	put8(b, 3);
+	put16(b, (u16)((addr - NV_MEM) / 8));
+	put64(b, v);
+}
+
+/* Admin command at slot tail of the ASQ, rung and processed. */
+static void nv_admin(struct buf *b, unsigned int *tail, struct nvme_sqe *s)
+{
+	s->cdw0 |= (u32)(*tail + 1) << 16;
+	nv_sqe(b, NV_MEM + *tail * 64, s);
+	*tail = (*tail + 1) % 8;
+	nv_write(b, NVME_DOORBELL_BASE, 2, *tail);
+	put8(b, 4);
+}
+
+static void gen_nvme(void)
+{
+	struct nvme_sqe s;
+	struct buf b = { .len = 0 };
+	unsigned int tail = 0, i;
+
+	put8(&b, 0);
+	put8(&b, 6);
+	s = (struct nvme_sqe){ .cdw0 = NVME_ADM_IDENTIFY, .prp1 = NV_MEM + 0x2000,
+			       .cdw10 = 1 };
+	nv_admin(&b, &tail, &s);
+	s = (struct nvme_sqe){ .cdw0 = NVME_ADM_GET_LOG, .prp1 = NV_MEM + 0x2000,
+			       .cdw10 = NVME_LOG_SMART | 127u << 16 };
+	nv_admin(&b, &tail, &s);
+	emit("nvme", "identify-log", &b);
+
+	/* I/O pair 1, a 16 KiB write through a PRP list and a read back. */
+	b.len = 0;
+	tail = 0;
+	put8(&b, 0);
+	put8(&b, 6);
+	s = (struct nvme_sqe){ .cdw0 = NVME_ADM_CREATE_CQ, .prp1 = NV_MEM + 0x3000,
+			       .cdw10 = 7u << 16 | 1, .cdw11 = 1u << 16 | 3 };
+	nv_admin(&b, &tail, &s);
+	s = (struct nvme_sqe){ .cdw0 = NVME_ADM_CREATE_SQ, .prp1 = NV_MEM + 0x4000,
+			       .cdw10 = 7u << 16 | 1, .cdw11 = 1u << 16 | 1 };
+	nv_admin(&b, &tail, &s);
+	for (i = 0; i < 3; i++)
+		nv_u64(&b, NV_MEM + 0x6000 + 8 * i, NV_MEM + 0x9000 + 0x1000 * i);
+	s = (struct nvme_sqe){ .cdw0 = NVME_CMD_WRITE | 1u << 16, .nsid = 1,
+			       .prp1 = NV_MEM + 0x8000, .prp2 = NV_MEM + 0x6000,
+			       .cdw10 = 4, .cdw12 = 31 };
+	nv_sqe(&b, NV_MEM + 0x4000, &s);
+	s.cdw0 = NVME_CMD_READ | 2u << 16;
+	nv_sqe(&b, NV_MEM + 0x4040, &s);
+	s = (struct nvme_sqe){ .cdw0 = NVME_CMD_DSM | 3u << 16, .nsid = 1,
+			       .prp1 = NV_MEM + 0x7000, .cdw11 = 4 };
+	nv_sqe(&b, NV_MEM + 0x4080, &s);
+	nv_u64(&b, NV_MEM + 0x7000, 8ull << 32);
+	nv_u64(&b, NV_MEM + 0x7008, 16);
+	nv_write(&b, NVME_DOORBELL_BASE + 8, 2, 3);
+	put8(&b, 4);
+	nv_write(&b, NVME_DOORBELL_BASE + 12, 2, 3);
+	emit("nvme", "io-queue-prp-list-dsm", &b);
+
+	/* Shadow doorbells on that pair. */
+	s = (struct nvme_sqe){ .cdw0 = NVME_ADM_DBBUF_CONFIG,
+			       .prp1 = NV_MEM + 0x10000, .prp2 = NV_MEM + 0x11000 };
+	nv_admin(&b, &tail, &s);
+	nv_u64(&b, NV_MEM + 0x10008, 4);
+	s = (struct nvme_sqe){ .cdw0 = NVME_CMD_FLUSH | 4u << 16, .nsid = 1 };
+	nv_sqe(&b, NV_MEM + 0x40c0, &s);
+	nv_write(&b, NVME_DOORBELL_BASE + 8, 2, 4);
+	put8(&b, 4);
+	put8(&b, 5);
+	emit("nvme", "dbbuf-reset", &b);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -722,5 +818,6 @@ int main(int argc, char **argv)
 	gen_config();
 	gen_vfu_client();
 	gen_vfu_server();
+	gen_nvme();
 	return 0;
 }

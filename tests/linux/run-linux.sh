@@ -61,6 +61,10 @@ if ! debian_fetch; then
 	result_fail "linux: cannot get Debian's kernel and busybox-static: $DEBIAN_ERROR"
 	finish
 fi
+if ! debian_fetch_nvme; then
+	result_fail "linux: cannot get the kernel's NVMe modules: $DEBIAN_ERROR"
+	finish
+fi
 echo "check-linux: Debian kernel $DEBIAN_KVER, $cpus vCPUs, $mem_mib MiB"
 
 # ---- the initramfs: busybox and our /init, cpio newc, gzip -------------
@@ -70,6 +74,8 @@ cp "$DEBIAN_BUSYBOX" "$root/bin/busybox"
 cp tests/linux/init "$root/init"
 cp "$BUILD/tests/linux/bar-read" "$BUILD/tests/linux/rtc-tick" "$root/bin/"
 chmod 755 "$root/init" "$root/bin/busybox" "$root/bin/bar-read" "$root/bin/rtc-tick"
+mkdir -p "$root/lib/nvme" "$root/tmp"
+cp "$DEBIAN_NVME_MODULES"/*.ko "$DEBIAN_NVME_MODULES/order" "$root/lib/nvme/"
 if ! (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$tmp/initramfs.cpio.gz"; then
 	result_fail "linux: building the initramfs failed (cpio missing?)"
 	finish
@@ -118,9 +124,17 @@ watch_boot() {
 sockdir=$(mktemp -d -p /dev/shm uvmm-linux.XXXXXX 2>/dev/null || mktemp -d)
 "$BUILD/tests/servers/testdev" "$sockdir/testdev.sock" 2>"$tmp/testdev.log" &
 server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$tmp" "$RESULTS" "$sockdir"' EXIT
+# uvmm-nvme with a 16 MiB image (on /dev/shm with its socket): /init
+# writes with Debian's nvme driver, the host reads the image afterwards.
+nvme_img=$sockdir/nvme.img
+truncate -s 16M "$nvme_img"
+"$BUILD/uvmm-nvme" -v --image "$nvme_img" --serial LINUXE2E "$sockdir/nvme.sock" \
+	2>"$tmp/nvme.log" &
+nvme_server=$!
+trap 'kill $server $nvme_server 2>/dev/null; rm -rf "$tmp" "$RESULTS" "$sockdir"' EXIT
 for _ in $(seq 1 100); do
-	grep -q "listening on" "$tmp/testdev.log" && break
+	grep -q "listening on" "$tmp/testdev.log" && grep -q "listening on" "$tmp/nvme.log" &&
+		break
 	sleep 0.05
 done
 vfu_id=$(awk '$2 == "TESTDEV_ID_MAGIC" { print $3 }' tests/servers/testdev_regs.h)
@@ -131,7 +145,8 @@ out=$tmp/boot.out
 start=$SECONDS
 # -v: uvmm logs where it put each BAR, for the comparison with sysfs.
 "$UVMM" -v "${uvmm_args[@]}" --device "vfio-user,socket=$sockdir/testdev.sock" \
-	--cmdline "$cmdline uvmm.vfu=$vfu_ids uvmm.vfu_id=$vfu_id" \
+	--device "vfio-user,socket=$sockdir/nvme.sock" \
+	--cmdline "$cmdline uvmm.vfu=$vfu_ids uvmm.vfu_id=$vfu_id uvmm.nvme=32768" \
 	"$DEBIAN_KERNEL" >"$out" 2>&1 </dev/null &
 pid=$!
 if watch_boot "linux: boot to /init" "$pid" "$out"; then
@@ -148,6 +163,20 @@ if watch_boot "linux: boot to /init" "$pid" "$out"; then
 	else
 		result_fail "linux: boot to /init: uvmm status $status (want 1: /init's verdict 0 through port 0xf4)"
 		tail -n 15 "$out" | sed 's/^/    | /'
+	fi
+	# The pattern /init wrote through Debian's nvme driver, in the image.
+	if cmp -s <(head -c 1048576 "$DEBIAN_BUSYBOX") \
+		<(dd if="$nvme_img" bs=65536 skip=16 count=16 2>/dev/null); then
+		result_pass "linux: nvme: the 1 MiB Linux wrote to /dev/nvme0n1 is in uvmm-nvme's image at 1 MiB"
+	else
+		result_fail "linux: nvme: the image does not hold what Linux wrote to /dev/nvme0n1"
+		tail -n 5 "$tmp/nvme.log" | sed 's/^/    | /'
+	fi
+	# Linux's driver takes the shadow doorbells uvmm-nvme offers.
+	if grep -q "shadow doorbells on" "$tmp/nvme.log"; then
+		result_pass "linux: nvme: Linux's driver set up shadow doorbells (Doorbell Buffer Config)"
+	else
+		result_fail "linux: nvme: Linux's driver did not set up shadow doorbells"
 	fi
 	# Linux keeps the BARs where uvmm put them (no reassignment).
 	bars=0 moved=0

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef UVMM_NVME_CTRL_H
+#define UVMM_NVME_CTRL_H
+
+/*
+ * An NVMe 1.4 controller model with one namespace, separate from any
+ * transport: BAR0 accesses go in through nvme_ctrl_mmio_read/write(), the
+ * queues are walked by nvme_ctrl_process(), and everything that touches
+ * the host (guest memory, interrupts) goes out through the ops. The
+ * namespace is a file descriptor (an image file or a memfd) read and
+ * written with pread/pwrite. Not thread-safe: one thread drives it.
+ *
+ * Every value a guest writes is checked; a bad one gets the status the
+ * spec names, CSTS.CFS where the spec says so, or an asynchronous event,
+ * and never an access outside the image or the guest memory the ops give.
+ */
+
+#include <sys/uio.h>
+#include "common/types.h"
+
+#define NVME_BAR0_SIZE		0x4000	/* registers, doorbells, MSI-X */
+#define NVME_DOORBELL_BASE	0x1000
+#define NVME_MSIX_TABLE		0x2000	/* in BAR0, emulated by the client */
+#define NVME_MSIX_PBA		0x3000
+#define NVME_MAX_IOQ		64	/* I/O queue pairs at most */
+#define NVME_MAX_QUEUE_DEPTH	4096
+#define NVME_PAGE_SIZE		4096u
+#define NVME_MDTS		5	/* 2^5 pages: 128 KiB per command */
+#define NVME_MAX_XFER		(NVME_PAGE_SIZE << NVME_MDTS)
+
+/* Registers (offsets in BAR0). */
+#define NVME_REG_CAP		0x00
+#define NVME_REG_VS		0x08
+#define NVME_REG_INTMS		0x0c
+#define NVME_REG_INTMC		0x10
+#define NVME_REG_CC		0x14
+#define NVME_REG_CSTS		0x1c
+#define NVME_REG_NSSR		0x20
+#define NVME_REG_AQA		0x24
+#define NVME_REG_ASQ		0x28
+#define NVME_REG_ACQ		0x30
+
+#define NVME_CC_EN		(1u << 0)
+#define NVME_CC_CSS(cc)		(((cc) >> 4) & 7)
+#define NVME_CC_MPS(cc)		(((cc) >> 7) & 0xf)
+#define NVME_CC_AMS(cc)		(((cc) >> 11) & 7)
+#define NVME_CC_SHN(cc)		(((cc) >> 14) & 3)
+#define NVME_CC_IOSQES(cc)	(((cc) >> 16) & 0xf)
+#define NVME_CC_IOCQES(cc)	(((cc) >> 20) & 0xf)
+#define NVME_CSTS_RDY		(1u << 0)
+#define NVME_CSTS_CFS		(1u << 1)
+#define NVME_CSTS_SHST_MASK	(3u << 2)
+#define NVME_CSTS_SHST_DONE	(2u << 2)
+
+/* Admin opcodes. */
+#define NVME_ADM_DELETE_SQ	0x00
+#define NVME_ADM_CREATE_SQ	0x01
+#define NVME_ADM_GET_LOG	0x02
+#define NVME_ADM_DELETE_CQ	0x04
+#define NVME_ADM_CREATE_CQ	0x05
+#define NVME_ADM_IDENTIFY	0x06
+#define NVME_ADM_ABORT		0x08
+#define NVME_ADM_SET_FEATURES	0x09
+#define NVME_ADM_GET_FEATURES	0x0a
+#define NVME_ADM_AER		0x0c
+#define NVME_ADM_DBBUF_CONFIG	0x7c
+
+/* NVM opcodes. */
+#define NVME_CMD_FLUSH		0x00
+#define NVME_CMD_WRITE		0x01
+#define NVME_CMD_READ		0x02
+#define NVME_CMD_WRITE_ZEROES	0x08
+#define NVME_CMD_DSM		0x09
+
+/* Feature identifiers. */
+#define NVME_FEAT_ARBITRATION	0x01
+#define NVME_FEAT_VWC		0x06
+#define NVME_FEAT_NUM_QUEUES	0x07
+#define NVME_FEAT_IRQ_COALESCE	0x08
+#define NVME_FEAT_ASYNC_EVENT	0x0b
+
+/* Log pages. */
+#define NVME_LOG_ERROR		0x01
+#define NVME_LOG_SMART		0x02
+#define NVME_LOG_FW_SLOT	0x03
+#define NVME_ERROR_LOG_ENTRIES	16
+
+/* Status: SCT << 8 | SC, as in the completion's status field. */
+#define NVME_SC(sct, sc)		((u16)((sct) << 8 | (sc)))
+#define NVME_SC_SUCCESS			NVME_SC(0, 0x00)
+#define NVME_SC_INVALID_OPCODE		NVME_SC(0, 0x01)
+#define NVME_SC_INVALID_FIELD		NVME_SC(0, 0x02)
+#define NVME_SC_DATA_XFER_ERROR		NVME_SC(0, 0x04)
+#define NVME_SC_INTERNAL		NVME_SC(0, 0x06)
+#define NVME_SC_INVALID_NS		NVME_SC(0, 0x0b)
+#define NVME_SC_CMD_SEQ_ERROR		NVME_SC(0, 0x0c)
+#define NVME_SC_PRP_OFFSET		NVME_SC(0, 0x13)
+#define NVME_SC_NS_WRITE_PROTECTED	NVME_SC(0, 0x20)
+#define NVME_SC_LBA_RANGE		NVME_SC(0, 0x80)
+#define NVME_SC_CQ_INVALID		NVME_SC(1, 0x00)
+#define NVME_SC_QID_INVALID		NVME_SC(1, 0x01)
+#define NVME_SC_QUEUE_SIZE		NVME_SC(1, 0x02)
+#define NVME_SC_AER_LIMIT		NVME_SC(1, 0x05)
+#define NVME_SC_INVALID_VECTOR		NVME_SC(1, 0x08)
+#define NVME_SC_INVALID_LOG_PAGE	NVME_SC(1, 0x09)
+#define NVME_SC_INVALID_QUEUE_DELETION	NVME_SC(1, 0x0c)
+#define NVME_SC_FEATURE_NOT_SAVEABLE	NVME_SC(1, 0x0d)
+#define NVME_STATUS_DNR			0x4000	/* bit 14 of the 15-bit field */
+
+/* Asynchronous events (completion dword 0 of an AER). */
+#define NVME_AER_TYPE_ERROR		0
+#define NVME_AER_INFO_INVALID_DB_REG	0x00
+#define NVME_AER_INFO_INVALID_DB_VALUE	0x01
+
+struct nvme_sqe {
+	u32 cdw0;		/* opcode 7:0, fuse 9:8, psdt 15:14, cid 31:16 */
+	u32 nsid;
+	u32 cdw2, cdw3;
+	u64 mptr;
+	u64 prp1, prp2;
+	u32 cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
+};
+
+struct nvme_cqe {
+	u32 dw0;
+	u32 dw1;
+	u16 sqhd, sqid;
+	u16 cid;
+	u16 status;		/* phase bit 0, status field 15:1 */
+};
+
+_Static_assert(sizeof(struct nvme_sqe) == 64, "SQ entry size");
+_Static_assert(sizeof(struct nvme_cqe) == 16, "CQ entry size");
+
+struct nvme_ctrl_ops {
+	/*
+	 * Host pointer for guest [addr, addr + len) when it is mapped in one
+	 * piece with that access, else NULL (then dma_rw is used).
+	 */
+	void *(*dma_ptr)(void *opaque, u64 addr, u64 len, bool write);
+	/* Copy to/from guest memory: 0 or -errno (not mapped, refused). */
+	int (*dma_rw)(void *opaque, u64 addr, void *buf, u64 len, bool write);
+	/* Raise interrupt vector (MSI-X vector, or INTx when none). */
+	void (*irq)(void *opaque, u16 vector);
+};
+
+struct nvme_ctrl_config {
+	int fd;			/* the namespace's backing, read/write */
+	u64 size;		/* bytes; the namespace is size / block_size */
+	u32 block_size;		/* 512 or 4096 */
+	bool readonly;
+	u16 max_ioq;		/* 1..NVME_MAX_IOQ */
+	u16 queue_depth;	/* 2..NVME_MAX_QUEUE_DEPTH: CAP.MQES + 1 */
+	u16 nr_vectors;		/* MSI-X vectors offered (>= 1) */
+	const char *serial;	/* at most 20 characters */
+	u16 vid, ssvid;
+	const struct nvme_ctrl_ops *ops;
+	void *opaque;
+};
+
+struct nvme_ctrl;
+
+int nvme_ctrl_create(const struct nvme_ctrl_config *cfg,
+		     struct nvme_ctrl **out);
+void nvme_ctrl_destroy(struct nvme_ctrl *c);
+
+/* Power-on state (a function-level reset): registers, queues, features. */
+void nvme_ctrl_reset(struct nvme_ctrl *c);
+
+/*
+ * BAR0 access of len 1, 2, 4 or 8 bytes at off. Reads of anything that is
+ * not a register give zeros. A doorbell write only records the new value:
+ * the return is true when nvme_ctrl_process() has work to do.
+ */
+u64 nvme_ctrl_mmio_read(struct nvme_ctrl *c, u64 off, unsigned int len);
+bool nvme_ctrl_mmio_write(struct nvme_ctrl *c, u64 off, u64 val,
+			  unsigned int len);
+
+/*
+ * Runs every queued command, posts the completions and raises each
+ * completion queue's interrupt once. Returns the commands completed.
+ */
+unsigned int nvme_ctrl_process(struct nvme_ctrl *c);
+
+/* Whether any enabled completion queue holds unread entries (INTx level). */
+bool nvme_ctrl_intx_pending(struct nvme_ctrl *c);
+
+/* Flush the backing (clean shutdown): 0 or -errno. */
+int nvme_ctrl_flush(struct nvme_ctrl *c);
+
+/* Counters for logs and tests. */
+struct nvme_ctrl_stats {
+	u64 read_cmds, write_cmds;
+	u64 bytes_read, bytes_written;
+	u64 errors;
+	u64 irqs;
+};
+void nvme_ctrl_get_stats(struct nvme_ctrl *c, struct nvme_ctrl_stats *st);
+
+#endif

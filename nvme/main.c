@@ -1,0 +1,801 @@
+// SPDX-License-Identifier: MIT
+/*
+ * uvmm-nvme: an NVMe controller served over vfio-user, backed by a disk
+ * image or a sparse memory disk. The controller is nvme/ctrl.c; this file
+ * is the PCI function around it (config space, MSI-X, INTx), the DMA and
+ * interrupt glue to the server library, and the program's life: one
+ * client at a time, the next one after it goes, a flush on SIGTERM.
+ *
+ * Threads: the main thread runs the server loop and every callback, so
+ * the controller needs no lock. A doorbell write only records the tail
+ * and kicks the loop; the commands run in ops->work after the write's
+ * reply went out, as a device works after its doorbell. The signal
+ * thread only asks the loop to stop.
+ */
+#define LOG_PREFIX NULL
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/fs.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "nvme/ctrl.h"
+#include "vfio-user/server.h"
+
+#define NVME_VENDOR_ID		0x5555
+#define NVME_DEVICE_ID		0x0002
+#define NVME_CLASS		0x010802	/* mass storage, NVM, NVMe */
+#define CFG_SIZE		256
+#define MSIX_CAP		0x40
+#define PCI_COMMAND		0x04
+#define PCI_COMMAND_INTX_DISABLE 0x400
+#define PCI_STATUS		0x06
+#define PCI_STATUS_INTERRUPT	0x08
+#define PCI_STATUS_CAP_LIST	0x10
+#define PCI_BAR_MEM64		0x04
+#define PCI_CAP_ID_MSIX		0x11
+#define MAX_MAPS		64
+#define DEFAULT_QUEUES		4
+#define DEFAULT_DEPTH		1024
+
+struct map {
+	u64 iova, size;
+	u8 *vaddr;
+	u32 flags;
+};
+
+struct nvme_dev {
+	struct vfu_server *srv;
+	struct nvme_ctrl *ctrl;
+	u8 cfg[CFG_SIZE], wmask[CFG_SIZE];
+	u16 nr_vectors;
+	bool intx_masked;
+	bool msix_masked[NVME_MAX_IOQ + 1], msix_pending[NVME_MAX_IOQ + 1];
+	struct map maps[MAX_MAPS];
+	unsigned int nr_maps;
+};
+
+struct life {
+	pthread_mutex_t lock;
+	struct vfu_server *srv;
+	bool stop_requested;
+	int stop_efd;
+};
+
+static void put16(u8 *p, unsigned int off, u16 v)
+{
+	p[off] = (u8)v;
+	p[off + 1] = (u8)(v >> 8);
+}
+
+static void put32(u8 *p, unsigned int off, u32 v)
+{
+	put16(p, off, (u16)v);
+	put16(p, off + 2, (u16)(v >> 16));
+}
+
+static u16 get16(const u8 *p, unsigned int off)
+{
+	return (u16)(p[off] | p[off + 1] << 8);
+}
+
+/* ---- DMA and interrupts (the controller's ops) ----------------------------- */
+
+static void *dev_dma_ptr(void *opaque, u64 addr, u64 len, bool write)
+{
+	struct nvme_dev *d = opaque;
+	u32 need = write ? VFU_DMA_MAP_F_WRITE : VFU_DMA_MAP_F_READ;
+	unsigned int i;
+
+	for (i = 0; i < d->nr_maps; i++) {
+		struct map *m = &d->maps[i];
+
+		if (addr >= m->iova && addr - m->iova < m->size &&
+		    len <= m->size - (addr - m->iova) && (m->flags & need))
+			return m->vaddr + (addr - m->iova);
+	}
+	return NULL;
+}
+
+static int dev_dma_rw(void *opaque, u64 addr, void *buf, u64 len, bool write)
+{
+	struct nvme_dev *d = opaque;
+
+	return write ? vfu_server_dma_write(d->srv, addr, buf, len) :
+		       vfu_server_dma_read(d->srv, addr, buf, len);
+}
+
+static void intx_raise(struct nvme_dev *d, const char *why)
+{
+	if (d->intx_masked ||
+	    (get16(d->cfg, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE))
+		return;
+	if (vfu_server_irq_trigger(d->srv, VFU_IRQ_INTX, 0))
+		log_debug("INTx not sent: no eventfd");
+	else
+		log_debug("INTx raised: %s", why);
+}
+
+/* A CQ's vector: MSI-X when the client gave its eventfd, else INTx. */
+static void dev_irq(void *opaque, u16 vector)
+{
+	struct nvme_dev *d = opaque;
+
+	if (vector < d->nr_vectors &&
+	    vfu_server_irq_enabled(d->srv, VFU_IRQ_MSIX, vector)) {
+		if (d->msix_masked[vector]) {
+			d->msix_pending[vector] = true;
+			return;
+		}
+		if (vfu_server_irq_trigger(d->srv, VFU_IRQ_MSIX, vector))
+			log_debug("MSI-X vector %u not sent", vector);
+		return;
+	}
+	if (vfu_server_irq_enabled(d->srv, VFU_IRQ_INTX, 0))
+		intx_raise(d, "completion");
+}
+
+static const struct nvme_ctrl_ops ctrl_ops = {
+	.dma_ptr = dev_dma_ptr,
+	.dma_rw = dev_dma_rw,
+	.irq = dev_irq,
+};
+
+/* ---- config space -------------------------------------------------------- */
+
+static void cfg_reset(struct nvme_dev *d)
+{
+	u8 *c = d->cfg, *m = d->wmask;
+
+	memset(c, 0, CFG_SIZE);
+	put16(c, 0x00, NVME_VENDOR_ID);
+	put16(c, 0x02, NVME_DEVICE_ID);
+	put16(c, PCI_STATUS, PCI_STATUS_CAP_LIST);
+	c[0x09] = (u8)NVME_CLASS;
+	c[0x0a] = (u8)(NVME_CLASS >> 8);
+	c[0x0b] = (u8)(NVME_CLASS >> 16);
+	put32(c, 0x10, PCI_BAR_MEM64);		/* BAR0/1: 64-bit memory */
+	put16(c, 0x2c, NVME_VENDOR_ID);
+	put16(c, 0x2e, NVME_DEVICE_ID);
+	c[0x34] = MSIX_CAP;
+	c[0x3d] = 1;				/* INTA# */
+	c[MSIX_CAP] = PCI_CAP_ID_MSIX;
+	put16(c, MSIX_CAP + 2, (u16)(d->nr_vectors - 1));
+	put32(c, MSIX_CAP + 4, NVME_MSIX_TABLE);	/* BIR 0 */
+	put32(c, MSIX_CAP + 8, NVME_MSIX_PBA);
+
+	memset(m, 0, CFG_SIZE);
+	put16(m, PCI_COMMAND, 0x0406);	/* memory, bus master, INTx disable */
+	m[0x0c] = 0xff;
+	m[0x0d] = 0xff;
+	put32(m, 0x10, ~(u32)(NVME_BAR0_SIZE - 1));
+	put32(m, 0x14, 0xffffffff);
+	m[0x3c] = 0xff;
+	m[MSIX_CAP + 3] = 0xc0;		/* MSI-X enable, function mask */
+}
+
+static int cfg_access(struct nvme_dev *d, u64 off, u8 *buf, u32 count,
+		      bool is_write)
+{
+	u16 old_cmd;
+	u32 i;
+
+	if (off > CFG_SIZE || count > CFG_SIZE - off)
+		return -EINVAL;
+	if (!is_write) {
+		memcpy(buf, d->cfg + off, count);
+		if (nvme_ctrl_intx_pending(d->ctrl) && off <= PCI_STATUS &&
+		    PCI_STATUS - off < count)
+			buf[PCI_STATUS - off] |= PCI_STATUS_INTERRUPT;
+		return 0;
+	}
+	old_cmd = get16(d->cfg, PCI_COMMAND);
+	for (i = 0; i < count; i++)
+		d->cfg[off + i] = (u8)((d->cfg[off + i] & ~d->wmask[off + i]) |
+				       (buf[i] & d->wmask[off + i]));
+	if ((old_cmd & PCI_COMMAND_INTX_DISABLE) &&
+	    !(get16(d->cfg, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE) &&
+	    nvme_ctrl_intx_pending(d->ctrl))
+		intx_raise(d, "INTX_DISABLE cleared");
+	return 0;
+}
+
+/* ---- server callbacks ------------------------------------------------------ */
+
+static int bar0_access(struct nvme_dev *d, u64 off, u8 *buf, u32 count,
+		       bool is_write)
+{
+	u64 v = 0;
+
+	if (off > NVME_BAR0_SIZE || count > NVME_BAR0_SIZE - off ||
+	    (count != 1 && count != 2 && count != 4 && count != 8))
+		return -EINVAL;
+	if (!is_write) {
+		v = nvme_ctrl_mmio_read(d->ctrl, off, count);
+		memcpy(buf, &v, count);
+		return 0;
+	}
+	memcpy(&v, buf, count);
+	/* Commands run after the reply: the vCPU does not wait for I/O. */
+	if (nvme_ctrl_mmio_write(d->ctrl, off, v, count) &&
+	    vfu_server_kick(d->srv))
+		nvme_ctrl_process(d->ctrl);
+	return 0;
+}
+
+static int dev_access(void *opaque, u32 region, u64 off, void *buf,
+		      u32 count, bool is_write)
+{
+	struct nvme_dev *d = opaque;
+
+	if (region == VFU_PCI_BAR0)
+		return bar0_access(d, off, buf, count, is_write);
+	if (region == VFU_PCI_CONFIG)
+		return cfg_access(d, off, buf, count, is_write);
+	return -EINVAL;
+}
+
+static void dev_work(void *opaque)
+{
+	struct nvme_dev *d = opaque;
+
+	nvme_ctrl_process(d->ctrl);
+}
+
+static int dev_reset(void *opaque)
+{
+	struct nvme_dev *d = opaque;
+
+	nvme_ctrl_reset(d->ctrl);
+	cfg_reset(d);
+	memset(d->msix_pending, 0, sizeof(d->msix_pending));
+	log_info("DEVICE_RESET");
+	return 0;
+}
+
+static void dev_irq_state(void *opaque, u32 index, u32 start, u32 count,
+			  bool masked)
+{
+	struct nvme_dev *d = opaque;
+	u32 v;
+
+	if (index == VFU_IRQ_INTX && !start && count) {
+		log_debug("INTx %s", masked ? "masked" : "unmasked");
+		d->intx_masked = masked;
+		/* Unmasked after a resample: a line still up fires again. */
+		if (!masked && nvme_ctrl_intx_pending(d->ctrl))
+			intx_raise(d, "still pending after a resample");
+		return;
+	}
+	if (index != VFU_IRQ_MSIX)
+		return;
+	for (v = start; v - start < count && v < d->nr_vectors; v++) {
+		d->msix_masked[v] = masked;
+		if (!masked && d->msix_pending[v]) {
+			d->msix_pending[v] = false;
+			vfu_server_irq_trigger(d->srv, VFU_IRQ_MSIX, v);
+		}
+	}
+}
+
+static void dev_dma_map(void *opaque, u64 iova, u64 size, void *vaddr,
+			u32 flags)
+{
+	struct nvme_dev *d = opaque;
+
+	/* Without room the library still reaches it by copies. */
+	if (vaddr && d->nr_maps < MAX_MAPS)
+		d->maps[d->nr_maps++] = (struct map){
+			.iova = iova, .size = size, .vaddr = vaddr,
+			.flags = flags,
+		};
+	log_info("DMA_MAP 0x%llx+0x%llx: %s", (unsigned long long)iova,
+		 (unsigned long long)size,
+		 vaddr ? "mapped" : "by DMA_READ/DMA_WRITE messages");
+}
+
+static void dev_dma_unmap(void *opaque, u64 iova, u64 size)
+{
+	struct nvme_dev *d = opaque;
+	unsigned int i;
+
+	for (i = 0; i < d->nr_maps;) {
+		if (d->maps[i].iova == iova && d->maps[i].size == size)
+			d->maps[i] = d->maps[--d->nr_maps];
+		else
+			i++;
+	}
+}
+
+static void dev_disconnected(void *opaque)
+{
+	struct nvme_dev *d = opaque;
+
+	/* The next client finds a controller fresh from power-on. */
+	d->nr_maps = 0;
+	if (nvme_ctrl_flush(d->ctrl))
+		log_warn("flush after the client left failed");
+	dev_reset(d);
+	log_info("client disconnected");
+}
+
+static const struct vfu_server_ops srv_ops = {
+	.reset = dev_reset,
+	.irq_state = dev_irq_state,
+	.dma_map = dev_dma_map,
+	.dma_unmap = dev_dma_unmap,
+	.work = dev_work,
+	.disconnected = dev_disconnected,
+};
+
+/* ---- setup ----------------------------------------------------------------- */
+
+struct options {
+	const char *image, *serial, *socket;
+	u64 size;
+	bool readonly, no_dma_fd;
+	unsigned int queues, depth, block_size;
+};
+
+static int open_backing(const struct options *o, int *fd, u64 *size)
+{
+	struct stat st;
+
+	if (!o->image) {
+		*fd = memfd_create("uvmm-nvme", MFD_CLOEXEC);
+		if (*fd < 0 || ftruncate(*fd, (off_t)o->size)) {
+			log_err("memory disk of %llu bytes: %s",
+				(unsigned long long)o->size, strerror(errno));
+			return -errno;
+		}
+		*size = o->size;
+		return 0;
+	}
+	/* Checked before opening: a FIFO would block the open itself. */
+	if (!stat(o->image, &st) && !S_ISREG(st.st_mode) &&
+	    !S_ISBLK(st.st_mode)) {
+		log_err("%s: not a regular file or block device", o->image);
+		return -EINVAL;
+	}
+	*fd = open(o->image, (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (*fd < 0) {
+		log_err("%s: %s", o->image, strerror(errno));
+		return -errno;
+	}
+	if (fstat(*fd, &st)) {
+		log_err("%s: %s", o->image, strerror(errno));
+		return -errno;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(*fd, BLKGETSIZE64, size)) {
+			log_err("%s: %s", o->image, strerror(errno));
+			return -errno;
+		}
+	} else if (S_ISREG(st.st_mode)) {
+		*size = (u64)st.st_size;
+	} else {
+		log_err("%s: not a regular file or block device", o->image);
+		return -EINVAL;
+	}
+	if (*size < o->block_size) {
+		log_err("%s: %llu bytes, less than one %u-byte block", o->image,
+			(unsigned long long)*size, o->block_size);
+		return -EINVAL;
+	}
+	if (*size % o->block_size)
+		log_warn("%s: the last %llu bytes are not a whole block and are not served",
+			 o->image, (unsigned long long)(*size % o->block_size));
+	return 0;
+}
+
+static int dev_init(struct nvme_dev *d, const struct options *o, int fd,
+		    u64 size)
+{
+	struct vfu_server_options so = {
+		.name = "uvmm-nvme",
+		.refuse_dma_fds = o->no_dma_fd,
+		.ops = &srv_ops,
+		.opaque = d,
+	};
+	struct nvme_ctrl_config cc = {
+		.fd = fd, .size = size, .block_size = o->block_size,
+		.readonly = o->readonly, .max_ioq = (u16)o->queues,
+		.queue_depth = (u16)o->depth,
+		.nr_vectors = (u16)(o->queues + 1), .serial = o->serial,
+		.vid = NVME_VENDOR_ID, .ssvid = NVME_VENDOR_ID,
+		.ops = &ctrl_ops, .opaque = d,
+	};
+	struct vfu_server_region bar0 = {
+		.size = NVME_BAR0_SIZE,
+		.flags = VFU_REGION_F_READ | VFU_REGION_F_WRITE,
+		.access = dev_access,
+		.fd = -1,
+	};
+	struct vfu_server_region cfg = bar0;
+	int ret;
+
+	d->nr_vectors = (u16)(o->queues + 1);
+	ret = nvme_ctrl_create(&cc, &d->ctrl);
+	if (ret)
+		return ret;
+	cfg_reset(d);
+	ret = vfu_server_create(&so, &d->srv);
+	if (ret)
+		return ret;
+	cfg.size = CFG_SIZE;
+	ret = vfu_server_setup_region(d->srv, VFU_PCI_BAR0, &bar0);
+	if (!ret)
+		ret = vfu_server_setup_region(d->srv, VFU_PCI_CONFIG, &cfg);
+	if (!ret)
+		ret = vfu_server_setup_irq(d->srv, VFU_IRQ_INTX, 1);
+	if (!ret)
+		ret = vfu_server_setup_irq(d->srv, VFU_IRQ_MSIX, d->nr_vectors);
+	return ret;
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_err("socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sun.sun_path, path);
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_err("%s exists and is not a socket", path);
+			return -EEXIST;
+		}
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_err("socket: %s", strerror(errno));
+		return -errno;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 1)) {
+		int err = errno;
+
+		log_err("listen on %s: %s", path, strerror(err));
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static void *signal_thread(void *arg)
+{
+	struct life *life = arg;
+	sigset_t set;
+	u64 one = 1;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	for (;;) {
+		if (sigwait(&set, &sig))
+			continue;
+		pthread_mutex_lock(&life->lock);
+		if (life->stop_requested) {
+			log_err("%s again: exiting now", strsignal(sig));
+			_exit(1);
+		}
+		life->stop_requested = true;
+		log_info("%s: stopping", strsignal(sig));
+		if (write(life->stop_efd, &one, sizeof(one)) != sizeof(one))
+			log_warn("waking the main thread: %s", strerror(errno));
+		if (life->srv)
+			vfu_server_stop(life->srv);
+		pthread_mutex_unlock(&life->lock);
+	}
+	return NULL;
+}
+
+static int accept_one(int listen_fd, int stop_efd)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = listen_fd, .events = POLLIN },
+		{ .fd = stop_efd, .events = POLLIN },
+	};
+	int fd;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[1].revents)
+			return -ECANCELED;
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
+			return -errno;
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: uvmm-nvme [--image FILE | --size SIZE] [options] SOCKET\n"
+"  An NVMe controller (one namespace) served over vfio-user on SOCKET.\n"
+"      --image FILE       the namespace: a disk image or block device\n"
+"      --size SIZE        or a sparse memory disk of SIZE (e.g. 64M, 1G)\n"
+"      --readonly         refuse writes (status Namespace Write Protected)\n"
+"      --block-size N     512 or 4096 (default 512)\n"
+"      --queues N         I/O queue pairs, 1-%d (default %d)\n"
+"      --queue-depth N    entries per queue, 2-%d (default %d)\n"
+"      --serial STR       serial number, at most 20 characters\n"
+"      --no-dma-fd        map no guest memory: DMA by messages\n"
+"  -v, --verbose          log device events (twice: protocol traces)\n"
+"  -h, --help\n"
+"  Serves one client at a time and waits for the next; SIGTERM flushes\n"
+"  the image and exits 0. Status 1 on errors, 2 on a bad command line.\n",
+		NVME_MAX_IOQ, DEFAULT_QUEUES, NVME_MAX_QUEUE_DEPTH,
+		DEFAULT_DEPTH);
+}
+
+static bool parse_uint(const char *s, unsigned int lo, unsigned int hi,
+		       unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = (unsigned int)v;
+	return true;
+}
+
+static bool parse_size(const char *s, u64 *out)
+{
+	unsigned long long v;
+	char *end;
+	u64 mult = 1;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	switch (*end) {
+	case 'K': case 'k': mult = KiB; end++; break;
+	case 'M': case 'm': mult = MiB; end++; break;
+	case 'G': case 'g': mult = GiB; end++; break;
+	case 'T': case 't': mult = 1024 * GiB; end++; break;
+	}
+	if (*end || !v || v > (u64)INT64_MAX / mult)
+		return false;
+	*out = v * mult;
+	return true;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option long_opts[] = {
+		{ "image", required_argument, NULL, 'i' },
+		{ "size", required_argument, NULL, 's' },
+		{ "readonly", no_argument, NULL, 'r' },
+		{ "block-size", required_argument, NULL, 'b' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "queue-depth", required_argument, NULL, 'd' },
+		{ "serial", required_argument, NULL, 'S' },
+		{ "no-dma-fd", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt, verbose = 0;
+
+	opterr = 0;	/* one line of our own instead of getopt's */
+	while ((opt = getopt_long(argc, argv, ":vh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			o->image = optarg;
+			break;
+		case 's':
+			if (!parse_size(optarg, &o->size)) {
+				log_err("--size: not a size: '%s'", optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			o->readonly = true;
+			break;
+		case 'b':
+			if (!parse_uint(optarg, 512, 4096, &o->block_size) ||
+			    (o->block_size != 512 && o->block_size != 4096)) {
+				log_err("--block-size: 512 or 4096, not '%s'",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'q':
+			if (!parse_uint(optarg, 1, NVME_MAX_IOQ, &o->queues)) {
+				log_err("--queues: 1-%d, not '%s'",
+					NVME_MAX_IOQ, optarg);
+				return 2;
+			}
+			break;
+		case 'd':
+			if (!parse_uint(optarg, 2, NVME_MAX_QUEUE_DEPTH,
+					&o->depth)) {
+				log_err("--queue-depth: 2-%d, not '%s'",
+					NVME_MAX_QUEUE_DEPTH, optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			if (!*optarg || strlen(optarg) > 20) {
+				log_err("--serial: 1-20 characters");
+				return 2;
+			}
+			o->serial = optarg;
+			break;
+		case 'n':
+			o->no_dma_fd = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			log_err("%s needs a value", argv[optind - 1]);
+			return 2;
+		default:
+			log_err("unknown option '%s' (see --help)",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		log_err(optind < argc ? "one SOCKET only" : "no SOCKET given");
+		return 2;
+	}
+	if (!o->image == !o->size) {
+		log_err("give either --image FILE or --size SIZE");
+		return 2;
+	}
+	if (o->size && o->readonly) {
+		log_err("--readonly needs --image");
+		return 2;
+	}
+	if (o->size && o->size < o->block_size) {
+		log_err("--size: less than one %u-byte block", o->block_size);
+		return 2;
+	}
+	o->socket = argv[optind];
+	log_set_level(verbose >= 2 ? LOG_TRACE : verbose ? LOG_DEBUG :
+				     LOG_WARN);
+	return 0;
+}
+
+/* Serve clients one after the other until a stop; the exit status. */
+static int serve(struct nvme_dev *d, struct life *life, int listen_fd)
+{
+	int fd, ret;
+
+	for (;;) {
+		fd = accept_one(listen_fd, life->stop_efd);
+		if (fd == -ECANCELED)
+			return 0;
+		if (fd < 0) {
+			log_err("accept: %s", strerror(-fd));
+			return 1;
+		}
+		ret = vfu_server_attach_fd(d->srv, fd);
+		if (ret) {
+			log_warn("client negotiation failed: %s",
+				 strerror(-ret));
+			continue;
+		}
+		log_info("client connected");
+		ret = vfu_server_run(d->srv);
+		pthread_mutex_lock(&life->lock);
+		if (life->stop_requested) {
+			pthread_mutex_unlock(&life->lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&life->lock);
+		if (ret)
+			log_warn("client dropped: %s", strerror(-ret));
+		else
+			log_info("client gone; waiting for the next");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {
+		.queues = DEFAULT_QUEUES, .depth = DEFAULT_DEPTH,
+		.block_size = 512, .serial = "UVMMNVME0001",
+	};
+	struct nvme_dev d = { 0 };
+	struct life life = { .stop_efd = -1 };
+	pthread_t sig_thread;
+	int ret, fd = -1, listen_fd = -1, status = 1;
+	sigset_t set;
+	u64 size = 0;
+
+	log_set_program("uvmm-nvme");
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret;
+	pthread_mutex_init(&life.lock, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (open_backing(&o, &fd, &size))
+		goto out;
+	ret = dev_init(&d, &o, fd, size);
+	if (ret) {
+		log_err("device setup: %s", strerror(-ret));
+		goto out;
+	}
+	life.stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (life.stop_efd < 0) {
+		log_err("eventfd: %s", strerror(errno));
+		goto out;
+	}
+	listen_fd = listen_on(o.socket);
+	if (listen_fd < 0)
+		goto out;
+	life.srv = d.srv;
+	ret = pthread_create(&sig_thread, NULL, signal_thread, &life);
+	if (ret) {
+		log_err("signal thread: %s", strerror(ret));
+		goto out_unlink;
+	}
+	pthread_detach(sig_thread);
+	/* Scripts wait for this line: a client may connect from now on. */
+	fprintf(stderr, "uvmm-nvme: listening on %s (%llu blocks of %u bytes%s)\n",
+		o.socket, (unsigned long long)(size / o.block_size),
+		o.block_size, o.readonly ? ", read-only" : "");
+	status = serve(&d, &life, listen_fd);
+	if (nvme_ctrl_flush(d.ctrl)) {
+		log_err("flushing the image: %s", strerror(errno));
+		status = 1;
+	}
+out_unlink:
+	pthread_mutex_lock(&life.lock);
+	life.srv = NULL;
+	pthread_mutex_unlock(&life.lock);
+	unlink(o.socket);
+	close(listen_fd);
+out:
+	vfu_server_destroy(d.srv);
+	nvme_ctrl_destroy(d.ctrl);
+	if (fd >= 0)
+		close(fd);
+	/* The signal thread may still write it: leave it to exit. */
+	return status;
+}
