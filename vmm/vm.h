@@ -14,6 +14,7 @@ struct uart;
 struct debug_exit;
 struct i8042;
 struct rtc;
+struct fw_cfg;
 struct vfu_device;
 struct irq_router;
 struct pci_host;
@@ -34,12 +35,13 @@ enum boot_mode {
 	BOOT_PVH32,		/* 32-bit protected mode, paging off */
 	BOOT_LINUX64,		/* 64-bit long mode, identity paging */
 	BOOT_RESET_VECTOR,	/* real mode at 0xfffffff0 (--bios) */
+	BOOT_MULTIBOOT,		/* as PVH32, eax = 0x2badb002 */
 };
 
 struct boot_state {
 	enum boot_mode mode;
 	u64 entry;		/* rip */
-	u64 rbx;		/* PVH: start_info */
+	u64 rbx;		/* PVH: start_info; Multiboot: its info */
 	u64 rsi;		/* Linux: zero page */
 	u64 gdt_gpa;		/* Linux: GDT the loader placed */
 	u64 pml4_gpa;		/* Linux: identity page tables */
@@ -68,6 +70,7 @@ struct vm {
 	struct debug_exit *debug_exit;
 	struct i8042 *i8042;
 	struct rtc *rtc;
+	struct fw_cfg *fw_cfg;
 
 	struct irq_router *irq;		/* KVM GSI routes and irqfds */
 	struct pci_host *pci;		/* bus 0: conf1, ECAM, functions */
