@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "devices/debug_exit.h"
+#include "devices/fw_cfg.h"
 #include "devices/i8042.h"
 #include "devices/pci_host.h"
 #include "devices/pci_testdev.h"
@@ -309,6 +310,9 @@ static int vm_setup_devices(struct vm *vm, char *err, size_t err_len)
 	if (ret)
 		goto fail;
 	ret = rtc_create(vm, &vm->rtc);
+	if (ret)
+		goto fail;
+	ret = fw_cfg_create(vm, &vm->fw_cfg);
 	if (ret)
 		goto fail;
 	return 0;
@@ -639,6 +643,7 @@ void vm_destroy(struct vm *vm)
 	pci_host_destroy(vm->pci);
 	irq_router_destroy(vm->irq);
 	free(vm->dtb);
+	fw_cfg_destroy(vm->fw_cfg);
 	rtc_destroy(vm->rtc);
 	i8042_destroy(vm->i8042);
 	debug_exit_destroy(vm->debug_exit);
