@@ -118,6 +118,24 @@ $(BUILD)/guest/%.elf: $(BUILD)/guest-obj/guest/%.c.o $(GUEST_RT_OBJS) guest/gues
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT_OBJS)
 
+# ---- multiboot.elf: a Multiboot 1 kernel of our own (guest/multiboot/) ------
+
+# The runtime, entered through guest/multiboot/entry.S's Multiboot header
+# and 32-bit entry, then converted to a 32-bit ELF the way kvm-unit-tests
+# builds its .flat files.
+MB_SRCS := $(wildcard guest/multiboot/*.c guest/multiboot/*.S)
+MB_OBJS := $(patsubst %,$(BUILD)/guest-obj/%.o,$(MB_SRCS))
+MB_ELF := $(BUILD)/guest/multiboot.elf
+
+$(BUILD)/guest-obj/multiboot64.elf: $(MB_OBJS) $(GUEST_RT_OBJS) guest/guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -Wl,-e,mb_start -o $@ \
+		$(MB_OBJS) $(GUEST_RT_OBJS)
+
+$(MB_ELF): $(BUILD)/guest-obj/multiboot64.elf
+	@mkdir -p $(dir $@)
+	objcopy -O elf32-i386 $< $@
+
 # ---- bzimage-probe: a real bzImage of our own (guest/bzimage-probe/) -------
 
 # Setup header + a position-independent 64-bit kernel (the loader picks
@@ -218,7 +236,7 @@ $(BUILD)/bench/vfu_rtt: $(call host_obj,bench/vfu_rtt.c) $(LIBVFU)
 
 # ---- top-level targets ----------------------------------------------------
 
-ALL := $(UVMM) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(PROBE) $(LINUX_HELPER) \
+ALL := $(UVMM) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(MB_ELF) $(PROBE) $(LINUX_HELPER) \
 	$(BENCH_BINS)
 
 .PHONY: all deps check check-linux check-robust demo bench fuzz fuzz-build \

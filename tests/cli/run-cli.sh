@@ -52,6 +52,28 @@ cli_case "ELF cut in its segments" 6 "past the end of the file" -- "$tmp/cut.elf
 perl tests/lib/elf-patch.pl "$hello" "$tmp/nonote.elf" drop-pvh-note
 cli_case "ELF without PVH note" 6 "no PVH entry note" -- "$tmp/nonote.elf"
 cli_case "ELF that is not an executable" 6 "not an executable" -- "$UVMM"
+# Multiboot (guest/multiboot/ and hand-made headers).
+mb=$BUILD/guest/multiboot.elf
+mb_header() { perl -e 'my ($f, @a) = @ARGV;
+	print pack("V*", 0x1badb002, $f, (-(0x1badb002 + $f)) & 0xffffffff, @a),
+	      "\0" x 64' -- "$@"; }
+mb_header 4 >"$tmp/mb-video.bin"
+cli_case "Multiboot header asking for a video mode" 6 "a video mode" -- "$tmp/mb-video.bin"
+mb_header 0 >"$tmp/mb-noelf.bin"
+cli_case "Multiboot header, not an ELF, no address fields" 6 \
+	"not an ELF file and its header has no address fields" -- "$tmp/mb-noelf.bin"
+mb_header $((1 << 16)) 0x1000 0x1000 0 0 0x1000 >"$tmp/mb-low.bin"
+cli_case "Multiboot load address below 1 MiB" 6 "below 1 MiB" -- "$tmp/mb-low.bin"
+head -c 6000 "$mb" >"$tmp/mb-cut.elf"
+cli_case "Multiboot ELF cut in its segments" 6 "past the end of the file" -- "$tmp/mb-cut.elf"
+perl tests/lib/elf-patch.pl "$BUILD/guest-obj/multiboot64.elf" "$tmp/mb64.elf" drop-pvh-note
+cli_case "Multiboot ELF that is 64-bit" 6 "a Multiboot ELF must be 32-bit" -- "$tmp/mb64.elf"
+cli_case "Multiboot module missing" 6 "/nonexistent.mod: No such file" -- \
+	--initrd /nonexistent.mod "$mb"
+head -c 1536K /dev/zero >"$tmp/mod1m5.bin"
+cli_case "Multiboot module too big for RAM" 6 \
+	"Multiboot module 0 \(1572864 bytes\) does not fit in low RAM" -- \
+	--memory 2M --initrd "$tmp/mod1m5.bin" "$mb"
 head -c 65536 /dev/urandom >"$tmp/random.bin"
 head -c 3M /dev/zero >"$tmp/random3m.bin"
 cli_case "random bytes" 6 "unknown image format" -- "$tmp/random.bin"
