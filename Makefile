@@ -24,7 +24,10 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 else
 BUILD ?= build
-CC ?= gcc
+# make's built-in CC is "cc": take gcc unless the user named a compiler.
+ifeq ($(origin CC),default)
+CC := gcc
+endif
 SAN_FLAGS :=
 endif
 
@@ -50,7 +53,13 @@ LIBVFU := $(BUILD)/libvfu.a
 LIBCORE := $(BUILD)/libuvmm-core.a
 UVMM := $(BUILD)/uvmm
 
-$(BUILD)/obj/%.o: %.c
+# Plain `make` on a machine without the build packages stops here, naming
+# them and the command that installs them, not at a missing header.
+$(BUILD)/.build-deps-ok:
+	@bash scripts/setup-deps.sh --missing build
+	@mkdir -p $(dir $@) && touch $@
+
+$(BUILD)/obj/%.o: %.c | $(BUILD)/.build-deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -87,7 +96,7 @@ $(BUILD)/tests/servers/%: $(call host_obj,tests/servers/%.c) $(LIBVFU)
 LINUX_HELPER := $(BUILD)/tests/linux/bar-read $(BUILD)/tests/linux/rtc-tick
 $(BUILD)/tests/linux/%: tests/linux/%.c
 	@mkdir -p $(dir $@)
-	cc -O2 -Wall -Wextra -Werror -static -o $@ $<
+	$(CC) -O2 -Wall -Wextra -Werror -static -o $@ $<
 
 # ---- guest programs (freestanding, PVH ELF) -------------------------------
 

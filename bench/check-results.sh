@@ -1,20 +1,26 @@
 #!/bin/bash
 # Checks what bench/run-bench.sh wrote into DIR without judging a single
 # figure: results.json parses and has every row, each with uvmm's figure
-# and its reference's (samples behind them in .raw) or a note saying why
+# and its reference's (samples behind them in results-full.json, which
+# must agree with it) or a note saying why
 # not, no failed run, the machine, versions and date; results.svg is an
 # SVG with a bar per measured row; results.md is the table.
 # Usage: bench/check-results.sh DIR   Status 0 when all holds.
 set -uo pipefail
 dir=${1:?usage: bench/check-results.sh DIR}
 json=$dir/results.json
+full=$dir/results-full.json
+if ! jq -e --slurpfile full "$full" 'del(.samples_in) == ($full[0] | del(.raw))' "$json" >/dev/null 2>&1; then
+	echo "check-results: $json is not $full without its samples"
+	exit 1
+fi
 want_rows='["1a","1b","2a","2b","2c","3a","3b","4a","4b","5a","5b","6","7a","7b","7c"]'
 
 problems=$(jq -r --argjson want "$want_rows" '
 	def need(cond; msg): if cond then empty else msg end;
 	need((.rows | map(.id)) == $want; "rows are \(.rows | map(.id)), want \($want)"),
 	need(.date | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T"); "no date"),
-	need(.host.kind | IN("hardware", "nested", "software"); "no host kind"),
+	need(.host.kind | IN("hardware", "nested", "pvm", "software"); "no host kind"),
 	need(.host.cpu and .host.kernel; "no machine"),
 	need(.versions.uvmm and .versions.compiler; "no versions"),
 	need(.failed == {}; "failed runs: \(.failed)"),
@@ -28,7 +34,7 @@ problems=$(jq -r --argjson want "$want_rows" '
 		     "\(.id): no median"),
 		need(.status != "ok" or (.ratio | type) == "number";
 		     "\(.id): measured but no ratio"))
-' "$json" 2>&1)
+' "$full" 2>&1)
 status=$?
 if [[ $status != 0 ]]; then
 	echo "check-results: $json does not parse: $problems"
@@ -49,4 +55,4 @@ if [[ -n $problems ]]; then
 	sed 's/^/  /' <<<"$problems"
 	exit 1
 fi
-echo "check-results: $json: $(jq '.rows | length' "$json") rows, $bars with a ratio, $(jq '[.raw[].samples | length] | add' "$json") samples"
+echo "check-results: $json: $(jq '.rows | length' "$json") rows, $bars with a ratio, $(jq '[.raw[].samples | length] | add' "$full") samples"

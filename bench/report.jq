@@ -132,9 +132,7 @@ def figure($names):
 	quick: ($info.quick == "1"),
 	host: {
 		kind: $info.host_kind,
-		description: (if $info.host_kind == "hardware" then "hardware KVM"
-			elif $info.host_kind == "nested" then "nested KVM inside the kvm-host VM (QEMU TCG with nested SVM)"
-			else "software KVM (no VMX/SVM)" end),
+		description: $info.kvm_description,
 		cpu: $info.host_cpu,
 		cpus: $info.host_cpus,
 		memory: $info.host_memory,

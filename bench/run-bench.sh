@@ -1,8 +1,9 @@
 #!/bin/bash
 # make bench: measures (bench/measure.sh, where /dev/kvm works: here, or in
 # tests/kvm-host/run.sh's nested-KVM VM when this host has none), then
-# prints the table and writes results.json (every raw figure, the machine,
-# the versions, the date) and results.svg (the chart, with gnuplot).
+# prints the table and writes results.json (the figures, the machine, the
+# versions, the date), results-full.json (the same with every sample) and
+# results.svg (the chart, with gnuplot).
 #
 # Usage: bench/run-bench.sh   (after make all; BUILD as for make)
 #   QUICK=1      a smoke run of every row (under a minute; make check)
@@ -10,7 +11,9 @@
 #                (3 runs each, in a second kvm-host VM: linux_row_nested)
 #   BENCH_OUT=D  where results.{json,svg,md} go (default bench/; with
 #                QUICK=1 $BUILD/bench/quick, so a smoke run never
-#                overwrites the figures README.md shows)
+#                overwrites the figures README.md shows). The samples,
+#                results-full.json, go beside them, except into bench/,
+#                which is committed: then to $BUILD/bench/.
 # Status: 0 when every row was measured or says why not; 1 when a run
 # failed or a row is missing.
 set -uo pipefail
@@ -100,11 +103,16 @@ fi
 } >>"$raw"
 
 json=$dest/results.json
-if ! jq -R -s -f bench/report.jq "$raw" >"$json.tmp"; then
+full=$dest/results-full.json
+[[ $(realpath "$dest") == $(realpath bench) ]] && full=$BUILD/bench/results-full.json
+if ! jq -R -s -f bench/report.jq "$raw" >"$full.tmp"; then
 	echo "bench: bench/report.jq failed on $raw" >&2
 	exit 1
 fi
-mv "$json.tmp" "$json"
+mv "$full.tmp" "$full"
+# What is committed: every figure and statistic, not the thousands of
+# samples behind them (a diff of every bench run would be those).
+jq --arg full "$full" 'del(.raw) | .samples_in = $full' "$full" >"$json"
 jq -r --arg fmt md -f bench/table.jq "$json" >"$dest/results.md"
 
 # The chart: one bar per row, coloured by group.

@@ -382,7 +382,7 @@ int pci_function_create(struct vm *vm, const struct pci_function_info *info,
 
 	ret = check_bars(info);
 	if (ret) {
-		log_err("%s: invalid BAR, ROM or pin description",
+		log_debug("%s: invalid BAR, ROM or pin description",
 			info->name ? info->name : "?");
 		return ret;
 	}

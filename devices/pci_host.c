@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "devices/pci.h"
 #include "devices/pci_host.h"
@@ -344,12 +345,12 @@ int pci_host_add(struct pci_host *host, struct pci_function *fn, int devfn)
 	}
 	pthread_mutex_unlock(&host->lock);
 	if (ret == -ENOSPC) {
-		log_err("%s: all %u slots of bus 0 are taken",
+		log_debug("%s: all %u slots of bus 0 are taken",
 			pci_function_name(fn), PCI_SLOTS);
 		return ret;
 	}
 	if (ret) {
-		log_err("%s: devfn %#x is taken or its function 0 is missing",
+		log_debug("%s: devfn %#x is taken or its function 0 is missing",
 			pci_function_name(fn), devfn);
 		return ret;
 	}
@@ -360,7 +361,7 @@ int pci_host_add(struct pci_host *host, struct pci_function *fn, int devfn)
 	host->generation++;
 	pthread_mutex_unlock(&host->lock);
 	if (ret) {
-		log_err("%s: cannot wire its INTx line: %s",
+		log_debug("%s: cannot wire its INTx line: %s",
 			pci_function_name(fn), strerror(-ret));
 		return ret;
 	}
@@ -445,7 +446,7 @@ static void program_bar(struct pci_function *fn, unsigned int bar, u64 addr)
 				 addr >> 32);
 }
 
-int pci_host_assign_bars(struct pci_host *host)
+int pci_host_assign_bars(struct pci_host *host, char *err, size_t err_len)
 {
 	struct window io = { "I/O", PCI_WIN_IO_BASE, PCI_WIN_IO_BASE + PCI_WIN_IO_SIZE };
 	struct window m32 = { "32-bit", PCI_WIN_MMIO32_BASE,
@@ -484,10 +485,10 @@ int pci_host_assign_bars(struct pci_host *host)
 
 		if (!window_take(w, it->size, &addr) &&
 		    !(w == &m64 && window_take(&m32, it->size, &addr))) {
-			log_err("%s: no room for BAR %u (%#llx bytes) in the %s window",
-				pci_function_name(it->fn), it->bar,
-				(unsigned long long)it->size, w->name);
-			ret = -ENOSPC;
+			ret = err_fmt(err, err_len, -ENOSPC,
+				      "%s: no room for BAR %u (%#llx bytes) in the %s window",
+				      pci_function_name(it->fn), it->bar,
+				      (unsigned long long)it->size, w->name);
 			goto out;
 		}
 		program_bar(it->fn, it->bar, addr);
@@ -581,7 +582,7 @@ int pci_host_create(struct vm *vm, struct pci_host **out)
 	*out = host;
 	return 0;
 err:
-	log_err("cannot create the PCI host bridge: %s", strerror(-ret));
+	log_debug("cannot create the PCI host bridge: %s", strerror(-ret));
 	pci_host_destroy(host);
 	return ret;
 }

@@ -66,7 +66,7 @@ struct pci_function *pci_host_function(struct pci_host *host, u8 devfn);
  * largest first; then turn on I/O and memory decode for the functions
  * that have such BARs and set interrupt line to the INTx GSI.
  */
-int pci_host_assign_bars(struct pci_host *host);
+int pci_host_assign_bars(struct pci_host *host, char *err, size_t err_len);
 
 /*
  * The INTx routing of bus 0 for the MP table: all four pins of every slot

@@ -11,6 +11,7 @@ static int user_hello(void *arg)
 int main(void)
 {
 	const struct hvm_start_info *si = boot_info();
+	struct user_trap_counts traps;
 	unsigned int i;
 
 	printf("Hello from uvmm guest\n");
@@ -27,5 +28,13 @@ int main(void)
 	report(cpl() == 0, "main runs at CPL0");
 	report(run_user(user_hello, "with port I/O") == 7,
 	       "run_user() returns the function's value");
+	user_trap_counts(&traps);
+	report_info("user-mode port I/O by %s: %lu in/out, %lu sti/cli, %lu returns finished at CPL0",
+		    user_io_mode_name(), traps.port_io, traps.irq_flag,
+		    traps.returns);
+	/* the forced fallback must really have been taken */
+	if (user_io_mode == USER_IO_TRAP)
+		report(traps.port_io > 0 && traps.returns == 1,
+		       "rt.user_io=trap: CPL3 port I/O and the return went through the fault handlers");
 	return report_summary();
 }

@@ -1,11 +1,19 @@
 #!/bin/bash
 # Installs the Debian packages uvmm needs that are missing, and only those.
-# Usage: scripts/setup-deps.sh [check|bench|fuzz|linux]...   (default: check)
-# As root it runs apt-get; otherwise it prints the exact command to run.
+# Usage: scripts/setup-deps.sh [--missing] [build|check|bench|fuzz|linux]...
+#   (default: check). As root it runs apt-get; otherwise it prints the exact
+#   command to run. --missing installs nothing: it names what is missing
+#   and how to install it, and fails (plain `make` uses it).
 set -euo pipefail
 
+only_report=0
+if [[ ${1:-} == --missing ]]; then
+	only_report=1
+	shift
+fi
 profiles=("${@:-check}")
 
+pkgs_build=(gcc make linux-libc-dev libfdt-dev libcmocka-dev libjson-c-dev)
 pkgs_check=(gcc make pkg-config linux-libc-dev libfdt-dev libcmocka-dev
 	libjson-c-dev device-tree-compiler clang libclang-rt-14-dev valgrind
 	cpio xz-utils)
@@ -16,6 +24,7 @@ pkgs_linux=(cpio xz-utils)
 want=()
 for p in "${profiles[@]}"; do
 	case "$p" in
+	build) want+=("${pkgs_build[@]}") ;;
 	check) want+=("${pkgs_check[@]}") ;;
 	bench) want+=("${pkgs_check[@]}" "${pkgs_bench[@]}") ;;
 	fuzz) want+=("${pkgs_fuzz[@]}") ;;
@@ -26,7 +35,7 @@ done
 
 # Without /dev/kvm the boot tests run in a nested-KVM VM under QEMU's TCG
 # (tests/kvm-host/run.sh), which needs QEMU and a static busybox.
-if [[ ! -w /dev/kvm ]] && printf '%s\n' "${profiles[@]}" | grep -qxE 'check|linux'; then
+if ((!only_report)) && [[ ! -w /dev/kvm ]] && printf '%s\n' "${profiles[@]}" | grep -qxE 'check|linux'; then
 	want+=(qemu-system-x86 busybox-static xz-utils)
 fi
 
@@ -38,6 +47,11 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
 	exit 0
+fi
+if ((only_report)); then
+	echo "setup-deps: the build needs Debian packages that are missing: ${missing[*]}" >&2
+	echo "setup-deps: install them with 'make deps' as root, or: sudo apt-get install ${missing[*]}" >&2
+	exit 1
 fi
 
 echo "setup-deps: installing missing Debian packages: ${missing[*]}"

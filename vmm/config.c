@@ -61,11 +61,13 @@ void config_usage(FILE *out)
 		"  -m, --memory SIZE        guest RAM, e.g. 512M or 2G (default 128M)\n"
 		"  -c, --cpus N             vCPUs, 1-%d (default 1)\n"
 		"      --initrd FILE        initial ramdisk (bzImage boot)\n"
-		"      --cmdline STRING     kernel command line\n"
+		"      --cmdline STRING     kernel command line (at most 32K-1 bytes)\n"
 		"      --bios FILE          raw ROM (at most 64K) ending at 4 GiB, run from\n"
 		"                           the reset vector; not with IMAGE\n"
 		"      --device vfio-user,socket=PATH[,timeout-ms=N][,wait=SECONDS]\n"
 		"                                  [,on-error=stop|continue]\n"
+		"      --device pci-testdev  uvmm's built-in PCI test function (1234:7e57\n"
+		"                           at 00:01.0), for the project's test programs\n"
 		"      --serial stdio|file:PATH|none   where COM1 goes (default stdio)\n"
 		"      --timeout SECONDS    stop the guest after this long (exit status 124)\n"
 		"      --dump-dtb FILE      write the device tree handed to the guest, then run\n"
@@ -192,7 +194,7 @@ static int parse_device(const char *spec, struct device_config *dev,
 			first = false;
 			if (strcmp(item, "vfio-user")) {
 				err_fmt(err, err_len, 0,
-					"--device: unknown device type '%s' (only vfio-user)",
+					"--device: unknown device type '%s' (vfio-user or pci-testdev)",
 					item);
 				goto out;
 			}
@@ -340,12 +342,34 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 			ret = replace_string(&cfg->initrd_path, optarg);
 			break;
 		case OPT_CMDLINE:
+			if (strlen(optarg) > CONFIG_MAX_CMDLINE) {
+				err_fmt(err, err_len, 0,
+					"--cmdline is %zu bytes, at most %u",
+					strlen(optarg),
+					(unsigned int)CONFIG_MAX_CMDLINE);
+				return CONFIG_ERROR;
+			}
 			ret = replace_string(&cfg->cmdline, optarg);
 			break;
 		case OPT_BIOS:
 			ret = replace_string(&cfg->bios_path, optarg);
 			break;
 		case OPT_DEVICE:
+			/* built-in devices: a bare name, no keys */
+			if (!strncmp(optarg, "pci-testdev,", 12)) {
+				err_fmt(err, err_len, 0,
+					"--device: pci-testdev takes no options");
+				return CONFIG_ERROR;
+			}
+			if (!strcmp(optarg, "pci-testdev")) {
+				if (cfg->pci_testdev) {
+					err_fmt(err, err_len, 0,
+						"--device: pci-testdev given twice");
+					return CONFIG_ERROR;
+				}
+				cfg->pci_testdev = true;
+				break;
+			}
 			if (cfg->nr_devices == CONFIG_MAX_DEVICES) {
 				err_fmt(err, err_len, 0,
 					"--device: at most %d devices",

@@ -8,6 +8,11 @@
 
 #define CONFIG_MAX_CPUS 64
 #define CONFIG_MAX_DEVICES 8
+/*
+ * The command line goes into the device tree's 64 KiB (bootargs) and the
+ * boot information's 64 KiB: half leaves the tree room for the rest.
+ */
+#define CONFIG_MAX_CMDLINE (32 * KiB - 1)
 #define CONFIG_DEFAULT_MEMORY (128 * MiB)
 #define CONFIG_MIN_MEMORY (2 * MiB)
 #define CONFIG_MAX_MEMORY (64 * GiB)
@@ -54,6 +59,7 @@ struct vm_config {
 	int verbosity;
 	struct device_config devices[CONFIG_MAX_DEVICES];
 	unsigned int nr_devices;
+	bool pci_testdev;	/* --device pci-testdev */
 };
 
 enum config_result {

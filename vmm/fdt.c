@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "devices/debug_exit.h"
 #include "devices/pci_host.h"
@@ -266,7 +267,8 @@ static int build(void *fdt, size_t size, const struct vm_config *cfg)
 	return fdt_finish(fdt);
 }
 
-int dtb_build(const struct vm_config *cfg, void **blob, size_t *size)
+int dtb_build(const struct vm_config *cfg, void **blob, size_t *size,
+	      char *err, size_t err_len)
 {
 	void *fdt = malloc(DTB_MAX_SIZE), *packed;
 	int ret;
@@ -277,9 +279,10 @@ int dtb_build(const struct vm_config *cfg, void **blob, size_t *size)
 	if (ret >= 0)
 		ret = fdt_pack(fdt);
 	if (ret < 0) {
-		log_err("cannot build the device tree: %s", fdt_strerror(ret));
 		free(fdt);
-		return fdt_errno(ret);
+		return err_fmt(err, err_len, fdt_errno(ret),
+			       "cannot build the device tree: %s",
+			       fdt_strerror(ret));
 	}
 	*size = fdt_totalsize(fdt);
 	packed = realloc(fdt, *size);

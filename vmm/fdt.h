@@ -41,7 +41,8 @@
  * size, CPUs, command line, debug-exit rule), so --dump-dtb writes exactly
  * what the guest gets. *blob is malloc'ed, packed, at most DTB_MAX_SIZE.
  */
-int dtb_build(const struct vm_config *cfg, void **blob, size_t *size);
+int dtb_build(const struct vm_config *cfg, void **blob, size_t *size,
+	      char *err, size_t err_len);
 
 /* Writes blob to path (created or truncated). On error err says why. */
 int dtb_write_file(const char *path, const void *blob, size_t size,

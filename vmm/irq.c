@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "vmm/irq.h"
 
@@ -85,22 +86,23 @@ int irq_router_create_with(const struct irq_backend_ops *ops, void *opaque,
 	return 0;
 }
 
-int irq_router_create(int vm_fd, struct irq_router **out)
+int irq_router_create(int vm_fd, struct irq_router **out, char *err,
+		      size_t err_len)
 {
 	struct irq_router *router;
 	int max_routes, ret;
 
 	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD) <= 0 ||
 	    ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD_RESAMPLE) <= 0) {
-		log_err("KVM lacks irqfd with resampling (KVM_CAP_IRQFD_RESAMPLE)");
-		return -ENOTSUP;
+		return err_fmt(err, err_len, -ENOTSUP,
+			       "KVM lacks irqfd with resampling (KVM_CAP_IRQFD_RESAMPLE)");
 	}
 	/* The capability's value is the table's size limit. */
 	max_routes = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING);
 	if (max_routes <= IRQ_DEFAULT_ROUTES) {
-		log_err("KVM GSI routing holds %d routes, uvmm needs more than %d",
-			max_routes, IRQ_DEFAULT_ROUTES);
-		return -ENOTSUP;
+		return err_fmt(err, err_len, -ENOTSUP,
+			       "KVM GSI routing holds %d routes, uvmm needs more than %d",
+			       max_routes, IRQ_DEFAULT_ROUTES);
 	}
 	ret = irq_router_create_with(&kvm_backend, NULL,
 				     max_routes - IRQ_DEFAULT_ROUTES, &router);

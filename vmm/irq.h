@@ -34,7 +34,8 @@ struct irq_backend_ops {
 struct irq_router;
 
 /* The KVM backend: ioctls on vm_fd (not owned), after KVM_CREATE_IRQCHIP. */
-int irq_router_create(int vm_fd, struct irq_router **out);
+int irq_router_create(int vm_fd, struct irq_router **out, char *err,
+		      size_t err_len);
 int irq_router_create_with(const struct irq_backend_ops *ops, void *opaque,
 			   unsigned int max_msi_routes, struct irq_router **out);
 void irq_router_destroy(struct irq_router *router);

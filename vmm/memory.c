@@ -39,12 +39,12 @@ int mem_create(struct guest_memory *mem, u64 size)
 				  MFD_ALLOW_SEALING);
 	if (mem->memfd < 0) {
 		ret = -errno;
-		log_err("memfd_create: %s", strerror(errno));
+		log_debug("memfd_create: %s", strerror(errno));
 		goto err;
 	}
 	if (ftruncate(mem->memfd, size) < 0) {
 		ret = -errno;
-		log_err("cannot size guest RAM to %llu bytes: %s",
+		log_debug("cannot size guest RAM to %llu bytes: %s",
 			(unsigned long long)size, strerror(errno));
 		goto err;
 	}
@@ -55,14 +55,14 @@ int mem_create(struct guest_memory *mem, u64 size)
 	if (fcntl(mem->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 		  F_SEAL_SEAL) < 0) {
 		ret = -errno;
-		log_err("cannot seal guest RAM: %s", strerror(errno));
+		log_debug("cannot seal guest RAM: %s", strerror(errno));
 		goto err;
 	}
 	mem->base = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_NORESERVE, mem->memfd, 0);
 	if (mem->base == MAP_FAILED) {
 		ret = -errno;
-		log_err("cannot map %llu bytes of guest RAM: %s",
+		log_debug("cannot map %llu bytes of guest RAM: %s",
 			(unsigned long long)size, strerror(errno));
 		goto err;
 	}

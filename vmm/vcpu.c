@@ -167,7 +167,7 @@ int vcpu_create(struct vm *vm, unsigned int id, const struct kvm_cpuid2 *support
 	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
 	if (vcpu->fd < 0) {
 		ret = -errno;
-		log_err("KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+		log_debug("KVM_CREATE_VCPU %u: %s", id, strerror(errno));
 		goto err;
 	}
 	vcpu->run_size = vm->vcpu_mmap_size;
@@ -175,7 +175,7 @@ int vcpu_create(struct vm *vm, unsigned int id, const struct kvm_cpuid2 *support
 			 MAP_SHARED, vcpu->fd, 0);
 	if (vcpu->run == MAP_FAILED) {
 		ret = -errno;
-		log_err("mmap of vCPU %u run area: %s", id, strerror(errno));
+		log_debug("mmap of vCPU %u run area: %s", id, strerror(errno));
 		goto err;
 	}
 	cpuid = vcpu_cpuid_for(supported, id, vm->nr_vcpus);
@@ -185,7 +185,7 @@ int vcpu_create(struct vm *vm, unsigned int id, const struct kvm_cpuid2 *support
 	}
 	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0) {
 		ret = -errno;
-		log_err("KVM_SET_CPUID2 on vCPU %u: %s", id, strerror(errno));
+		log_debug("KVM_SET_CPUID2 on vCPU %u: %s", id, strerror(errno));
 		goto err;
 	}
 	free(cpuid);

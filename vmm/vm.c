@@ -325,32 +325,27 @@ fail:
 /* The device tree depends on the configuration only: built before the image. */
 static int vm_setup_dtb(struct vm *vm, char *err, size_t err_len)
 {
-	int ret = dtb_build(vm->cfg, &vm->dtb, &vm->dtb_size);
+	int ret = dtb_build(vm->cfg, &vm->dtb, &vm->dtb_size, err, err_len);
 
-	if (ret) {
-		snprintf(err, err_len, "cannot build the device tree: %s",
-			 strerror(-ret));
+	if (ret)
 		return ret;
-	}
 	if (vm->cfg->dump_dtb_path)
 		return dtb_write_file(vm->cfg->dump_dtb_path, vm->dtb,
 				      vm->dtb_size, err, err_len);
 	return 0;
 }
 
-/* GSI routing, the PCI host bridge and the built-in PCI test function. */
+/* GSI routing, the PCI host bridge and, if asked for, the built-in PCI test function. */
 static int vm_setup_pci(struct vm *vm, char *err, size_t err_len)
 {
 	int ret;
 
-	ret = irq_router_create(vm->vm_fd, &vm->irq);
-	if (ret) {
-		snprintf(err, err_len, "cannot set up interrupt routing: %s",
-			 strerror(-ret));
+	ret = irq_router_create(vm->vm_fd, &vm->irq, err, err_len);
+	if (ret)
 		return ret;
-	}
 	ret = pci_host_create(vm, &vm->pci);
-	if (!ret)
+	/* test scaffolding only where asked for: a production guest never sees it */
+	if (!ret && vm->cfg->pci_testdev)
 		ret = pci_testdev_create(vm, vm->pci, &vm->pci_testdev);
 	if (ret)
 		snprintf(err, err_len, "cannot create the PCI bus: %s",
@@ -383,8 +378,9 @@ static int vm_setup_vfio_user(struct vm *vm, char *err, size_t err_len)
 		}
 		ret = pci_host_add(vm->pci, vfu_device_function(dev), -1);
 		if (ret) {
-			snprintf(err, err_len, "%s: no PCI slot: %s",
-				 vfu_device_name(dev), strerror(-ret));
+			snprintf(err, err_len, "%s: %s", vfu_device_name(dev),
+				 ret == -ENOSPC ? "every slot of PCI bus 0 is taken" :
+				 strerror(-ret));
 			vfu_device_destroy(dev);
 			return ret;
 		}
@@ -504,12 +500,9 @@ int vm_build(const struct vm_config *cfg, struct vm **out, int *status)
 		goto fail;
 	}
 	/* Every PCI function exists by now: BARs get addresses, as firmware would. */
-	ret = pci_host_assign_bars(vm->pci);
-	if (ret) {
-		snprintf(err, sizeof(err), "cannot place the PCI BARs: %s",
-			 strerror(-ret));
+	ret = pci_host_assign_bars(vm->pci, err, sizeof(err));
+	if (ret)
 		goto fail;
-	}
 	ret = vm_setup_vcpus(vm, err, sizeof(err));
 	if (ret)
 		goto fail;

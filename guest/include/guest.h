@@ -68,8 +68,29 @@ void abort_test(const char *fmt, ...) __attribute__((noreturn, format(printf, 1,
  * port and MMIO helpers, catch_exception). From user mode it just calls fn.
  * An exception in fn is handled exactly as at CPL0: a catch_exception()
  * around it (at either level) catches it, otherwise the test fails.
+ *
+ * Where the host does not honour IOPL at CPL3 or turns "int N" from CPL3
+ * into #UD (PVM), the #GP/#UD handlers finish in/out/sti/cli and the return
+ * at CPL0, so fn behaves the same; "rt.user_io=trap" on the command line
+ * forces that path (IOPL 0, a DPL 0 return gate) on any KVM. An sti/cli in
+ * fn sets the flag of the CPL3 frame, which PVM does not honour: code that
+ * must run with interrupts off belongs at CPL0.
  */
 int run_user(int (*fn)(void *arg), void *arg);
+
+enum user_io_mode {
+	USER_IO_IOPL,	/* IOPL 3 and a DPL 3 return gate; faults still handled */
+	USER_IO_TRAP,	/* rt.user_io=trap: every port access and return faults */
+};
+/* What user.c's handlers completed so far. */
+struct user_trap_counts {
+	u64 port_io;	/* in/out */
+	u64 irq_flag;	/* sti/cli */
+	u64 returns;	/* run_user() returns through the fault path */
+};
+extern enum user_io_mode user_io_mode;
+const char *user_io_mode_name(void);
+void user_trap_counts(struct user_trap_counts *out);
 
 /* ---- exceptions -------------------------------------------------------- */
 

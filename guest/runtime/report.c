@@ -73,8 +73,12 @@ void report_count_failure(void)
 	failures++;
 }
 
+void (*report_summary_hook)(void);
+
 int report_summary(void)
 {
+	if (report_summary_hook)
+		report_summary_hook();
 	printf("SUMMARY: %u tests, %u unexpected failures, %u skipped\n",
 	       tests, failures, skipped);
 	return failures ? 1 : 0;

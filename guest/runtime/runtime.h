@@ -19,6 +19,14 @@ void paging_map_high_ram(void);
 void irq_dispatch(struct trap_frame *tf);
 /* Point IDT entry vector (32-255) at its interrupt stub. */
 void trap_set_irq_gate(unsigned int vector);
+/* Set the gate of USER_RETURN_VECTOR to DPL 3 (through) or 0 (faults). */
+void trap_set_user_return_gate(bool dpl3);
+/* rt.user_io= from the command line: 0, or -1 for an unknown value. */
+int user_io_init(void);
+/* A #GP/#UD that user.c completes (trapped port I/O, sti/cli, run_user's return). */
+bool user_fault_complete(struct trap_frame *tf);
+/* Called by report_summary() before its line, when set. */
+extern void (*report_summary_hook)(void);
 /* Count one failure that did not go through report() (a fatal exception). */
 void report_count_failure(void);
 

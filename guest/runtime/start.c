@@ -18,6 +18,9 @@ void runtime_start(u32 start_info_paddr)
 	if (boot_info_init(start_info_paddr))
 		abort_test("no PVH start_info at %#x (want magic %#x)",
 			   start_info_paddr, HVM_START_MAGIC_VALUE);
+	if (user_io_init())
+		abort_test("rt.user_io= takes iopl or trap");
+	trap_set_user_return_gate(user_io_mode == USER_IO_IOPL);
 	heap_init();
 	paging_map_high_ram();
 	exit(main());

@@ -122,7 +122,9 @@ trap_common:
  *
  * Save the callee-saved registers, make the current stack the one the CPU
  * switches to on the way back (TSS.rsp0), and iretq to CPL3 with IOPL 3.
- * The user side returns with "int $USER_RETURN_VECTOR", result in %edi.
+ * The user side returns with "int $USER_RETURN_VECTOR", result in %edi:
+ * through its gate, or, where that instruction faults (PVM, rt.user_io=trap),
+ * through the fault handler, which irets to user_return_resume (user.c).
  */
 	.globl run_user
 run_user:
@@ -140,7 +142,7 @@ run_user:
 	pushq $USER_DS
 	leaq user_stack_top(%rip), %rax
 	pushq %rax
-	pushq $(RFLAGS_IOPL3 | RFLAGS_FIXED)
+	pushq user_rflags(%rip)			/* IOPL 3, or 0 (user.c) */
 	pushq $USER_CS
 	leaq 1f(%rip), %rax
 	pushq %rax
@@ -168,6 +170,9 @@ user_return_stub:
 	jz 1f
 	movl $KERNEL_DS, %eax
 	movl %eax, %ss
+	.globl user_return_resume
+user_return_resume:			/* CPL0, %ss loaded, %edi = result */
+	movl $KERNEL_DS, %eax
 	movl %eax, %ds
 	movl %eax, %es
 	movq user_return_rsp(%rip), %rsp
@@ -195,7 +200,6 @@ user_return_stub:
 #define CTX_RSP		8
 #define CTX_INFO	16
 #define CTX_CS		24
-#define CTX_SS		32
 #define CTX_SIZE	40
 
 	.globl catch_exception, catch_resume
@@ -213,8 +217,6 @@ catch_exception:
 	movq %rdx, CTX_INFO(%rsp)
 	movl %cs, %eax
 	movq %rax, CTX_CS(%rsp)
-	movl %ss, %eax
-	movq %rax, CTX_SS(%rsp)
 	movq %rsp, current_catch(%rip)
 	movq %rdi, %rax
 	movq %rsi, %rdi

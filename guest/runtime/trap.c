@@ -33,8 +33,8 @@ struct catch_ctx {
 	struct catch_ctx *prev;
 	u64 rsp;
 	struct exception_info *info;
-	u64 cs;
-	u64 ss;
+	u64 cs;		/* only its RPL counts (trap_dispatch) */
+	u64 pad;	/* keeps catch_exception's stack 16-byte aligned */
 };
 _Static_assert(sizeof(struct catch_ctx) == 40, "CTX_SIZE in trap.S");
 
@@ -114,9 +114,18 @@ void trap_init(void)
 		set_gate(v, exception_stubs[v], attr,
 			 v == DF_VECTOR ? DF_IST : 0);
 	}
-	set_gate(USER_RETURN_VECTOR, (u64)user_return_stub,
-		 GATE_INTERRUPT | GATE_DPL3, 0);
+	trap_set_user_return_gate(true);
 	lidt(&ptr);
+}
+
+/*
+ * DPL 3 lets run_user()'s "int $USER_RETURN_VECTOR" through its gate; with
+ * DPL 0 it raises #GP and returns through user.c's fault path instead.
+ */
+void trap_set_user_return_gate(bool dpl3)
+{
+	set_gate(USER_RETURN_VECTOR, (u64)user_return_stub,
+		 GATE_INTERRUPT | (dpl3 ? GATE_DPL3 : 0), 0);
 }
 
 /*
@@ -181,6 +190,9 @@ void trap_dispatch(struct trap_frame *tf)
 		irq_dispatch(tf);
 		return;
 	}
+	/* user-mode I/O and returns the host made fault: finish them here */
+	if (user_fault_complete(tf))
+		return;
 	if (tf->vector < 32 && handlers[tf->vector] && handlers[tf->vector](tf))
 		return;
 	/* a catch is for exceptions the code raises, not for these */
@@ -200,6 +212,10 @@ void trap_dispatch(struct trap_frame *tf)
 	tf->rax = tf->vector;
 	tf->rip = (u64)catch_resume;
 	tf->rsp = ctx->rsp;
-	tf->cs = ctx->cs;
-	tf->ss = ctx->ss;
+	/*
+	 * Only the privilege level of the saved selectors is trusted: PVM runs
+	 * CPL3 natively, where "mov %cs"/"mov %ss" read the host's selectors.
+	 */
+	tf->cs = (ctx->cs & 3) ? USER_CS : KERNEL_CS;
+	tf->ss = (ctx->cs & 3) ? USER_DS : KERNEL_DS;
 }

@@ -6,8 +6,11 @@ cd "$(dirname "$0")/../.."
 source tests/lib/common.sh
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'stop_servers; rm -rf "$tmp" "$sockdir"' EXIT
 G=$BUILD/guest
+source tests/lib/servers.sh
+source tests/lib/kvm-kind.sh
+echo "-- KVM: $(kvm_kind_description)"
 
 # boot_case NAME STATUS 'REGEX...' -- UVMM_ARGS...
 # The regexes are newline-separated; each must match a line of the output.

@@ -35,6 +35,10 @@ cli_case "--memory 0" 2 "--memory" -- --memory 0 "$hello"
 cli_case "--memory 1T" 2 "--memory: 1T is outside" -- --memory 1T "$hello"
 cli_case "--cpus 0" 2 "--cpus" -- --cpus 0 "$hello"
 cli_case "--cpus 1000" 2 "--cpus" -- --cpus 1000 "$hello"
+# Bad input is status 2 and one line, never "host setup failed" (4) with a
+# library's line and the VM's on top of it.
+cli_case "--cmdline of 70,000 bytes" 2 "^uvmm: --cmdline is 70000 bytes, at most 32767$" -- \
+	--cmdline "$(printf '%070000d' 0)" "$hello"
 cli_case "malformed --device" 2 "--device: unknown key" -- \
 	--device vfio-user,socket=/x,bogus=1 "$hello"
 cli_case "--device socket path too long" 2 "longer than" -- \
@@ -121,6 +125,10 @@ cli_case "--device empty socket path" 2 "empty socket path" -- --device vfio-use
 cli_case "--device of an unknown type" 2 "unknown device type 'nvme'" -- --device nvme,socket=/x "$hello"
 cli_case "--device with a key twice" 2 "socket given twice" -- \
 	--device vfio-user,socket=/x,socket=/y "$hello"
+cli_case "--device pci-testdev twice" 2 "pci-testdev given twice" -- \
+	--device pci-testdev --device pci-testdev "$hello"
+cli_case "--device pci-testdev with options" 2 "pci-testdev takes no options" -- \
+	--device pci-testdev,socket=/x "$hello"
 cli_case "--device with a stray comma" 2 "empty item" -- --device vfio-user,,socket=/x "$hello"
 cli_case "--device timeout-ms not a number" 2 "timeout-ms 'abc'" -- \
 	--device vfio-user,socket=/x,timeout-ms=abc "$hello"

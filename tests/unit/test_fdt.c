@@ -38,7 +38,7 @@ static void build(struct tree *t, u64 memory, unsigned int cpus,
 	t->cfg.memory_bytes = memory;
 	t->cfg.nr_cpus = cpus;
 	t->cfg.cmdline = (char *)cmdline;
-	assert_int_equal(dtb_build(&t->cfg, &t->blob, &t->size), 0);
+	assert_int_equal(dtb_build(&t->cfg, &t->blob, &t->size, NULL, 0), 0);
 	assert_int_equal(fdt_check_header(t->blob), 0);
 	assert_int_equal(fdt_totalsize(t->blob), t->size);
 	assert_true(t->size <= DTB_MAX_SIZE);
@@ -197,7 +197,7 @@ static void test_debug_exit_node(void **state)
 	free(t.blob);
 
 	t.cfg.debug_exit = DEBUG_EXIT_RAW;
-	assert_int_equal(dtb_build(&t.cfg, &t.blob, &t.size), 0);
+	assert_int_equal(dtb_build(&t.cfg, &t.blob, &t.size, NULL, 0), 0);
 	assert_string_equal(str_prop(&t, node(&t, DTB_PATH_DEBUG_EXIT),
 				     "uvmm,status-rule"), "raw");
 	free(t.blob);
@@ -407,7 +407,7 @@ static void test_pvh_guest_gets_dtb_module(void **state)
 	cfg.image_path = path;
 	vm = fake_vm_create(&cfg, cfg.memory_bytes);
 	assert_non_null(vm);
-	assert_int_equal(dtb_build(&cfg, &vm->dtb, &vm->dtb_size), 0);
+	assert_int_equal(dtb_build(&cfg, &vm->dtb, &vm->dtb_size, NULL, 0), 0);
 	assert_int_equal(loader_load(vm, err, sizeof(err)), 0);
 	unlink(path);
 

@@ -331,7 +331,7 @@ static void test_assign_bars_places_testdev(void **state)
 	assert_int_equal(pci_testdev_create(f->vm, f->host, &dev), 0);
 	assert_int_equal(pci_function_create(f->vm, &big_info, NULL, NULL, &big), 0);
 	assert_int_equal(pci_host_add(f->host, big, -1), 0);
-	assert_int_equal(pci_host_assign_bars(f->host), 0);
+	assert_int_equal(pci_host_assign_bars(f->host, NULL, 0), 0);
 
 	fn = pci_host_function(f->host, PCI_DEVFN(1, 0));
 	assert_non_null(fn);
@@ -392,7 +392,7 @@ static void test_assign_bars_reports_full_window(void **state)
 	assert_int_equal(pci_host_add(f->host, a, -1), 0);
 	assert_int_equal(pci_host_add(f->host, b, -1), 0);
 	/* The 32-bit window is 960 MiB: one 1 GiB BAR does not fit. */
-	assert_int_equal(pci_host_assign_bars(f->host), -ENOSPC);
+	assert_int_equal(pci_host_assign_bars(f->host, NULL, 0), -ENOSPC);
 }
 
 static void test_mmio64_window_base(void **state)
@@ -435,7 +435,7 @@ static void test_testdev_registers_and_irqs(void **state)
 	int fd;
 
 	assert_int_equal(pci_testdev_create(f->vm, f->host, &dev), 0);
-	assert_int_equal(pci_host_assign_bars(f->host), 0);
+	assert_int_equal(pci_host_assign_bars(f->host, NULL, 0), 0);
 	fn = pci_host_function(f->host, PCI_DEVFN(1, 0));
 	bar0 = pci_bar_window(fn, PCI_TESTDEV_BAR_REGS).addr;
 	bar2 = pci_bar_window(fn, PCI_TESTDEV_BAR_MEM64).addr;

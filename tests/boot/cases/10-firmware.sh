@@ -8,6 +8,10 @@ boot_case "hello" 1 \
 boot_case "hello with --debug-exit raw exits 0" 0 \
 '^Hello from uvmm' -- --debug-exit raw "$G/hello.elf"
 
+boot_case "--cmdline of 32767 bytes, the most it takes, reaches the guest" 1 \
+'^INFO: command line: "0{100}
+^SUMMARY: .* 0 unexpected failures' -- --cmdline "$(printf '%032767d' 0)" "$G/hello.elf"
+
 boot_case "memory 128M" 1 \
 '^PASS: RAM entries .* = mem=128M
 ^PASS: pattern in every page above the image

@@ -17,13 +17,24 @@ boot_case "pci-enum: bus 0 through ECAM and conf1, BARs, MSI-X, MSI, INTx" 1 \
 ^PASS: irq: MSI vector 2 arrives
 ^PASS: irq: INTx: pin A arrives through IOAPIC GSI 17
 ^PASS: irq: INTx: a line still high after the EOI interrupts again
-^SUMMARY: .* 0 unexpected failures, 0 skipped' -- "$G/pci-enum.elf"
+^SUMMARY: .* 0 unexpected failures, 0 skipped' -- --device pci-testdev "$G/pci-enum.elf"
 
 # 4 GiB: RAM above 4 GiB pushes the 64-bit window to 6 GiB; two CPUs.
+# A production guest sees no test scaffolding: without --device
+# pci-testdev the bus holds the host bridge alone.
+if run_expect "boot: pci-enum without --device pci-testdev" 1 "$tmp/out" -- \
+	"$UVMM" "$G/pci-enum.elf" &&
+   expect_lines "boot: pci-enum without --device pci-testdev" "$tmp/out" \
+	'^00:00\.0 ' '^SKIP: no uvmm test function' &&
+   refuse_lines "boot: pci-enum without --device pci-testdev" "$tmp/out" \
+	'^00:0[1-9a-f]\.' '^FAIL'; then
+	result_pass "boot: pci-enum without --device pci-testdev: the host bridge alone"
+fi
+
 boot_case "pci-enum: 4G and 2 CPUs, 64-bit window above high RAM" 1 \
 '^  BAR2  mem64 pf 0x180000000 size 0x100000$
 ^PASS: 64-bit BAR2 relocated
-^SUMMARY: .* 0 unexpected failures, 0 skipped' -- -m 4G -c 2 "$G/pci-enum.elf"
+^SUMMARY: .* 0 unexpected failures, 0 skipped' -- -m 4G -c 2 --device pci-testdev "$G/pci-enum.elf"
 
 boot_case "fdt: memory, CPUs, command line and devices match" 1 \
 '^PASS: dtb module at 0x30000

@@ -2,58 +2,6 @@
 # and the failure paths (server killed, hung, absent). Sourced by
 # tests/boot/run-boot.sh, which provides boot_case, run_expect, $G, $tmp.
 
-TESTDEV=$BUILD/tests/servers/testdev
-server_pids=()
-# UNIX sockets need a local filesystem: /dev/shm is tmpfs on any Linux,
-# including inside tests/kvm-host, where /tmp is the host's over 9p.
-sockdir=$(mktemp -d -p /dev/shm uvmm-vfu.XXXXXX 2>/dev/null || mktemp -d)
-
-# start_server NAME [ARGS...]: starts testdev on $tmp/NAME.sock and waits
-# until it listens. Sets SOCK.
-start_server() {
-	local name=$1 i
-	shift
-	SOCK=$sockdir/$name.sock
-	"$TESTDEV" "$@" "$SOCK" 2>"$tmp/$name.log" &
-	server_pids+=($!)
-	for i in $(seq 1 100); do
-		grep -q "listening on" "$tmp/$name.log" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "    | testdev did not start:"
-	sed 's/^/    | /' "$tmp/$name.log"
-	return 1
-}
-
-# Every server must be gone once its test is over: no leftover processes.
-stop_servers() {
-	local pid i
-	for pid in "${server_pids[@]}"; do
-		kill -CONT "$pid" 2>/dev/null
-		kill "$pid" 2>/dev/null
-		# A server that ignores SIGTERM must not hang the suite.
-		for i in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null
-		{ wait "$pid"; } 2>/dev/null
-	done
-	server_pids=()
-}
-
-# wait_bounded PID SECONDS: wait for a background uvmm, killing it (status
-# 137) if it runs past SECONDS, so a hang is a failure, never a stall.
-wait_bounded() {
-	local pid=$1 limit=$2 i
-	for i in $(seq 1 $((limit * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	{ wait "$pid"; } 2>/dev/null
-}
-
 vfu_case() {	# vfu_case NAME STATUS REGEXES PROGRAM [UVMM ARGS...]
 	local name=$1 want=$2 pats=$3 prog=$4
 	shift 4
@@ -210,4 +158,3 @@ if start_server cont; then
 fi
 stop_servers
 
-rm -rf "$sockdir"

@@ -27,7 +27,7 @@ hostile_pats='^PASS: ports: every port 0-0xffff read and written in 1, 2 and 4 b
 ^SUMMARY: .* 0 unexpected failures, 0 skipped'
 
 boot_case "hostile guest: every port, MMIO holes, config garbage, BARs over everything, garbage MSI-X" 1 \
-	"$hostile_pats" -- "$G/hostile.elf"
+	"$hostile_pats" -- --device pci-testdev "$G/hostile.elf"
 
 # The same guest with tests/servers/testdev behind vfio-user.
 hostile_dir=$(mktemp -d -p /dev/shm uvmm-hostile.XXXXXX 2>/dev/null || mktemp -d)
@@ -49,7 +49,7 @@ else
 ^PASS: config: garbage in every register of 00:0[0-9a-f]\.0 \(5555:0001\), restored, devices answer
 ^PASS: irq: vfio-user testdev: .*a good MSI-X vector arrives
 ^PASS: irq: vfio-user testdev: INTx held back while disabled by a 1-byte command write" \
-		-- --device "vfio-user,socket=$hostile_sock" "$G/hostile.elf"
+		-- --device pci-testdev --device "vfio-user,socket=$hostile_sock" "$G/hostile.elf"
 	# The server serves one client and exits 0 when it goes: it must do
 	# that now, by itself, not crash or hang.
 	for _ in $(seq 1 100); do
