@@ -60,6 +60,7 @@ struct vm_config {
 	struct device_config devices[CONFIG_MAX_DEVICES];
 	unsigned int nr_devices;
 	bool pci_testdev;	/* --device pci-testdev */
+	bool pc_testdev;	/* --device pc-testdev */
 };
 
 enum config_result {

@@ -15,6 +15,7 @@ struct debug_exit;
 struct i8042;
 struct rtc;
 struct fw_cfg;
+struct pc_testdev;
 struct vfu_device;
 struct irq_router;
 struct pci_host;
@@ -71,6 +72,7 @@ struct vm {
 	struct i8042 *i8042;
 	struct rtc *rtc;
 	struct fw_cfg *fw_cfg;
+	struct pc_testdev *pc_testdev;	/* --device pc-testdev, or NULL */
 
 	struct irq_router *irq;		/* KVM GSI routes and irqfds */
 	struct pci_host *pci;		/* bus 0: conf1, ECAM, functions */

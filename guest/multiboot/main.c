@@ -3,8 +3,10 @@
  * multiboot: booted as a Multiboot 1 kernel (a 32-bit ELF, as
  * kvm-unit-tests' x86 tests are), it checks what the loader handed over
  * and what fw_cfg says against the command line the boot test passes:
- *   mem=SIZE cpus=N module=TEXT
- * (the module file holds TEXT followed by a newline).
+ *   mem=SIZE cpus=N module=TEXT [pc-testdev] [shutdown]
+ * (the module file holds TEXT followed by a newline). With pc-testdev it
+ * checks that device's ports, IRQ lines and iomem, without it that they
+ * are absent; with shutdown it ends by writing "Shutdown" to port 0x8900.
  */
 #include "guest.h"
 
@@ -48,6 +50,14 @@ struct mb_module {
 	u32 cmdline;
 	u32 reserved;
 };
+
+#define TESTDEV_PORT	0xe0
+#define TESTDEV_FLUSH	0xe4
+#define TESTDEV_BYTE	0xe8
+#define TESTDEV_IRQ	0x2000
+#define TESTDEV_IOMEM	0xff000000ULL
+#define SHUTDOWN_PORT	0x8900
+#define VEC_LINE	0x60
 
 extern u32 mb_entry_eax, mb_entry_ebx, mb_entry_cr0, mb_entry_eflags;
 extern char __image_end[];
@@ -205,10 +215,86 @@ static void check_fw_cfg(u64 mem, u64 cpus)
 	report(fw_cfg_get(0x19, 4) == 0, "fw_cfg file directory is empty");
 }
 
+static void line_handler(unsigned int vector)
+{
+	(void)vector;
+}
+
+/* Pulse ISA line gsi through port 0x2000 + gsi: one edge, one interrupt. */
+static bool line_interrupts(unsigned int gsi)
+{
+	u64 before = irq_count(VEC_LINE);
+	bool got;
+
+	ioapic_route(gsi, VEC_LINE, false, false, lapic_id());
+	outb(TESTDEV_IRQ + gsi, 1);
+	outb(TESTDEV_IRQ + gsi, 0);
+	got = irq_wait(VEC_LINE, before + 1, 2000);
+	ioapic_mask(gsi);
+	return got && irq_count(VEC_LINE) == before + 1;
+}
+
+static void check_pc_testdev(void)
+{
+	static u32 flushed[1024] __attribute__((aligned(4096)));
+	u64 q = 0x0123456789abcdefULL;
+	unsigned int i, bad = 0;
+
+	report_prefix_push("pc-testdev");
+	outl(TESTDEV_PORT, 0x12345678);
+	outb(TESTDEV_PORT + 2, 0xab);
+	report(inl(TESTDEV_PORT) == 0x12ab5678 && inw(TESTDEV_PORT + 1) == 0xab56,
+	       "0xe0: scratch register with byte lanes (%#x)",
+	       inl(TESTDEV_PORT));
+	outw(TESTDEV_BYTE, 0xcafe);
+	report(inl(TESTDEV_PORT) == 0x12abcafe && inl(TESTDEV_BYTE) == 0x12abcafe,
+	       "0xe8: the same register byte by byte (%#x)", inl(TESTDEV_BYTE));
+
+	writeq(TESTDEV_IOMEM + 0x100, q);
+	writel(TESTDEV_IOMEM + 0xfffc, 0x55aa55aa);
+	report(readq(TESTDEV_IOMEM + 0x100) == q &&
+	       readb(TESTDEV_IOMEM + 0x101) == 0xcd &&
+	       readl(TESTDEV_IOMEM + 0xfffc) == 0x55aa55aa,
+	       "iomem at 0xff000000 keeps what is written");
+
+	for (i = 0; i < 1024; i++)
+		flushed[i] = i * 7;
+	outl(TESTDEV_FLUSH, (u32)(u64)flushed);
+	for (i = 0; i < 1024; i++)
+		bad += flushed[i] != i * 7;
+	flushed[3] = 1;
+	report(!bad && flushed[3] == 1, "0xe4: a flushed page keeps its contents");
+
+	lapic_enable();
+	set_irq_handler(VEC_LINE, line_handler);
+	report(line_interrupts(10), "0x200a: ISA line 10 interrupts through the IOAPIC");
+	report(line_interrupts(14), "0x200e: ISA line 14 interrupts through the IOAPIC");
+	report(line_interrupts(23), "0x2017: line 23 interrupts through the IOAPIC");
+	report_prefix_pop();
+}
+
+static void check_no_pc_testdev(void)
+{
+	report(inl(TESTDEV_PORT) == 0xffffffff &&
+	       readl(TESTDEV_IOMEM) == 0xffffffff,
+	       "no pc-testdev unless asked for: 0xe0 and 0xff000000 read all-ones");
+}
+
+static void shutdown(void)
+{
+	const char *s = "Shutdown";
+
+	printf("shutdown: writing \"%s\" to port %#x\n", s, SHUTDOWN_PORT);
+	while (*s)
+		outb(SHUTDOWN_PORT, *s++);
+	report(false, "still running after the shutdown string");
+}
+
 int main(void)
 {
 	const struct mbi *mbi = (const void *)(u64)mb_entry_ebx;
 	u64 mem = param_u64("mem", true), cpus = param_u64("cpus", false);
+	char flag[8];
 
 	report_prefix_push("multiboot");
 	check_entry();
@@ -217,5 +303,11 @@ int main(void)
 	check_module(mbi);
 	report_prefix_pop();
 	check_fw_cfg(mem, cpus);
+	if (cmdline_param("pc-testdev", flag, sizeof(flag)))
+		check_pc_testdev();
+	else
+		check_no_pc_testdev();
+	if (cmdline_param("shutdown", flag, sizeof(flag)))
+		shutdown();
 	return report_summary();
 }

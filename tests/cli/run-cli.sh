@@ -129,6 +129,12 @@ cli_case "--device pci-testdev twice" 2 "pci-testdev given twice" -- \
 	--device pci-testdev --device pci-testdev "$hello"
 cli_case "--device pci-testdev with options" 2 "pci-testdev takes no options" -- \
 	--device pci-testdev,socket=/x "$hello"
+cli_case "--device pc-testdev twice" 2 "pc-testdev given twice" -- \
+	--device pc-testdev --device pci-testdev --device pc-testdev "$hello"
+cli_case "--device pc-testdev with options" 2 "pc-testdev takes no options" -- \
+	--device pc-testdev,iobase=0xe0 "$hello"
+cli_case "--device pc-testdevx" 2 "unknown device type 'pc-testdevx'" -- \
+	--device pc-testdevx "$hello"
 cli_case "--device with a stray comma" 2 "empty item" -- --device vfio-user,,socket=/x "$hello"
 cli_case "--device timeout-ms not a number" 2 "timeout-ms 'abc'" -- \
 	--device vfio-user,socket=/x,timeout-ms=abc "$hello"

@@ -16,6 +16,7 @@ boot_case "multiboot: entry state, memory map, command line, module, fw_cfg" 1 \
 ^PASS: fw_cfg RAM_SIZE 0x8000000 = mem=0x8000000
 ^PASS: fw_cfg NB_CPUS 1 = cpus=1
 ^PASS: fw_cfg file directory is empty
+^PASS: no pc-testdev unless asked for
 ^SUMMARY: .* 0 unexpected failures' -- --initrd "$tmp/module.txt" \
 	--cmdline "mem=128M cpus=1 module=uvmm-module-0123456789" \
 	"$G/multiboot.elf"
@@ -43,3 +44,25 @@ boot_case "multiboot: a module other than the one given fails" 3 \
 	--initrd "$tmp/module.txt" \
 	--cmdline "mem=128M cpus=1 module=uvmm-module-0123456780" \
 	"$G/multiboot.elf"
+
+boot_case "pc-testdev: scratch ports, iomem, page flush, ISA IRQ lines" 1 \
+'^PASS: pc-testdev: 0xe0: scratch register with byte lanes
+^PASS: pc-testdev: 0xe8: the same register byte by byte
+^PASS: pc-testdev: iomem at 0xff000000 keeps what is written
+^PASS: pc-testdev: 0xe4: a flushed page keeps its contents
+^PASS: pc-testdev: 0x200a: ISA line 10 interrupts
+^PASS: pc-testdev: 0x200e: ISA line 14 interrupts
+^PASS: pc-testdev: 0x2017: line 23 interrupts
+^SUMMARY: .* 0 unexpected failures' -- --device pc-testdev \
+	--initrd "$tmp/module.txt" \
+	--cmdline "mem=128M cpus=1 module=uvmm-module-0123456789 pc-testdev" \
+	"$G/multiboot.elf"
+
+if run_expect "boot: pc-testdev: \"Shutdown\" to port 0x8900 exits 0" 0 \
+	"$tmp/out" -- "$UVMM" --device pc-testdev --initrd "$tmp/module.txt" \
+	--cmdline "mem=128M cpus=1 module=uvmm-module-0123456789 pc-testdev shutdown" \
+	"$G/multiboot.elf"; then
+	expect_lines "boot: shutdown" "$tmp/out" '^shutdown: writing "Shutdown"' &&
+		refuse_lines "boot: shutdown" "$tmp/out" "^FAIL|still running" &&
+		result_pass "boot: pc-testdev: \"Shutdown\" to port 0x8900 exits 0"
+fi
