@@ -74,6 +74,11 @@ $(LIBCORE): $(call host_obj,$(CORE_SRCS))
 $(UVMM): $(call host_obj,vmm/main.c) $(LIBCORE) $(LIBVFU)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# QEMU's command line on uvmm, for firmware test runners (kvm-unit-tests).
+UVMM_QEMU := $(BUILD)/uvmm-qemu
+$(UVMM_QEMU): $(call host_obj,tools/uvmm-qemu.c)
+	$(CC) $(LDFLAGS) -o $@ $^
+
 # Unit tests: tests/unit/test_NAME.c, each its own cmocka program.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_SUPPORT_SRCS := $(wildcard tests/unit/support/*.c)
@@ -245,7 +250,7 @@ $(BUILD)/bench/vfu_rtt: $(call host_obj,bench/vfu_rtt.c) $(LIBVFU)
 
 # ---- top-level targets ----------------------------------------------------
 
-ALL := $(UVMM) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(MB_ELF) $(PROBE) $(LINUX_HELPER) \
+ALL := $(UVMM) $(UVMM_QEMU) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(MB_ELF) $(PROBE) $(LINUX_HELPER) \
 	$(BENCH_BINS)
 
 .PHONY: all deps check check-linux check-robust demo bench fuzz fuzz-build \
@@ -300,9 +305,10 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash scripts/demo.sh
 
-install: $(UVMM)
+install: $(UVMM) $(UVMM_QEMU)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(UVMM) $(DESTDIR)$(PREFIX)/bin/uvmm
+	install -m 0755 $(UVMM_QEMU) $(DESTDIR)$(PREFIX)/bin/uvmm-qemu
 
 clean:
 	rm -rf build
