@@ -30,6 +30,7 @@ enum {
 	OPT_SERIAL,
 	OPT_TIMEOUT,
 	OPT_DUMP_DTB,
+	OPT_DUMP_ACPI,
 	OPT_DEBUG_EXIT,
 	OPT_VERSION,
 };
@@ -44,6 +45,7 @@ static const struct option long_options[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
 	{ "debug-exit", required_argument, NULL, OPT_DEBUG_EXIT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -74,6 +76,8 @@ void config_usage(FILE *out)
 		"      --serial stdio|file:PATH|none   where COM1 goes (default stdio)\n"
 		"      --timeout SECONDS    stop the guest after this long (exit status 124)\n"
 		"      --dump-dtb FILE      write the device tree handed to the guest, then run\n"
+		"      --dump-acpi DIR      write the ACPI tables (Multiboot boots) as\n"
+		"                           DIR/NAME.dat, then run\n"
 		"      --debug-exit qemu|raw  status rule of port 0xf4 (default qemu)\n"
 		"  -v, --verbose            more log; repeat for protocol traces\n"
 		"  -h, --help               this text\n"
@@ -447,6 +451,9 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 		case OPT_DUMP_DTB:
 			ret = replace_string(&cfg->dump_dtb_path, optarg);
 			break;
+		case OPT_DUMP_ACPI:
+			ret = replace_string(&cfg->dump_acpi_dir, optarg);
+			break;
 		case OPT_DEBUG_EXIT:
 			if (!strcmp(optarg, "qemu")) {
 				cfg->debug_exit = DEBUG_EXIT_QEMU;
@@ -532,6 +539,7 @@ void config_free(struct vm_config *cfg)
 	free(cfg->bios_path);
 	free(cfg->serial_path);
 	free(cfg->dump_dtb_path);
+	free(cfg->dump_acpi_dir);
 	for (i = 0; i < cfg->nr_devices; i++)
 		free(cfg->devices[i].socket_path);
 	memset(cfg, 0, sizeof(*cfg));

@@ -55,6 +55,7 @@ struct vm_config {
 	char *serial_path;
 	unsigned int timeout_seconds;	/* 0: none */
 	char *dump_dtb_path;
+	char *dump_acpi_dir;	/* --dump-acpi: tables as DIR/NAME.dat */
 	enum debug_exit_mode debug_exit;
 	int verbosity;
 	struct device_config devices[CONFIG_MAX_DEVICES];

@@ -14,6 +14,7 @@
 #include "common/errmsg.h"
 #include "common/log.h"
 #include "devices/pci_host.h"
+#include "vmm/acpi.h"
 #include "vmm/bzimage.h"
 #include "vmm/e820.h"
 #include "vmm/layout.h"
@@ -207,6 +208,26 @@ static int load_rom(struct vm *vm, char *err, size_t err_len)
 }
 
 /*
+ * ACPI tables for Multiboot kernels (firmware tests) only: a Linux kernel
+ * booted through PVH or bzImage would find them and take its interrupt
+ * routing from a DSDT that has none, so those boots keep the MP table.
+ */
+static int write_acpi(struct vm *vm, char *err, size_t err_len)
+{
+	struct acpi_table tables[ACPI_MAX_TABLES];
+	int nr;
+
+	nr = acpi_build(&vm->mem, vm->cfg->nr_cpus, tables);
+	if (nr < 0)
+		return err_fmt(err, err_len, nr, "cannot build the ACPI tables: %s",
+			    strerror(-nr));
+	if (vm->cfg->dump_acpi_dir)
+		return acpi_dump(&vm->mem, tables, nr, vm->cfg->dump_acpi_dir,
+				 err, err_len);
+	return 0;
+}
+
+/*
  * Multiboot: the kernel, then --initrd as the one module (its command line
  * the file's name), and the command line with the kernel's name in front,
  * as QEMU's -kernel gives it: kvm-unit-tests reads argv[0] from there.
@@ -254,6 +275,9 @@ static int load_multiboot(struct vm *vm, const u8 *image, size_t size,
 	free(initrd);
 	if (info < 0)
 		return info;
+	ret = write_acpi(vm, err, err_len);
+	if (ret)
+		return ret;
 	vm->boot.mode = BOOT_MULTIBOOT;
 	vm->boot.entry = img.entry;
 	vm->boot.rbx = info;
@@ -315,6 +339,9 @@ int loader_load(struct vm *vm, char *err, size_t err_len)
 		ret = load_rom(vm, err, err_len);
 	else
 		ret = load_image(vm, err, err_len);
+	if (!ret && cfg->dump_acpi_dir && vm->boot.mode != BOOT_MULTIBOOT)
+		ret = err_fmt(err, err_len, -EINVAL,
+			   "--dump-acpi: this image gets no ACPI tables (only Multiboot kernels do)");
 	/*
 	 * Every boot type gets the MP table, so firmware can start the APs
 	 * too. It routes every slot's INTx pins, as the device tree does.

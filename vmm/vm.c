@@ -22,6 +22,7 @@
 #include <linux/kvm.h>
 
 #include "common/log.h"
+#include "devices/acpi_pm.h"
 #include "devices/debug_exit.h"
 #include "devices/fw_cfg.h"
 #include "devices/i8042.h"
@@ -314,6 +315,9 @@ static int vm_setup_devices(struct vm *vm, char *err, size_t err_len)
 	if (ret)
 		goto fail;
 	ret = fw_cfg_create(vm, &vm->fw_cfg);
+	if (ret)
+		goto fail;
+	ret = acpi_pm_create(vm, &vm->acpi_pm);
 	if (ret)
 		goto fail;
 	if (cfg->pc_testdev) {
@@ -643,6 +647,7 @@ void vm_destroy(struct vm *vm)
 	irq_router_destroy(vm->irq);
 	free(vm->dtb);
 	pc_testdev_destroy(vm->pc_testdev);
+	acpi_pm_destroy(vm->acpi_pm);
 	fw_cfg_destroy(vm->fw_cfg);
 	rtc_destroy(vm->rtc);
 	i8042_destroy(vm->i8042);

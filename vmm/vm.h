@@ -16,6 +16,7 @@ struct i8042;
 struct rtc;
 struct fw_cfg;
 struct pc_testdev;
+struct acpi_pm;
 struct vfu_device;
 struct irq_router;
 struct pci_host;
@@ -72,6 +73,7 @@ struct vm {
 	struct i8042 *i8042;
 	struct rtc *rtc;
 	struct fw_cfg *fw_cfg;
+	struct acpi_pm *acpi_pm;
 	struct pc_testdev *pc_testdev;	/* --device pc-testdev, or NULL */
 
 	struct irq_router *irq;		/* KVM GSI routes and irqfds */

@@ -215,6 +215,73 @@ static void check_fw_cfg(u64 mem, u64 cpus)
 	report(fw_cfg_get(0x19, 4) == 0, "fw_cfg file directory is empty");
 }
 
+static u8 sum8(const void *p, u32 len)
+{
+	const u8 *b = p;
+	u8 s = 0;
+
+	while (len--)
+		s += *b++;
+	return s;
+}
+
+/* The RSDP as an OS finds it: 16-byte steps through 0xe0000-0xfffff. */
+static const u8 *find_rsdp(void)
+{
+	u64 a;
+
+	for (a = 0xe0000; a < 0x100000; a += 16)
+		if (!memcmp((const void *)a, "RSD PTR ", 8) &&
+		    !sum8((const void *)a, 20))
+			return (const u8 *)a;
+	return NULL;
+}
+
+static void check_acpi(u64 cpus)
+{
+	const u8 *rsdp = find_rsdp(), *rsdt, *t, *fadt = NULL, *madt = NULL, *e;
+	u32 i, n, len, bad = 0, lapics = 0, addr, port, t0, t1, tries;
+
+	report_prefix_push("acpi");
+	if (!report(rsdp != NULL, "RSDP found in the BIOS area"))
+		goto out;
+	report(!sum8(rsdp, 36), "RSDP extended checksum");
+	memcpy(&addr, rsdp + 16, 4);
+	rsdt = (const u8 *)(u64)addr;
+	memcpy(&len, rsdt + 4, 4);
+	report(!memcmp(rsdt, "RSDT", 4) && !sum8(rsdt, len), "RSDT checksum");
+	n = (len - 36) / 4;
+	for (i = 0; i < n; i++) {
+		memcpy(&addr, rsdt + 36 + i * 4, 4);
+		t = (const u8 *)(u64)addr;
+		memcpy(&len, t + 4, 4);
+		bad += sum8(t, len) != 0;
+		if (!memcmp(t, "FACP", 4))
+			fadt = t;
+		if (!memcmp(t, "APIC", 4))
+			madt = t;
+	}
+	report(n >= 3 && !bad, "%u tables in the RSDT, every checksum right", n);
+	if (report(madt != NULL, "MADT present")) {
+		memcpy(&len, madt + 4, 4);
+		for (e = madt + 44; e < madt + len && e[1]; e += e[1])
+			lapics += e[0] == 0 && (e[4] & 1);
+		report(lapics == cpus, "MADT: %u enabled local APICs = cpus=%lu",
+		       lapics, cpus);
+	}
+	if (report(fadt != NULL, "FADT present")) {
+		memcpy(&port, fadt + 76, 4);
+		t0 = inl(port) & 0xffffff;
+		/* It counts: a later read differs (no rate here: see test_acpi). */
+		for (tries = 0, t1 = t0; t1 == t0 && tries < 1000000; tries++)
+			t1 = inl(port) & 0xffffff;
+		report(port && t1 != t0, "PM timer at port %#x counts (%#x, then %#x)",
+		       port, t0, t1);
+	}
+out:
+	report_prefix_pop();
+}
+
 static void line_handler(unsigned int vector)
 {
 	(void)vector;
@@ -303,6 +370,7 @@ int main(void)
 	check_module(mbi);
 	report_prefix_pop();
 	check_fw_cfg(mem, cpus);
+	check_acpi(cpus);
 	if (cmdline_param("pc-testdev", flag, sizeof(flag)))
 		check_pc_testdev();
 	else

@@ -26,6 +26,10 @@ boot_case "multiboot: -m 300M -c 3 reach the map and fw_cfg" 1 \
 ^PASS: fw_cfg RAM_SIZE 0x12c00000 = mem=0x12c00000
 ^PASS: fw_cfg NB_CPUS 3 = cpus=3
 ^PASS: fw_cfg MAX_CPUS 3 = cpus=3
+^PASS: acpi: RSDP found in the BIOS area
+^PASS: acpi: [0-9]+ tables in the RSDT, every checksum right
+^PASS: acpi: MADT: 3 enabled local APICs = cpus=3
+^PASS: acpi: PM timer at port 0x608 counts
 ^SUMMARY: .* 0 unexpected failures' -- -m 300M -c 3 --initrd "$tmp/module.txt" \
 	--cmdline "mem=300M cpus=3 module=uvmm-module-0123456789" \
 	"$G/multiboot.elf"
@@ -35,7 +39,8 @@ boot_case "multiboot: -m 300M -c 3 reach the map and fw_cfg" 1 \
 boot_case "multiboot: a memory size other than -m's fails" 3 \
 '^FAIL: multiboot: RAM in the map .* = mem=0x10000000
 ^FAIL: fw_cfg RAM_SIZE 0x8000000 = mem=0x10000000
-^FAIL: fw_cfg NB_CPUS 1 = cpus=2' -- --initrd "$tmp/module.txt" \
+^FAIL: fw_cfg NB_CPUS 1 = cpus=2
+^FAIL: acpi: MADT: 1 enabled local APICs = cpus=2' -- --initrd "$tmp/module.txt" \
 	--cmdline "mem=256M cpus=2 module=uvmm-module-0123456789" \
 	"$G/multiboot.elf"
 
