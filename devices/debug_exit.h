@@ -2,14 +2,14 @@
 #ifndef UVMM_DEBUG_EXIT_H
 #define UVMM_DEBUG_EXIT_H
 
+#include "abi/machine.h"
+
 #include "common/types.h"
 #include "vmm/config.h"
 
 struct vm;
 struct debug_exit;
 
-#define DEBUG_EXIT_PORT 0xf4
-#define DEBUG_EXIT_PORT_SIZE 4
 
 /* The exit status a guest's write of value means under mode. */
 int debug_exit_status(enum debug_exit_mode mode, u32 value);

@@ -187,15 +187,6 @@ void pci_config_set_wmask(struct pci_function *fn, u32 off, u32 len, u32 mask)
 	pthread_mutex_unlock(&fn->lock);
 }
 
-void pci_config_set_w1c(struct pci_function *fn, u32 off, u32 len, u32 mask)
-{
-	if (!valid_field(off, len))
-		return;
-	pthread_mutex_lock(&fn->lock);
-	put_le(fn->w1c, off, len, mask);
-	pthread_mutex_unlock(&fn->lock);
-}
-
 static bool overlaps(u32 off, u32 len, u32 start, u32 size)
 {
 	return off < start + size && start < off + len;

@@ -157,7 +157,6 @@ int pci_add_capability(struct pci_function *fn, u8 id, u8 size, u8 *offset);
 /* Set initial register values and masks (len 1, 2 or 4, inside 4 KiB). */
 void pci_config_set(struct pci_function *fn, u32 off, u32 len, u32 val);
 void pci_config_set_wmask(struct pci_function *fn, u32 off, u32 len, u32 mask);
-void pci_config_set_w1c(struct pci_function *fn, u32 off, u32 len, u32 mask);
 /* Capability offset of id, or 0 (walks the list as a guest would). */
 u8 pci_find_capability(struct pci_function *fn, u8 id);
 

@@ -2,6 +2,8 @@
 #ifndef UVMM_PCI_HOST_H
 #define UVMM_PCI_HOST_H
 
+#include "abi/machine.h"
+
 /*
  * The PCI host bridge: bus 0, reached through conf1 (ports 0xcf8/0xcfc)
  * and through ECAM; both lead to the same functions. It owns the host
@@ -20,18 +22,8 @@ struct pci_function;
 struct pci_host;
 struct mptable_intx;
 
-#define PCI_ECAM_BASE 0xb0000000ULL
-#define PCI_ECAM_SIZE 0x10000000ULL		/* buses 0-255, 1 MiB each */
 #define PCI_ECAM_BUS_SHIFT 20
 #define PCI_BUS_MAX 255
-#define PCI_WIN_MMIO32_BASE 0xc0000000ULL
-#define PCI_WIN_MMIO32_SIZE 0x3c000000ULL		/* up to 0xfbffffff */
-#define PCI_WIN_IO_BASE 0xc000ULL
-#define PCI_WIN_IO_SIZE 0x4000ULL			/* up to 0xffff */
-#define PCI_WIN_MMIO64_ALIGN (1 * GiB)
-#define PCI_WIN_MMIO64_SIZE (64 * GiB)
-#define PCI_CONF1_ADDRESS_PORT 0xcf8
-#define PCI_CONF1_DATA_PORT 0xcfc
 #define PCI_CONF1_ENABLE 0x80000000u
 
 /* The host bridge's identity: QEMU's generic PCIe host bridge (gpex). */

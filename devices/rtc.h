@@ -2,6 +2,8 @@
 #ifndef UVMM_RTC_H
 #define UVMM_RTC_H
 
+#include "abi/machine.h"
+
 #include <time.h>
 
 #include "common/types.h"
@@ -9,8 +11,6 @@
 struct vm;
 struct rtc;
 
-#define RTC_INDEX_PORT 0x70
-#define RTC_DATA_PORT 0x71
 
 /* CMOS registers (MC146818 and the PC's CMOS RAM map). */
 #define RTC_SECONDS 0x00
@@ -49,7 +49,6 @@ struct rtc;
 #define RTC_C_AF 0x20			/* alarm */
 #define RTC_C_UF 0x10			/* update ended */
 #define RTC_ALARM_ANY 0xc0		/* an alarm byte >= this matches any value */
-#define RTC_IRQ 8
 #define RTC_D_VRT 0x80
 
 #define CMOS_SIZE 128

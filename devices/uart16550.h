@@ -2,13 +2,13 @@
 #ifndef UVMM_UART16550_H
 #define UVMM_UART16550_H
 
+#include "abi/machine.h"
+
 #include "common/types.h"
 
 struct vm;
 struct uart;
 
-#define UART_COM1_BASE 0x3f8
-#define UART_COM1_IRQ 4
 
 /*
  * A 16550A. Output goes to out_fd (not owned; -1 drops it). When in_fd is

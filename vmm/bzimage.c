@@ -16,7 +16,7 @@
 #include "common/errmsg.h"
 #include "common/log.h"
 #include "vmm/bzimage.h"
-#include "vmm/layout.h"
+#include "abi/machine.h"
 
 #define SECTOR 512
 #define PAGE 4096ULL

@@ -46,7 +46,7 @@
 
 /*
  * Where the setup_data entries go: low RAM the layout leaves free (after
- * the DTB area of vmm/layout.h, below the EBDA).
+ * the DTB area of abi/machine.h, below the EBDA).
  */
 #define BZIMAGE_SETUP_DATA_START 0x40000ULL
 #define BZIMAGE_SETUP_DATA_END 0x90000ULL

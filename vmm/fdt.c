@@ -108,19 +108,19 @@ static int add_apics(void *fdt)
 	char name[48];
 
 	snprintf(name, sizeof(name), "interrupt-controller@%llx",
-		 DTB_LAPIC_BASE);
+		 LAPIC_BASE);
 	TRY(fdt_begin_node(fdt, name));
 	TRY(fdt_property_string(fdt, "compatible", "intel,ce4100-lapic"));
-	TRY(prop_reg64(fdt, DTB_LAPIC_BASE, DTB_APIC_SIZE));
+	TRY(prop_reg64(fdt, LAPIC_BASE, APIC_MMIO_SIZE));
 	/* The MP table says the same: virtual wire, no IMCR. */
 	TRY(fdt_property(fdt, "intel,virtual-wire-mode", NULL, 0));
 	TRY(fdt_end_node(fdt));
 
 	snprintf(name, sizeof(name), "interrupt-controller@%llx",
-		 DTB_IOAPIC_BASE);
+		 IOAPIC_BASE);
 	TRY(fdt_begin_node(fdt, name));
 	TRY(fdt_property_string(fdt, "compatible", "intel,ce4100-ioapic"));
-	TRY(prop_reg64(fdt, DTB_IOAPIC_BASE, DTB_APIC_SIZE));
+	TRY(prop_reg64(fdt, IOAPIC_BASE, APIC_MMIO_SIZE));
 	TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
 	TRY(fdt_property_u32(fdt, "#interrupt-cells", 2));
 	/* No unit address in interrupt-map's parent specifiers. */

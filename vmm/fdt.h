@@ -2,6 +2,8 @@
 #ifndef UVMM_FDT_H
 #define UVMM_FDT_H
 
+#include "abi/machine.h"
+
 /*
  * The flattened device tree every guest gets, built with libfdt: memory,
  * CPUs, /chosen (bootargs, stdout-path), the local APIC and IOAPIC, the
@@ -25,9 +27,6 @@
 #define DTB_IRQ_LEVEL_LOW 1
 
 #define DTB_IOAPIC_PHANDLE 1
-#define DTB_LAPIC_BASE 0xfee00000ULL
-#define DTB_IOAPIC_BASE 0xfec00000ULL
-#define DTB_APIC_SIZE 0x1000ULL
 #define DTB_MAX_SIZE (64 * KiB)		/* what LAYOUT_DTB holds */
 
 /* Node paths other code and tests rely on. */

@@ -17,7 +17,7 @@
 #include "vmm/acpi.h"
 #include "vmm/bzimage.h"
 #include "vmm/e820.h"
-#include "vmm/layout.h"
+#include "abi/machine.h"
 #include "vmm/loader.h"
 #include "vmm/mptable.h"
 #include "vmm/multiboot.h"

@@ -2,12 +2,12 @@
 #ifndef UVMM_MEMORY_H
 #define UVMM_MEMORY_H
 
+#include "abi/machine.h"
+
 #include "common/types.h"
 
 /* Guest-physical layout: RAM below the PCI hole, the rest above 4 GiB. */
 /* Low RAM stops where the PCI ECAM window begins (DESIGN.md memory map). */
-#define MEM_LOW_RAM_MAX 0xb0000000ULL
-#define MEM_HIGH_RAM_BASE (4 * GiB)
 #define MEM_MAX_REGIONS 2
 
 /* One contiguous piece of guest RAM, backed by [fd_offset, +size) of the memfd. */

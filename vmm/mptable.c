@@ -12,7 +12,7 @@
 
 #include "common/log.h"
 #include "vmm/e820.h"
-#include "vmm/layout.h"
+#include "abi/machine.h"
 #include "vmm/mptable.h"
 
 /* CPUID 1 signature and features we claim in processor entries. */
@@ -133,7 +133,7 @@ int mptable_build(u8 *buf, size_t buf_len, u32 base, unsigned int nr_cpus,
 	*ioapic = (struct mpc_ioapic) {
 		.type = MP_IOAPIC, .apicid = ioapic_id,
 		.apicver = MPTABLE_IOAPIC_VERSION, .flags = 1,
-		.apicaddr = MPTABLE_IOAPIC_BASE,
+		.apicaddr = IOAPIC_BASE,
 	};
 
 	/* ISA: edge, active high (the bus default), identity-mapped pins. */
@@ -165,7 +165,7 @@ int mptable_build(u8 *buf, size_t buf_len, u32 base, unsigned int nr_cpus,
 	memcpy(mpc->oem, "UVMM    ", 8);
 	memcpy(mpc->productid, "uvmm        ", 12);
 	mpc->oemcount = b.entries;
-	mpc->lapic = MPTABLE_LAPIC_BASE;
+	mpc->lapic = LAPIC_BASE;
 	mpc->checksum = checksum((u8 *)mpc, b.used);
 
 	memcpy(mpf->signature, MPTABLE_SIGNATURE, 4);

@@ -2,6 +2,8 @@
 #ifndef UVMM_MPTABLE_H
 #define UVMM_MPTABLE_H
 
+#include "abi/machine.h"
+
 /*
  * The Intel MultiProcessor Specification 1.4 table: a floating pointer in
  * the BIOS area and the configuration table after it, describing the
@@ -17,8 +19,6 @@
 #define MPTABLE_CONFIG_SIGNATURE "PCMP"
 #define MPTABLE_SPEC_REV 4		/* 1.4 */
 
-#define MPTABLE_LAPIC_BASE 0xfee00000U
-#define MPTABLE_IOAPIC_BASE 0xfec00000U
 #define MPTABLE_IOAPIC_PINS 24
 #define MPTABLE_LAPIC_VERSION 0x14	/* integrated xAPIC, as KVM's */
 #define MPTABLE_IOAPIC_VERSION 0x11	/* KVM's in-kernel IOAPIC */

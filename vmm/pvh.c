@@ -13,7 +13,7 @@
 
 #include "common/errmsg.h"
 #include "common/log.h"
-#include "vmm/layout.h"
+#include "abi/machine.h"
 #include "vmm/pvh.h"
 
 #define PVH_MAX_SEGMENTS 64
@@ -220,7 +220,7 @@ u64 pvh_write_start_info(struct guest_memory *mem, const char *cmdline,
 			 unsigned int nr_modules)
 {
 	struct hvm_start_info *si;
-	struct hvm_memmap_entry *mm;
+	struct hvm_memmap_table_entry *mm;
 	struct hvm_modlist_entry *ml;
 	u64 mod_cmdline = START_INFO_MOD_CMDLINES;
 	unsigned int i;
@@ -235,10 +235,10 @@ u64 pvh_write_start_info(struct guest_memory *mem, const char *cmdline,
 	if (!si || !mm || !ml)
 		return 0;
 	memset(si, 0, sizeof(*si));
-	si->magic = HVM_START_MAGIC;
+	si->magic = HVM_START_MAGIC_VALUE;
 	si->version = 1;
 	for (i = 0; i < nr_e820; i++)
-		mm[i] = (struct hvm_memmap_entry) {
+		mm[i] = (struct hvm_memmap_table_entry) {
 			.addr = e820[i].addr, .size = e820[i].size,
 			.type = e820[i].type,
 		};

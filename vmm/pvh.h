@@ -2,45 +2,10 @@
 #ifndef UVMM_PVH_H
 #define UVMM_PVH_H
 
+#include "abi/pvh.h"
 #include "common/types.h"
 #include "vmm/e820.h"
 #include "vmm/memory.h"
-
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
-#define HVM_START_MAGIC 0x336ec578
-
-/* The PVH boot ABI's structures (Xen's public start_info.h), fixed layout. */
-struct hvm_start_info {
-	u32 magic;
-	u32 version;
-	u32 flags;
-	u32 nr_modules;
-	u64 modlist_paddr;
-	u64 cmdline_paddr;
-	u64 rsdp_paddr;
-	u64 memmap_paddr;
-	u32 memmap_entries;
-	u32 reserved;
-} __attribute__((packed));
-_Static_assert(sizeof(struct hvm_start_info) == 56, "start_info is 56 bytes");
-_Static_assert(__builtin_offsetof(struct hvm_start_info, memmap_paddr) == 40,
-	       "memmap_paddr at 40");
-
-struct hvm_modlist_entry {
-	u64 paddr;
-	u64 size;
-	u64 cmdline_paddr;
-	u64 reserved;
-} __attribute__((packed));
-_Static_assert(sizeof(struct hvm_modlist_entry) == 32, "module entry is 32 bytes");
-
-struct hvm_memmap_entry {
-	u64 addr;
-	u64 size;
-	u32 type;
-	u32 reserved;
-} __attribute__((packed));
-_Static_assert(sizeof(struct hvm_memmap_entry) == 24, "memmap entry is 24 bytes");
 
 struct pvh_image {
 	u64 entry;		/* 32-bit physical entry point */

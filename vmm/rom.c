@@ -37,7 +37,6 @@ int rom_load(struct vm *vm, const char *path, char *err, size_t err_len)
 		goto out;
 	}
 	rom->slot = -1;
-	rom->image_size = size;
 	rom->size = ALIGN_UP((u64)size, ROM_PAGE_SIZE);
 	rom->gpa = ROM_END - rom->size;
 	rom->hva = mmap(NULL, rom->size, PROT_READ | PROT_WRITE,

@@ -2,13 +2,13 @@
 #ifndef UVMM_ROM_H
 #define UVMM_ROM_H
 
+#include "abi/machine.h"
+
 #include "common/types.h"
 
 struct vm;
 
 /* --bios: a raw image that ends at 4 GiB, so its last 16 bytes hold the reset vector. */
-#define ROM_MAX_SIZE (64 * KiB)
-#define ROM_END (4 * GiB)
 
 /*
  * The ROM lives in its own anonymous mapping, not in guest RAM: it is
@@ -18,7 +18,6 @@ struct rom {
 	void *hva;
 	u64 gpa;		/* ROM_END - size */
 	u64 size;		/* page multiple; the image sits at its top */
-	u64 image_size;
 	int slot;		/* KVM memslot, -1 until rom_install() */
 };
 

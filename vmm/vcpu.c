@@ -340,9 +340,6 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 {
 	struct vm *vm = vcpu->vm;
 
-	if (run->exit_reason < ARRAY_SIZE(vcpu->exit_counts))
-		vcpu->exit_counts[run->exit_reason]++;
-
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		return handle_io(vcpu, run);

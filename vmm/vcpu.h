@@ -17,8 +17,6 @@ struct vcpu {
 	int run_size;
 	pthread_t thread;
 	bool thread_started;
-	/* Exits by reason, for -v statistics; only this vCPU's thread writes. */
-	u64 exit_counts[64];
 };
 
 int vcpu_create(struct vm *vm, unsigned int id, const struct kvm_cpuid2 *cpuid,

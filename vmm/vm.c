@@ -38,10 +38,9 @@
 #include "vmm/rom.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
+#include "abi/machine.h"
 
 #define KVM_DEVICE "/dev/kvm"
-#define KVM_TSS_ADDR 0xfffbd000ULL
-#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
 #define KVM_MAX_CPUID_ENTRIES 256
 
 static const struct {

@@ -14,7 +14,7 @@
 #include <stdarg.h>
 #include "common/types.h"
 #include "x86.h"
-#include "pvh.h"
+#include "abi/pvh.h"
 
 int main(void);
 

@@ -9,7 +9,7 @@
  * time instead of by a loop at boot.
  */
 #include "x86.h"
-#include "pvh.h"
+#include "abi/pvh.h"
 
 /* ELF note that makes this a PVH image (read by uvmm and QEMU). */
 	.pushsection .note.Xen, "a", @note

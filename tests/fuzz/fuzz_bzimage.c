@@ -14,7 +14,7 @@
 
 #include "tests/fuzz/fuzz.h"
 #include "vmm/bzimage.h"
-#include "vmm/layout.h"
+#include "abi/machine.h"
 
 #define LOW_RAM (8 * MiB)
 

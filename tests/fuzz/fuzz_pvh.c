@@ -10,7 +10,7 @@
 
 #include "tests/fuzz/fuzz.h"
 #include "vmm/e820.h"
-#include "vmm/layout.h"
+#include "abi/machine.h"
 #include "vmm/pvh.h"
 
 #define LOW_RAM (4 * MiB)

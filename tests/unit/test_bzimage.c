@@ -14,7 +14,7 @@
 
 #include "vmm/bzimage.h"
 #include "vmm/e820.h"
-#include "vmm/layout.h"
+#include "abi/machine.h"
 
 #define SETUP_SECTS 4
 #define SETUP_BYTES ((SETUP_SECTS + 1) * 512)

@@ -19,7 +19,7 @@
 
 #include "devices/pci_host.h"
 #include "vmm/fdt.h"
-#include "vmm/layout.h"
+#include "abi/machine.h"
 #include "vmm/loader.h"
 #include "vmm/pci_irq.h"
 #include "vmm/pvh.h"

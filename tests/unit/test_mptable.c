@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "vmm/e820.h"
-#include "vmm/layout.h"
+#include "abi/machine.h"
 #include "vmm/mptable.h"
 #include "vmm/pci_irq.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vmm/layout.h"
+#include "abi/machine.h"
 #include "vmm/pvh.h"
 
 #define IMG_SIZE 8192
@@ -252,7 +252,7 @@ static void test_start_info_layout(void **state)
 	struct e820_entry e820[E820_MAX_ENTRIES];
 	struct pvh_module mod = { .paddr = 0x30000, .size = 100, .cmdline = "dtb" };
 	const struct hvm_start_info *si;
-	const struct hvm_memmap_entry *mm;
+	const struct hvm_memmap_table_entry *mm;
 	const struct hvm_modlist_entry *ml;
 	unsigned int n = e820_build(&f->mem, e820);
 	u64 at;
@@ -261,7 +261,7 @@ static void test_start_info_layout(void **state)
 				  &mod, 1);
 	assert_int_equal(at, LAYOUT_START_INFO);
 	si = mem_gpa_to_hva(&f->mem, at, sizeof(*si));
-	assert_int_equal(si->magic, HVM_START_MAGIC);
+	assert_int_equal(si->magic, HVM_START_MAGIC_VALUE);
 	assert_int_equal(si->version, 1);
 	assert_int_equal(si->memmap_entries, n);
 	assert_string_equal((char *)mem_gpa_to_hva(&f->mem, si->cmdline_paddr, 1),

@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "vfio-user/client.h"
 #include "tests/servers/testdev_regs.h"
+#include "tests/unit/support/fake_vm.h"
 
 #define GUEST_BASE	0x100000ULL	/* IOVA = GPA of "guest RAM" */
 #define GUEST_SIZE	(4 * MiB)
@@ -37,19 +38,6 @@
 #define EXIT_WAIT_MS	5000
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
 
 static void sleep_ms(unsigned int ms)
 {
@@ -271,7 +259,7 @@ static void td_dirs(struct td *t)
 	memset(t, 0, sizeof(*t));
 	t->bar2_fd = -1;
 	t->g.fd = -1;
-	t->fds_before = count_fds();
+	t->fds_before = fake_count_fds();
 	snprintf(t->dir, sizeof(t->dir), "/tmp/testdev-test-XXXXXX");
 	assert_non_null(mkdtemp(t->dir));
 	snprintf(t->sock, sizeof(t->sock), "%s/sock", t->dir);
@@ -390,7 +378,7 @@ static void td_finish(struct td *t)
 	assert_int_equal(lstat(t->sock, &st), -1);	/* removed on exit */
 	td_unmap(t);
 	/* The log stays for the test to read; teardown removes it. */
-	assert_int_equal(count_fds(), t->fds_before);
+	assert_int_equal(fake_count_fds(), t->fds_before);
 }
 
 static u32 rd(struct td *t, u64 off)
@@ -1279,7 +1267,7 @@ static void test_sigterm_before_client_and_sigint_while_serving(void **state)
 	vfu_client_close(t->c);
 	t->c = NULL;
 	td_unmap(t);
-	assert_int_equal(count_fds(), t->fds_before);
+	assert_int_equal(fake_count_fds(), t->fds_before);
 }
 
 static void test_stale_socket_replaced_other_files_kept(void **state)
@@ -1316,7 +1304,7 @@ static void test_stale_socket_replaced_other_files_kept(void **state)
 	assert_true(log_has(t, "is not a socket"));
 	assert_int_equal(lstat(t->sock, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
-	assert_int_equal(count_fds(), t->fds_before);
+	assert_int_equal(fake_count_fds(), t->fds_before);
 }
 
 static void test_bad_command_lines_exit_2(void **state)
@@ -1329,7 +1317,7 @@ static void test_bad_command_lines_exit_2(void **state)
 	assert_true(log_has(t, "usage: testdev"));
 	td_spawn_at(t, t->sock, "-v", "extra-path");
 	assert_int_equal(td_wait_exit(t), 2);
-	assert_int_equal(count_fds(), t->fds_before);
+	assert_int_equal(fake_count_fds(), t->fds_before);
 }
 
 #define TD_TEST(fn) cmocka_unit_test_setup_teardown(fn, td_setup, td_teardown)

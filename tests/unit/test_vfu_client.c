@@ -23,19 +23,7 @@
 #include "common/log.h"
 #include "vfio-user/client.h"
 #include "vfio-user/server.h"
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
+#include "tests/unit/support/fake_vm.h"
 
 static u64 now_ms(void)
 {
@@ -280,7 +268,7 @@ static struct setup *setup_with(const struct vfu_server_options *so,
 	struct setup *s = calloc(1, sizeof(*s));
 	struct vfu_client_options def = { .name = "test-client" };
 
-	s->fds_before = count_fds();
+	s->fds_before = fake_count_fds();
 	s->dev = dev_create(so);
 	s->guest = guest_create();
 	dev_start(s->dev);
@@ -297,7 +285,7 @@ static void teardown_setup(struct setup *s)
 	vfu_client_close(s->c);
 	dev_destroy(s->dev);
 	guest_destroy(s->guest);
-	assert_int_equal(count_fds(), s->fds_before);
+	assert_int_equal(fake_count_fds(), s->fds_before);
 	free(s);
 }
 
@@ -733,7 +721,7 @@ static void *listen_thread(void *p)
 
 static void test_listening_socket_and_reconnect(void **state)
 {
-	int before = count_fds();
+	int before = fake_count_fds();
 	struct dev *d = dev_create(NULL);
 	struct listen_arg a = { d, 2, { -1, -1 } };
 	struct vfu_client *c;
@@ -762,7 +750,7 @@ static void test_listening_socket_and_reconnect(void **state)
 	munmap(d->bar2, BAR2_SIZE);
 	close(d->bar2_fd);
 	free(d);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(fake_count_fds(), before);
 }
 
 static void test_server_disconnect_fails_client(void **state)
@@ -786,7 +774,7 @@ static void test_server_disconnect_fails_client(void **state)
 	close(s->dev->bar2_fd);
 	free(s->dev);
 	guest_destroy(s->guest);
-	assert_int_equal(count_fds(), s->fds_before);
+	assert_int_equal(fake_count_fds(), s->fds_before);
 	free(s);
 }
 
@@ -857,7 +845,7 @@ static struct hostile *hostile_connect(u32 timeout_ms,
 	int sv[2];
 
 	co.dead_opaque = h;
-	h->fds_before = count_fds();
+	h->fds_before = fake_count_fds();
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
 			 0);
 	h->raw = sv[1];
@@ -875,7 +863,7 @@ static void hostile_close(struct hostile *h)
 	vfu_client_close(h->c);
 	if (h->raw >= 0)
 		close(h->raw);
-	assert_int_equal(count_fds(), h->fds_before);
+	assert_int_equal(fake_count_fds(), h->fds_before);
 	free(h);
 }
 
@@ -1319,7 +1307,7 @@ static void test_injected_closed_peer_kills_connection(void **state)
 
 static void test_server_rejects_malformed_commands(void **state)
 {
-	int before = count_fds();
+	int before = fake_count_fds();
 	struct dev *d = dev_create(NULL);
 	static const char caps[] = "{\"capabilities\":{\"max_msg_fds\":4}}";
 	u8 payload[128] = { 0 };
@@ -1374,7 +1362,7 @@ static void test_server_rejects_malformed_commands(void **state)
 	munmap(d->bar2, BAR2_SIZE);
 	close(d->bar2_fd);
 	free(d);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(fake_count_fds(), before);
 }
 
 int main(void)

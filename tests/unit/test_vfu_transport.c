@@ -16,19 +16,7 @@
 #include <cmocka.h>
 
 #include "vfio-user/transport.h"
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
+#include "tests/unit/support/fake_vm.h"
 
 struct pair {
 	struct vfu_transport a, b;
@@ -40,7 +28,7 @@ static int setup(void **state)
 	static struct pair p;
 	int sv[2];
 
-	p.fds_before = count_fds();
+	p.fds_before = fake_count_fds();
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return -1;
 	vfu_transport_init(&p.a, sv[0], NULL, NULL);
@@ -67,7 +55,7 @@ static int teardown(void **state)
 	vfu_transport_close(&p->a);
 	vfu_transport_close(&p->b);
 	vfu_transport_close(&p->a);	/* idempotent */
-	assert_int_equal(count_fds(), p->fds_before);
+	assert_int_equal(fake_count_fds(), p->fds_before);
 	return 0;
 }
 

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The PVH boot ABI as the firmware sees it: the start_info block whose
- * physical address arrives in %ebx, its memory map and its module list.
- * Layouts follow Xen's public arch-x86/hvm/start_info.h (version 1).
+ * The PVH boot ABI, one definition for both sides: uvmm writes the
+ * start_info block whose physical address arrives in %ebx, its memory map
+ * and its module list (vmm/pvh.c); the guest runtime reads them
+ * (guest/runtime/boot.c). Layouts follow Xen's public
+ * arch-x86/hvm/start_info.h (version 1).
  */
-#ifndef GUEST_PVH_H
-#define GUEST_PVH_H
+#ifndef UVMM_ABI_PVH_H
+#define UVMM_ABI_PVH_H
 
 #define XEN_ELFNOTE_PHYS32_ENTRY	18
 #define HVM_START_MAGIC_VALUE		0x336ec578
@@ -37,7 +39,7 @@ struct hvm_start_info {
 	u32 reserved;
 } __attribute__((packed));
 _Static_assert(sizeof(struct hvm_start_info) == 56, "start_info is 56 bytes");
-_Static_assert(offsetof(struct hvm_start_info, memmap_paddr) == 40,
+_Static_assert(__builtin_offsetof(struct hvm_start_info, memmap_paddr) == 40,
 	       "memmap_paddr at 40");
 
 struct hvm_modlist_entry {
