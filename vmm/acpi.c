@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "abi/machine.h"
 #include "common/errmsg.h"
 #include "devices/pci_host.h"
 #include "vmm/acpi.h"
@@ -21,7 +22,6 @@
 #define OEM_ID "UVMM  "
 #define OEM_TABLE_ID "UVMMACPI"
 #define CREATOR_ID "UVMM"
-#define LAPIC_BASE 0xfee00000U
 
 /* Generic address structure: where a register block lives. */
 struct acpi_gas {
@@ -303,7 +303,7 @@ int acpi_build(struct guest_memory *mem, unsigned int nr_cpus,
 	*ioapic = (struct madt_ioapic) {
 		.type = 1, .length = sizeof(*ioapic),
 		.ioapic_id = mptable_ioapic_id(nr_cpus),
-		.address = MPTABLE_IOAPIC_BASE, .gsi_base = 0,
+		.address = IOAPIC_BASE, .gsi_base = 0,
 	};
 	/* ISA IRQ n is GSI n (as the MP table says); the SCI is level, high. */
 	sci = (struct madt_override *)(ioapic + 1);

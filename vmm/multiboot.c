@@ -14,7 +14,7 @@
 
 #include "common/errmsg.h"
 #include "common/log.h"
-#include "vmm/layout.h"
+#include "abi/machine.h"
 #include "vmm/multiboot.h"
 
 #define MB_MAX_SEGMENTS 64

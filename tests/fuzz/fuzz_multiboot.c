@@ -11,7 +11,7 @@
 
 #include "tests/fuzz/fuzz.h"
 #include "vmm/e820.h"
-#include "vmm/layout.h"
+#include "abi/machine.h"
 #include "vmm/multiboot.h"
 
 #define LOW_RAM (4 * MiB)

@@ -107,7 +107,7 @@ static void check_tables(unsigned int cpus)
 			u32 addr;
 
 			memcpy(&addr, p + 4, 4);
-			assert_int_equal(addr, MPTABLE_IOAPIC_BASE);
+			assert_int_equal(addr, IOAPIC_BASE);
 			assert_int_equal(p[2], mptable_ioapic_id(cpus));
 			ioapics++;
 		}

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vmm/layout.h"
+#include "abi/machine.h"
 #include "vmm/multiboot.h"
 
 #define IMG_SIZE 8192
