@@ -87,6 +87,11 @@ $(LIBNVME): $(call host_obj,$(NVME_SRCS))
 $(UVMM_NVME): $(call host_obj,nvme/main.c) $(LIBNVME) $(LIBVFU)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# QEMU's command line on uvmm, for firmware test runners (kvm-unit-tests).
+UVMM_QEMU := $(BUILD)/uvmm-qemu
+$(UVMM_QEMU): $(call host_obj,tools/uvmm-qemu.c)
+	$(CC) $(LDFLAGS) -o $@ $^
+
 # Unit tests: tests/unit/test_NAME.c, each its own cmocka program.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_SUPPORT_SRCS := $(wildcard tests/unit/support/*.c)
@@ -139,6 +144,24 @@ $(BUILD)/guest-obj/%.S.o: %.S
 $(BUILD)/guest/%.elf: $(BUILD)/guest-obj/guest/%.c.o $(GUEST_RT_OBJS) guest/guest.ld
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT_OBJS)
+
+# ---- multiboot.elf: a Multiboot 1 kernel of our own (guest/multiboot/) ------
+
+# The runtime, entered through guest/multiboot/entry.S's Multiboot header
+# and 32-bit entry, then converted to a 32-bit ELF the way kvm-unit-tests
+# builds its .flat files.
+MB_SRCS := $(wildcard guest/multiboot/*.c guest/multiboot/*.S)
+MB_OBJS := $(patsubst %,$(BUILD)/guest-obj/%.o,$(MB_SRCS))
+MB_ELF := $(BUILD)/guest/multiboot.elf
+
+$(BUILD)/guest-obj/multiboot64.elf: $(MB_OBJS) $(GUEST_RT_OBJS) guest/guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -Wl,-e,mb_start -o $@ \
+		$(MB_OBJS) $(GUEST_RT_OBJS)
+
+$(MB_ELF): $(BUILD)/guest-obj/multiboot64.elf
+	@mkdir -p $(dir $@)
+	objcopy -O elf32-i386 $< $@
 
 # ---- bzimage-probe: a real bzImage of our own (guest/bzimage-probe/) -------
 
@@ -240,7 +263,7 @@ $(BUILD)/bench/vfu_rtt: $(call host_obj,bench/vfu_rtt.c) $(LIBVFU)
 
 # ---- top-level targets ----------------------------------------------------
 
-ALL := $(UVMM) $(UVMM_NVME) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(PROBE) $(LINUX_HELPER) \
+ALL := $(UVMM) $(UVMM_NVME) $(UVMM_QEMU) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(MB_ELF) $(PROBE) $(LINUX_HELPER) \
 	$(BENCH_BINS)
 
 .PHONY: all deps check check-linux check-robust demo bench fuzz fuzz-build \
@@ -295,10 +318,11 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash scripts/demo.sh
 
-install: $(UVMM) $(UVMM_NVME)
+install: $(UVMM) $(UVMM_NVME) $(UVMM_QEMU)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(UVMM) $(DESTDIR)$(PREFIX)/bin/uvmm
 	install -m 0755 $(UVMM_NVME) $(DESTDIR)$(PREFIX)/bin/uvmm-nvme
+	install -m 0755 $(UVMM_QEMU) $(DESTDIR)$(PREFIX)/bin/uvmm-qemu
 	install -m 0644 nvme/uvmm-nvme.1 $(DESTDIR)$(PREFIX)/share/man/man1/uvmm-nvme.1
 
 clean:

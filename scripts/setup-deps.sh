@@ -17,7 +17,7 @@ pkgs_build=(gcc make linux-libc-dev libfdt-dev libcmocka-dev libjson-c-dev
 	libseccomp-dev)
 pkgs_check=(gcc make pkg-config linux-libc-dev libfdt-dev libcmocka-dev
 	libjson-c-dev libseccomp-dev device-tree-compiler clang libclang-rt-14-dev valgrind
-	cpio xz-utils)
+	cpio xz-utils acpica-tools)
 pkgs_bench=(qemu-system-x86 gnuplot-nox jq)
 pkgs_fuzz=(clang libclang-rt-14-dev)
 pkgs_linux=(cpio xz-utils)

@@ -44,6 +44,7 @@ done
 
 echo "== command line and bad images"
 bash tests/cli/run-cli.sh
+bash tests/cli/run-uvmm-qemu.sh
 
 echo "== docs"
 bash tests/cli/doc-links.sh

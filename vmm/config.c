@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ enum {
 	OPT_SERIAL,
 	OPT_TIMEOUT,
 	OPT_DUMP_DTB,
+	OPT_DUMP_ACPI,
 	OPT_DEBUG_EXIT,
 	OPT_SANDBOX,
 	OPT_VERSION,
@@ -44,6 +46,7 @@ static const struct option long_options[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
 	{ "debug-exit", required_argument, NULL, OPT_DEBUG_EXIT },
 	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -57,12 +60,12 @@ void config_usage(FILE *out)
 	fprintf(out,
 		"usage: uvmm [options] IMAGE\n"
 		"       uvmm [options] --bios FILE\n"
-		"Runs IMAGE (a PVH ELF or a Linux bzImage) in a KVM virtual machine,\n"
-		"or a raw ROM from the reset vector.\n"
+		"Runs IMAGE (a PVH ELF, a Multiboot kernel or a Linux bzImage) in a KVM\n"
+		"virtual machine, or a raw ROM from the reset vector.\n"
 		"\n"
 		"  -m, --memory SIZE        guest RAM, e.g. 512M or 2G (default 128M)\n"
 		"  -c, --cpus N             vCPUs, 1-%d (default 1)\n"
-		"      --initrd FILE        initial ramdisk (bzImage boot)\n"
+		"      --initrd FILE        initial ramdisk (bzImage) or module (Multiboot)\n"
 		"      --cmdline STRING     kernel command line (at most 32K-1 bytes)\n"
 		"      --bios FILE          raw ROM (at most 64K) ending at 4 GiB, run from\n"
 		"                           the reset vector; not with IMAGE\n"
@@ -71,9 +74,13 @@ void config_usage(FILE *out)
 		"                                  [,posted-writes=on|off]\n"
 		"      --device pci-testdev  uvmm's built-in PCI test function (1234:7e57\n"
 		"                           at 00:01.0), for the project's test programs\n"
+		"      --device pc-testdev   QEMU's ISA test device (ports 0xe0-0xeb,\n"
+		"                           0x2000-0x2017, 0x8900; MMIO 0xff000000)\n"
 		"      --serial stdio|file:PATH|none   where COM1 goes (default stdio)\n"
 		"      --timeout SECONDS    stop the guest after this long (exit status 124)\n"
 		"      --dump-dtb FILE      write the device tree handed to the guest, then run\n"
+		"      --dump-acpi DIR      write the ACPI tables (Multiboot boots) as\n"
+		"                           DIR/NAME.dat, then run\n"
 		"      --debug-exit qemu|raw  status rule of port 0xf4 (default qemu)\n"
 		"      --sandbox on|off     seccomp filter once the VM runs (default: on\n"
 		"                           where the kernel has seccomp)\n"
@@ -204,7 +211,7 @@ static int parse_device(const char *spec, struct device_config *dev,
 			first = false;
 			if (strcmp(item, "vfio-user")) {
 				err_fmt(err, err_len, 0,
-					"--device: unknown device type '%s' (vfio-user or pci-testdev)",
+					"--device: unknown device type '%s' (vfio-user, pci-testdev or pc-testdev)",
 					item);
 				goto out;
 			}
@@ -309,9 +316,38 @@ static int replace_string(char **slot, const char *value)
 	return 0;
 }
 
+/* The test devices built into uvmm, each turned on by its bare name. */
+static const struct {
+	const char *name;
+	size_t flag;		/* offset of its bool in struct vm_config */
+} builtin_devices[] = {
+	{ "pci-testdev", offsetof(struct vm_config, pci_testdev) },
+	{ "pc-testdev", offsetof(struct vm_config, pc_testdev) },
+};
+
+/* The flag of the built-in device spec names ("NAME" or "NAME,..."). */
+static bool *builtin_device(struct vm_config *cfg, const char *spec,
+			    const char **name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(builtin_devices); i++) {
+		size_t n = strlen(builtin_devices[i].name);
+
+		if (!strncmp(spec, builtin_devices[i].name, n) &&
+		    (spec[n] == '\0' || spec[n] == ',')) {
+			*name = builtin_devices[i].name;
+			return (bool *)((char *)cfg + builtin_devices[i].flag);
+		}
+	}
+	return NULL;
+}
+
 enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 				char *err, size_t err_len)
 {
+	const char *builtin;
+	bool *flag;
 	int opt;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -377,18 +413,21 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 			break;
 		case OPT_DEVICE:
 			/* built-in devices: a bare name, no keys */
-			if (!strncmp(optarg, "pci-testdev,", 12)) {
-				err_fmt(err, err_len, 0,
-					"--device: pci-testdev takes no options");
-				return CONFIG_ERROR;
-			}
-			if (!strcmp(optarg, "pci-testdev")) {
-				if (cfg->pci_testdev) {
+			flag = builtin_device(cfg, optarg, &builtin);
+			if (flag) {
+				if (optarg[strlen(builtin)] == ',') {
 					err_fmt(err, err_len, 0,
-						"--device: pci-testdev given twice");
+						"--device: %s takes no options",
+						builtin);
 					return CONFIG_ERROR;
 				}
-				cfg->pci_testdev = true;
+				if (*flag) {
+					err_fmt(err, err_len, 0,
+						"--device: %s given twice",
+						builtin);
+					return CONFIG_ERROR;
+				}
+				*flag = true;
 				break;
 			}
 			if (cfg->nr_devices == CONFIG_MAX_DEVICES) {
@@ -432,6 +471,9 @@ enum config_result config_parse(int argc, char **argv, struct vm_config *cfg,
 			break;
 		case OPT_DUMP_DTB:
 			ret = replace_string(&cfg->dump_dtb_path, optarg);
+			break;
+		case OPT_DUMP_ACPI:
+			ret = replace_string(&cfg->dump_acpi_dir, optarg);
 			break;
 		case OPT_DEBUG_EXIT:
 			if (!strcmp(optarg, "qemu")) {
@@ -529,6 +571,7 @@ void config_free(struct vm_config *cfg)
 	free(cfg->bios_path);
 	free(cfg->serial_path);
 	free(cfg->dump_dtb_path);
+	free(cfg->dump_acpi_dir);
 	for (i = 0; i < cfg->nr_devices; i++)
 		free(cfg->devices[i].socket_path);
 	memset(cfg, 0, sizeof(*cfg));

@@ -63,12 +63,14 @@ struct vm_config {
 	char *serial_path;
 	unsigned int timeout_seconds;	/* 0: none */
 	char *dump_dtb_path;
+	char *dump_acpi_dir;	/* --dump-acpi: tables as DIR/NAME.dat */
 	enum debug_exit_mode debug_exit;
 	int verbosity;
 	struct device_config devices[CONFIG_MAX_DEVICES];
 	unsigned int nr_devices;
 	bool pci_testdev;	/* --device pci-testdev */
 	enum sandbox_mode sandbox;
+	bool pc_testdev;	/* --device pc-testdev */
 };
 
 enum config_result {

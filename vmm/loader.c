@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #define LOG_PREFIX "loader"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -13,11 +14,13 @@
 #include "common/errmsg.h"
 #include "common/log.h"
 #include "devices/pci_host.h"
+#include "vmm/acpi.h"
 #include "vmm/bzimage.h"
 #include "vmm/e820.h"
 #include "abi/machine.h"
 #include "vmm/loader.h"
 #include "vmm/mptable.h"
+#include "vmm/multiboot.h"
 #include "vmm/pvh.h"
 #include "vmm/rom.h"
 #include "vmm/vm.h"
@@ -204,6 +207,93 @@ static int load_rom(struct vm *vm, char *err, size_t err_len)
 	return 0;
 }
 
+/*
+ * ACPI tables for Multiboot kernels (firmware tests) only: a Linux kernel
+ * booted through PVH or bzImage would find them and take its interrupt
+ * routing from a DSDT that has none, so those boots keep the MP table.
+ */
+static int write_acpi(struct vm *vm, char *err, size_t err_len)
+{
+	struct acpi_table tables[ACPI_MAX_TABLES];
+	int nr;
+
+	nr = acpi_build(&vm->mem, vm->cfg->nr_cpus, tables);
+	if (nr < 0)
+		return err_fmt(err, err_len, nr, "cannot build the ACPI tables: %s",
+			    strerror(-nr));
+	if (vm->cfg->dump_acpi_dir)
+		return acpi_dump(&vm->mem, tables, nr, vm->cfg->dump_acpi_dir,
+				 err, err_len);
+	return 0;
+}
+
+/*
+ * Multiboot: the kernel, then --initrd as the one module (its command line
+ * the file's name), and the command line with the kernel's name in front,
+ * as QEMU's -kernel gives it: kvm-unit-tests reads argv[0] from there.
+ */
+static int load_multiboot(struct vm *vm, const u8 *image, size_t size,
+			  char *err, size_t err_len)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct e820_entry e820[E820_MAX_ENTRIES];
+	struct multiboot_mod mod = { .cmdline = cfg->initrd_path };
+	struct multiboot_image img;
+	size_t initrd_size = 0;
+	u8 *initrd = NULL;
+	char *cmdline;
+	long info;
+	int ret;
+
+	ret = multiboot_load(&vm->mem, image, size, &img, err, err_len);
+	if (ret)
+		return ret;
+	if (cfg->initrd_path) {
+		struct stat st;
+
+		/* An empty module is valid (an empty environment file). */
+		if (stat(cfg->initrd_path, &st) || !S_ISREG(st.st_mode) ||
+		    st.st_size) {
+			ret = loader_read_file(cfg->initrd_path, vm->mem.size,
+					       &initrd, &initrd_size, err,
+					       err_len);
+			if (ret)
+				return ret;
+		}
+		mod.data = initrd;
+		mod.size = initrd_size;
+	}
+	if (asprintf(&cmdline, "%s%s%s", cfg->image_path,
+		     cfg->cmdline ? " " : "", cfg->cmdline ? cfg->cmdline : "") < 0) {
+		free(initrd);
+		return err_fmt(err, err_len, -ENOMEM, "out of memory");
+	}
+	info = multiboot_write_info(&vm->mem, &img, cmdline, e820,
+				    e820_build(&vm->mem, e820), &mod,
+				    cfg->initrd_path ? 1 : 0, err, err_len);
+	free(cmdline);
+	free(initrd);
+	if (info < 0)
+		return info;
+	ret = write_acpi(vm, err, err_len);
+	if (ret)
+		return ret;
+	vm->boot.mode = BOOT_MULTIBOOT;
+	vm->boot.entry = img.entry;
+	vm->boot.rbx = info;
+	log_info("Multiboot image [%#llx, %#llx), entry %#x",
+		 (unsigned long long)img.lowest,
+		 (unsigned long long)img.highest, img.entry);
+	return 0;
+}
+
+/* An ELF64 with a PVH note goes through PVH even with a Multiboot header. */
+static bool is_elf64(const u8 *image, size_t size)
+{
+	return pvh_is_elf(image, size) && size > EI_CLASS &&
+	       image[EI_CLASS] == ELFCLASS64;
+}
+
 static int load_image(struct vm *vm, char *err, size_t err_len)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -215,18 +305,23 @@ static int load_image(struct vm *vm, char *err, size_t err_len)
 			       err, err_len);
 	if (ret)
 		return ret;
-	if (pvh_is_elf(image, size)) {
+	if (!is_elf64(image, size) && multiboot_find_header(image, size) >= 0) {
+		ret = load_multiboot(vm, image, size, err, err_len);
+	} else if (pvh_is_elf(image, size)) {
 		if (cfg->initrd_path)
 			ret = err_fmt(err, err_len, -EINVAL,
-				   "%s: --initrd is for bzImage kernels, not PVH ELF images",
+				   "%s: --initrd is for bzImage and Multiboot kernels, not PVH ELF images",
 				   cfg->image_path);
 		else
 			ret = load_pvh(vm, image, size, err, err_len);
+		/* No PVH note but a Multiboot header: say what Multiboot wants. */
+		if (ret == -ENOEXEC && multiboot_find_header(image, size) >= 0)
+			ret = load_multiboot(vm, image, size, err, err_len);
 	} else if (bzimage_is(image, size)) {
 		ret = load_bzimage(vm, image, size, err, err_len);
 	} else {
 		ret = err_fmt(err, err_len, -ENOEXEC,
-			   "%s: unknown image format (neither an ELF with a PVH note nor a bzImage)",
+			   "%s: unknown image format (not an ELF with a PVH note, a Multiboot kernel or a bzImage)",
 			   cfg->image_path);
 	}
 	free(image);
@@ -244,6 +339,9 @@ int loader_load(struct vm *vm, char *err, size_t err_len)
 		ret = load_rom(vm, err, err_len);
 	else
 		ret = load_image(vm, err, err_len);
+	if (!ret && cfg->dump_acpi_dir && vm->boot.mode != BOOT_MULTIBOOT)
+		ret = err_fmt(err, err_len, -EINVAL,
+			   "--dump-acpi: this image gets no ACPI tables (only Multiboot kernels do)");
 	/*
 	 * Every boot type gets the MP table, so firmware can start the APs
 	 * too. It routes every slot's INTx pins, as the device tree does.

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/phase.h"
+#include "vmm/multiboot.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -237,7 +238,11 @@ int vcpu_set_boot_state(struct vcpu *vcpu)
 
 	switch (boot->mode) {
 	case BOOT_PVH32:
-		/* PVH: flat 32-bit protected mode, paging off, ebx = start_info. */
+	case BOOT_MULTIBOOT:
+		/*
+		 * PVH and Multiboot: flat 32-bit protected mode, paging off,
+		 * ebx = start_info or multiboot_info.
+		 */
 		set_segment(&sregs.cs, 0x10, 0xb, false);
 		set_segment(&sregs.ds, 0x18, 0x3, false);
 		sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
@@ -246,6 +251,8 @@ int vcpu_set_boot_state(struct vcpu *vcpu)
 		sregs.efer = 0;
 		regs.rip = boot->entry;
 		regs.rbx = boot->rbx;
+		if (boot->mode == BOOT_MULTIBOOT)
+			regs.rax = MULTIBOOT_BOOT_MAGIC;
 		break;
 	case BOOT_LINUX64:
 		set_segment(&sregs.cs, 0x10, 0xb, true);

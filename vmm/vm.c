@@ -22,8 +22,11 @@
 #include <linux/kvm.h>
 
 #include "common/log.h"
+#include "devices/acpi_pm.h"
 #include "devices/debug_exit.h"
+#include "devices/fw_cfg.h"
 #include "devices/i8042.h"
+#include "devices/pc_testdev.h"
 #include "devices/pci_host.h"
 #include "devices/pci_testdev.h"
 #include "devices/rtc.h"
@@ -335,6 +338,17 @@ static int vm_setup_devices(struct vm *vm, char *err, size_t err_len)
 	ret = rtc_create(vm, &vm->rtc);
 	if (ret)
 		goto fail;
+	ret = fw_cfg_create(vm, &vm->fw_cfg);
+	if (ret)
+		goto fail;
+	ret = acpi_pm_create(vm, &vm->acpi_pm);
+	if (ret)
+		goto fail;
+	if (cfg->pc_testdev) {
+		ret = pc_testdev_create(vm, &vm->pc_testdev);
+		if (ret)
+			goto fail;
+	}
 	return 0;
 fail:
 	snprintf(err, err_len, "cannot create the platform devices: %s",
@@ -656,6 +670,9 @@ void vm_destroy(struct vm *vm)
 	pci_host_destroy(vm->pci);
 	irq_router_destroy(vm->irq);
 	free(vm->dtb);
+	pc_testdev_destroy(vm->pc_testdev);
+	acpi_pm_destroy(vm->acpi_pm);
+	fw_cfg_destroy(vm->fw_cfg);
 	rtc_destroy(vm->rtc);
 	i8042_destroy(vm->i8042);
 	debug_exit_destroy(vm->debug_exit);

@@ -14,6 +14,9 @@ struct uart;
 struct debug_exit;
 struct i8042;
 struct rtc;
+struct fw_cfg;
+struct pc_testdev;
+struct acpi_pm;
 struct vfu_device;
 struct irq_router;
 struct pci_host;
@@ -35,12 +38,13 @@ enum boot_mode {
 	BOOT_PVH32,		/* 32-bit protected mode, paging off */
 	BOOT_LINUX64,		/* 64-bit long mode, identity paging */
 	BOOT_RESET_VECTOR,	/* real mode at 0xfffffff0 (--bios) */
+	BOOT_MULTIBOOT,		/* as PVH32, eax = 0x2badb002 */
 };
 
 struct boot_state {
 	enum boot_mode mode;
 	u64 entry;		/* rip */
-	u64 rbx;		/* PVH: start_info */
+	u64 rbx;		/* PVH: start_info; Multiboot: its info */
 	u64 rsi;		/* Linux: zero page */
 	u64 gdt_gpa;		/* Linux: GDT the loader placed */
 	u64 pml4_gpa;		/* Linux: identity page tables */
@@ -69,6 +73,9 @@ struct vm {
 	struct debug_exit *debug_exit;
 	struct i8042 *i8042;
 	struct rtc *rtc;
+	struct fw_cfg *fw_cfg;
+	struct acpi_pm *acpi_pm;
+	struct pc_testdev *pc_testdev;	/* --device pc-testdev, or NULL */
 
 	struct irq_router *irq;		/* KVM GSI routes and irqfds */
 	struct pci_host *pci;		/* bus 0: conf1, ECAM, functions */

@@ -57,6 +57,28 @@ cli_case "ELF cut in its segments" 6 "past the end of the file" -- "$tmp/cut.elf
 perl tests/lib/elf-patch.pl "$hello" "$tmp/nonote.elf" drop-pvh-note
 cli_case "ELF without PVH note" 6 "no PVH entry note" -- "$tmp/nonote.elf"
 cli_case "ELF that is not an executable" 6 "not an executable" -- "$UVMM"
+# Multiboot (guest/multiboot/ and hand-made headers).
+mb=$BUILD/guest/multiboot.elf
+mb_header() { perl -e 'my ($f, @a) = @ARGV;
+	print pack("V*", 0x1badb002, $f, (-(0x1badb002 + $f)) & 0xffffffff, @a),
+	      "\0" x 64' -- "$@"; }
+mb_header 4 >"$tmp/mb-video.bin"
+cli_case "Multiboot header asking for a video mode" 6 "a video mode" -- "$tmp/mb-video.bin"
+mb_header 0 >"$tmp/mb-noelf.bin"
+cli_case "Multiboot header, not an ELF, no address fields" 6 \
+	"not an ELF file and its header has no address fields" -- "$tmp/mb-noelf.bin"
+mb_header $((1 << 16)) 0x1000 0x1000 0 0 0x1000 >"$tmp/mb-low.bin"
+cli_case "Multiboot load address below 1 MiB" 6 "below 1 MiB" -- "$tmp/mb-low.bin"
+head -c 6000 "$mb" >"$tmp/mb-cut.elf"
+cli_case "Multiboot ELF cut in its segments" 6 "past the end of the file" -- "$tmp/mb-cut.elf"
+perl tests/lib/elf-patch.pl "$BUILD/guest-obj/multiboot64.elf" "$tmp/mb64.elf" drop-pvh-note
+cli_case "Multiboot ELF that is 64-bit" 6 "a Multiboot ELF must be 32-bit" -- "$tmp/mb64.elf"
+cli_case "Multiboot module missing" 6 "/nonexistent.mod: No such file" -- \
+	--initrd /nonexistent.mod "$mb"
+head -c 1536K /dev/zero >"$tmp/mod1m5.bin"
+cli_case "Multiboot module too big for RAM" 6 \
+	"Multiboot module 0 \(1572864 bytes\) does not fit in low RAM" -- \
+	--memory 2M --initrd "$tmp/mod1m5.bin" "$mb"
 head -c 65536 /dev/urandom >"$tmp/random.bin"
 head -c 3M /dev/zero >"$tmp/random3m.bin"
 cli_case "random bytes" 6 "unknown image format" -- "$tmp/random.bin"
@@ -108,6 +130,12 @@ cli_case "--device pci-testdev twice" 2 "pci-testdev given twice" -- \
 	--device pci-testdev --device pci-testdev "$hello"
 cli_case "--device pci-testdev with options" 2 "pci-testdev takes no options" -- \
 	--device pci-testdev,socket=/x "$hello"
+cli_case "--device pc-testdev twice" 2 "pc-testdev given twice" -- \
+	--device pc-testdev --device pci-testdev --device pc-testdev "$hello"
+cli_case "--device pc-testdev with options" 2 "pc-testdev takes no options" -- \
+	--device pc-testdev,iobase=0xe0 "$hello"
+cli_case "--device pc-testdevx" 2 "unknown device type 'pc-testdevx'" -- \
+	--device pc-testdevx "$hello"
 cli_case "--device with a stray comma" 2 "empty item" -- --device vfio-user,,socket=/x "$hello"
 cli_case "--device timeout-ms not a number" 2 "timeout-ms 'abc'" -- \
 	--device vfio-user,socket=/x,timeout-ms=abc "$hello"
@@ -185,3 +213,44 @@ nvme_cli_case "socket path is a file" 1 "exists and is not a socket" -- \
 mkfifo "$tmp/nvme-fifo"
 nvme_cli_case "FIFO as read-only image" 1 "not a regular file or block device" -- \
 	--image "$tmp/nvme-fifo" --readonly "$nsock"
+# --dump-acpi: Multiboot boots only; the tables decode with iasl -d
+# (acpica-tools) without errors. The tables are written before KVM is
+# opened: without /dev/kvm uvmm then stops with status 4.
+cli_case "--dump-acpi on a PVH image" 6 "only Multiboot kernels" -- \
+	--dump-acpi "$tmp" "$hello"
+cli_case "--dump-acpi into a missing directory" 6 \
+	"--dump-acpi: cannot create /nonexistent/acpi/rsdp.dat" -- \
+	--dump-acpi /nonexistent/acpi --initrd "$tmp/mb-noelf.bin" \
+	--cmdline "mem=128M cpus=2" "$mb"
+if ! command -v iasl >/dev/null; then
+	result_missing "cli: --dump-acpi decoded by iasl: no iasl (apt-get install acpica-tools)"
+else
+	mkdir -p "$tmp/acpi"
+	want=4
+	have_kvm && want=1
+	printf 'x\n' >"$tmp/acpi-mod"
+	if run_expect "cli: --dump-acpi" "$want" "$tmp/out" -- "$UVMM" -c 2 \
+		--serial none --dump-acpi "$tmp/acpi" --initrd "$tmp/acpi-mod" \
+		--cmdline "mem=128M cpus=2 module=x" "$mb"; then
+		ok=true
+		for t in apic dsdt facp facs mcfg rsdt xsdt; do
+			if [[ ! -s "$tmp/acpi/$t.dat" ]] ||
+			   ! (cd "$tmp/acpi" && iasl -d "$t.dat") >"$tmp/iasl.log" 2>&1 ||
+			   grep -qiE "error|warning" "$tmp/acpi/$t.dsl"; then
+				result_fail "cli: --dump-acpi: $t.dat does not decode cleanly"
+				tail -5 "$tmp/iasl.log" | sed 's/^/    | /'
+				ok=false
+			fi
+		done
+		# What iasl reads back is the machine: 2 LAPICs, the PM timer, ECAM.
+		if $ok && [[ $(grep -c "Subtable Type : 00 \[Processor Local APIC\]" "$tmp/acpi/apic.dsl") == 2 ]] &&
+		   grep -q "PM Timer Block Address : 00000608" "$tmp/acpi/facp.dsl" &&
+		   grep -q "Base Address : 00000000B0000000" "$tmp/acpi/mcfg.dsl" &&
+		   [[ $(head -c 8 "$tmp/acpi/rsdp.dat") == "RSD PTR " ]]; then
+			result_pass "cli: --dump-acpi: 8 tables, iasl -d decodes each (2 LAPICs, PM timer 0x608, ECAM 0xb0000000)"
+		elif $ok; then
+			result_fail "cli: --dump-acpi: decoded tables do not describe the machine"
+			grep -E "Local APIC|PM Timer|Base Address" "$tmp"/acpi/*.dsl | sed 's/^/    | /'
+		fi
+	fi
+fi

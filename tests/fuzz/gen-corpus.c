@@ -19,6 +19,7 @@
 #include "vfio-user/protocol.h"
 #include "nvme/ctrl.h"
 #include "vmm/bzimage.h"
+#include "vmm/multiboot.h"
 #include "vmm/pvh.h"
 
 static const char *out_dir;
@@ -431,6 +432,68 @@ static void gen_pvh(void)
 	emit("pvh", "segment-above-4g", &b);
 }
 
+/* ---- fuzz_multiboot: 32-bit ELFs and a.out-kludge images ---------------- */
+
+static void mb_header(struct buf *b, u32 flags)
+{
+	put32(b, MULTIBOOT_HEADER_MAGIC);
+	put32(b, flags);
+	put32(b, -(MULTIBOOT_HEADER_MAGIC + flags));
+}
+
+/* ehdr, one LOAD at paddr, the Multiboot header, then the contents. */
+static void mb_elf(struct buf *b, u32 paddr, u32 filesz, u32 memsz)
+{
+	Elf32_Ehdr eh = {
+		.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS32,
+			     ELFDATA2LSB, EV_CURRENT },
+		.e_type = ET_EXEC,
+		.e_machine = EM_386,
+		.e_version = EV_CURRENT,
+		.e_entry = paddr,
+		.e_phoff = sizeof(Elf32_Ehdr),
+		.e_ehsize = sizeof(Elf32_Ehdr),
+		.e_phentsize = sizeof(Elf32_Phdr),
+		.e_phnum = 1,
+	};
+	u32 off = sizeof(eh) + sizeof(Elf32_Phdr) + 12;
+	Elf32_Phdr ph = {
+		.p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = off,
+		.p_vaddr = paddr, .p_paddr = paddr, .p_filesz = filesz,
+		.p_memsz = memsz, .p_align = 4,
+	};
+	u32 k;
+
+	b->len = 0;
+	put(b, &eh, sizeof(eh));
+	put(b, &ph, sizeof(ph));
+	mb_header(b, MULTIBOOT_PAGE_ALIGN | MULTIBOOT_MEMORY_INFO);
+	for (k = 0; k < filesz; k++)
+		put8(b, (u8)(0xf4 ^ k));
+}
+
+static void gen_multiboot(void)
+{
+	struct buf b;
+	u32 k;
+
+	mb_elf(&b, 0x100000, 64, 64);
+	emit("multiboot", "elf32-one-segment", &b);
+	mb_elf(&b, 0x200000, 128, 0x3000);
+	emit("multiboot", "elf32-bss", &b);
+	/* a.out kludge: the whole file at 1 MiB, bss after it. */
+	b.len = 0;
+	mb_header(&b, MULTIBOOT_AOUT_KLUDGE | MULTIBOOT_MEMORY_INFO);
+	put32(&b, 0x100000);		/* header_addr */
+	put32(&b, 0x100000);		/* load_addr */
+	put32(&b, 0);			/* load_end_addr: the whole file */
+	put32(&b, 0x102000);		/* bss_end_addr */
+	put32(&b, 0x100020);		/* entry_addr */
+	for (k = 0; k < 96; k++)
+		put8(&b, 0xf4);
+	emit("multiboot", "aout-kludge", &b);
+}
+
 /* ---- fuzz_bzimage: [flags][bzImage] -------------------------------------- */
 
 static void bzimage(struct buf *b, u8 flags, u8 relocatable, u64 pref)
@@ -814,6 +877,7 @@ int main(int argc, char **argv)
 	gen_vfu_command();
 	gen_vfu_caps();
 	gen_pvh();
+	gen_multiboot();
 	gen_bzimage();
 	gen_config();
 	gen_vfu_client();

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ACPI PM registers at ACPI_PM_BASE: what kvm-unit-tests' vmexit test
+ * (inl of the PM timer) and an OS's ACPI core read. The timer is
+ * CLOCK_MONOTONIC scaled to 3.579545 MHz, its low 24 bits (the FADT does
+ * not set TMR_VAL_EXT).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "devices/acpi_pm.h"
+#include "vmm/acpi.h"
+#include "vmm/vm.h"
+
+#define PM1_SCI_EN 0x0001
+#define PM_TMR_MASK 0xffffff
+
+struct acpi_pm {
+	struct vm *vm;
+	pthread_mutex_t lock;
+	u16 pm1_sts;
+	u16 pm1_en;
+	u16 pm1_cnt;
+	u64 (*now_ns)(void);
+};
+
+static u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Ticks since the clock's zero; exact in 128 bits. */
+static u32 timer_value(struct acpi_pm *pm)
+{
+	unsigned __int128 t = pm->now_ns();
+
+	return (u32)(t * ACPI_PM_TIMER_HZ / 1000000000ULL) & PM_TMR_MASK;
+}
+
+static void pm_read(void *opaque, u64 off, void *data, u32 len)
+{
+	struct acpi_pm *pm = opaque;
+	u8 regs[ACPI_PM_LEN];
+	u32 tmr;
+
+	pthread_mutex_lock(&pm->lock);
+	memcpy(regs + 0, &pm->pm1_sts, 2);
+	memcpy(regs + 2, &pm->pm1_en, 2);
+	memcpy(regs + 4, &pm->pm1_cnt, 2);
+	memset(regs + 6, 0, 2);
+	pthread_mutex_unlock(&pm->lock);
+	tmr = timer_value(pm);
+	memcpy(regs + 8, &tmr, 4);
+	/* The bus hands only accesses inside the block. */
+	memcpy(data, regs + off, len);
+}
+
+static void pm_write(void *opaque, u64 off, const void *data, u32 len)
+{
+	struct acpi_pm *pm = opaque;
+	u8 b[4] = { 0 };
+	u32 i;
+
+	memcpy(b, data, MIN(len, sizeof(b)));
+	pthread_mutex_lock(&pm->lock);
+	for (i = 0; i < len && i < sizeof(b); i++) {
+		u64 at = off + i;
+		u16 lane = (u16)b[i] << ((at & 1) * 8);
+
+		if (at < 2)		/* status: write 1 to clear */
+			pm->pm1_sts &= ~lane;
+		else if (at < 4)	/* enable */
+			pm->pm1_en = (pm->pm1_en & ~(0xff << ((at & 1) * 8))) | lane;
+		else if (at < 6)	/* control: SCI_EN stays set */
+			pm->pm1_cnt = ((pm->pm1_cnt & ~(0xff << ((at & 1) * 8))) |
+				       lane) | PM1_SCI_EN;
+		/* 6-7 reserved, 8-11 the timer: read-only */
+	}
+	pthread_mutex_unlock(&pm->lock);
+}
+
+static const struct bus_ops pm_ops = {
+	.read = pm_read,
+	.write = pm_write,
+};
+
+int acpi_pm_create(struct vm *vm, struct acpi_pm **out)
+{
+	struct acpi_pm *pm = calloc(1, sizeof(*pm));
+	int ret;
+
+	if (!pm)
+		return -ENOMEM;
+	pm->vm = vm;
+	pm->pm1_cnt = PM1_SCI_EN;
+	pm->now_ns = monotonic_ns;
+	pthread_mutex_init(&pm->lock, NULL);
+	ret = bus_register(&vm->pio, ACPI_PM_BASE, ACPI_PM_LEN, &pm_ops, pm,
+			   "acpi-pm");
+	if (ret) {
+		pthread_mutex_destroy(&pm->lock);
+		free(pm);
+		return ret;
+	}
+	*out = pm;
+	return 0;
+}
+
+void acpi_pm_set_clock(struct acpi_pm *pm, u64 (*now_ns)(void))
+{
+	pm->now_ns = now_ns;
+}
+
+void acpi_pm_destroy(struct acpi_pm *pm)
+{
+	if (!pm)
+		return;
+	bus_unregister(&pm->vm->pio, ACPI_PM_BASE, pm);
+	pthread_mutex_destroy(&pm->lock);
+	free(pm);
+}
