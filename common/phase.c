@@ -20,6 +20,8 @@ bool phase_enabled;
 __thread struct phase_cur phase_cur;
 
 static const char *phase_path;
+/* opened at start: the sandbox allows no new files later (vmm/sandbox.c) */
+static FILE *phase_file;
 static struct phase_rec *recs;
 static unsigned int nr_recs;	/* atomic */
 
@@ -41,6 +43,13 @@ void phase_start_from_env(void)
 	recs = calloc(PHASE_MAX_RECORDS, sizeof(*recs));
 	if (!recs) {
 		log_warn("UVMM_PHASES: no memory for the records");
+		return;
+	}
+	phase_file = fopen(path, "w");
+	if (!phase_file) {
+		log_warn("UVMM_PHASES: cannot write %s", path);
+		free(recs);
+		recs = NULL;
 		return;
 	}
 	phase_path = path;
@@ -65,7 +74,8 @@ void phase_finish(void)
 	if (!phase_enabled)
 		return;
 	phase_enabled = false;
-	f = fopen(phase_path, "w");
+	f = phase_file;
+	phase_file = NULL;
 	if (!f) {
 		log_warn("UVMM_PHASES: cannot write %s", phase_path);
 	} else {

@@ -54,7 +54,7 @@
 #define VFU_CONNECT_RETRY_MS 50
 /* ioeventfd entries taken per region; more and the region's writes trap. */
 #define VFU_MAX_IOEVENTFDS 16
-/* Entry flags are KVM's ioeventfd flags (protocol guide, 2.6). */
+/* Entry flags are KVM's ioeventfd flags (docs/vfio-user.md, "BARs"). */
 #define VFU_IO_FD_F_DATAMATCH 0x1u
 #define VFU_IO_FD_F_PIO 0x2u
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
@@ -305,7 +305,7 @@ static void vfu_config_write_through(struct vfu_device *dev, u32 off, u32 len,
 
 /*
  * COMMAND goes to the server whole, masked to the bits a server accepts
- * (protocol guide, config writes): a write of one byte of the register
+ * (docs/vfio-user.md, "Config space"): a write of one byte of the register
  * (0x04 or 0x05) is merged into the current value first.
  */
 static void vfu_config_write_command(struct vfu_device *dev, u32 off, u32 len,
