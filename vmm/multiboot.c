@@ -329,7 +329,8 @@ long multiboot_write_info(struct guest_memory *mem,
 				    "Multiboot module %u (%zu bytes) does not fit in low RAM at %#llx (needs at least %llu MiB)",
 				    i, mods[i].size, (unsigned long long)mod_at,
 				    (unsigned long long)((mod_at + mods[i].size + MiB - 1) >> 20));
-		memcpy(dst, mods[i].data, mods[i].size);
+		if (mods[i].size)	/* an empty module may have no data */
+			memcpy(dst, mods[i].data, mods[i].size);
 		ml[i] = (struct multiboot_module) {
 			.mod_start = mod_at,
 			.mod_end = mod_at + mods[i].size,
