@@ -447,39 +447,6 @@ static int dev_init(struct nvme_dev *d, const struct options *o, int fd,
 	return ret;
 }
 
-static int listen_on(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		log_err("socket path too long: %s", path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sun.sun_path, path);
-	if (!lstat(path, &st)) {
-		if (!S_ISSOCK(st.st_mode)) {
-			log_err("%s exists and is not a socket", path);
-			return -EEXIST;
-		}
-		unlink(path);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		log_err("socket: %s", strerror(errno));
-		return -errno;
-	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 1)) {
-		int err = errno;
-
-		log_err("listen on %s: %s", path, strerror(err));
-		close(fd);
-		return -err;
-	}
-	return fd;
-}
-
 static void *signal_thread(void *arg)
 {
 	struct life *life = arg;
@@ -507,30 +474,6 @@ static void *signal_thread(void *arg)
 		pthread_mutex_unlock(&life->lock);
 	}
 	return NULL;
-}
-
-static int accept_one(int listen_fd, int stop_efd)
-{
-	struct pollfd pfd[2] = {
-		{ .fd = listen_fd, .events = POLLIN },
-		{ .fd = stop_efd, .events = POLLIN },
-	};
-	int fd;
-
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (pfd[1].revents)
-			return -ECANCELED;
-		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd >= 0)
-			return fd;
-		if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
-			return -errno;
-	}
 }
 
 static void usage(FILE *f)
@@ -702,7 +645,7 @@ static int serve(struct nvme_dev *d, struct life *life, int listen_fd)
 	int fd, ret;
 
 	for (;;) {
-		fd = accept_one(listen_fd, life->stop_efd);
+		fd = vfu_accept_stoppable(listen_fd, life->stop_efd);
 		if (fd == -ECANCELED)
 			return 0;
 		if (fd < 0) {
@@ -739,6 +682,7 @@ int main(int argc, char **argv)
 	struct nvme_dev d = { 0 };
 	struct life life = { .stop_efd = -1 };
 	pthread_t sig_thread;
+	char err[256];
 	int ret, fd = -1, listen_fd = -1, status = 1;
 	sigset_t set;
 	u64 size = 0;
@@ -766,9 +710,11 @@ int main(int argc, char **argv)
 		log_err("eventfd: %s", strerror(errno));
 		goto out;
 	}
-	listen_fd = listen_on(o.socket);
-	if (listen_fd < 0)
+	listen_fd = vfu_listen_unix(o.socket, err, sizeof(err));
+	if (listen_fd < 0) {
+		log_err("%s", err);
 		goto out;
+	}
 	life.srv = d.srv;
 	ret = pthread_create(&sig_thread, NULL, signal_thread, &life);
 	if (ret) {

@@ -27,6 +27,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/errmsg.h"
 #include "common/log.h"
 #include "common/phase.h"
 #include "vfio-user/server.h"
@@ -574,6 +575,63 @@ int vfu_server_listen(struct vfu_server *srv, const char *path)
 	free(srv->listen_path);
 	srv->listen_path = strdup(path);
 	return 0;
+}
+
+int vfu_listen_unix(const char *path, char *err, size_t err_len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return err_fmt(err, err_len, -ENAMETOOLONG,
+			       "socket path too long: %s", path);
+	strcpy(sun.sun_path, path);
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode))
+			return err_fmt(err, err_len, -EEXIST,
+				       "%s exists and is not a socket", path);
+		if (unlink(path) && errno != ENOENT)
+			return err_fmt(err, err_len, -errno,
+				       "removing stale socket %s: %s", path,
+				       strerror(errno));
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_fmt(err, err_len, -errno, "socket: %s",
+			       strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 1)) {
+		ret = err_fmt(err, err_len, -errno, "listen on %s: %s", path,
+			      strerror(errno));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int vfu_accept_stoppable(int listen_fd, int stop_fd)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = listen_fd, .events = POLLIN },
+		{ .fd = stop_fd, .events = POLLIN },
+	};
+	int fd;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[1].revents)
+			return -ECANCELED;
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != EINTR && errno != ECONNABORTED &&
+		    errno != EAGAIN)
+			return -errno;
+	}
 }
 
 int vfu_server_accept(struct vfu_server *srv)

@@ -92,6 +92,19 @@ int vfu_server_setup_irq(struct vfu_server *srv, u32 index, u32 count);
 int vfu_server_add_ioeventfd(struct vfu_server *srv, u32 region, u64 offset,
 			     u64 size, int fd, u32 flags, u64 datamatch);
 
+/*
+ * For a server program's own accept loop (one that must stop on a
+ * signal): bind + listen on a UNIX socket at path, replacing a stale
+ * socket file but refusing anything else there. Returns the listening fd,
+ * or a negative errno with err naming the problem.
+ */
+int vfu_listen_unix(const char *path, char *err, size_t err_len);
+/*
+ * Wait for one client on listen_fd: the connected fd, -ECANCELED once
+ * stop_fd is readable, or a negative errno.
+ */
+int vfu_accept_stoppable(int listen_fd, int stop_fd);
+
 /* bind + listen on path (a stale socket file is replaced). */
 int vfu_server_listen(struct vfu_server *srv, const char *path);
 /* Accept one client and negotiate VERSION. */

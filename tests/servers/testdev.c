@@ -1076,43 +1076,6 @@ static void td_fini(struct testdev *td)
 }
 
 /* Replace a stale socket, never anything else, then bind and listen. */
-static int listen_on(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		log_err("socket path too long: %s", path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sun.sun_path, path);
-	if (!lstat(path, &st)) {
-		if (!S_ISSOCK(st.st_mode)) {
-			log_err("%s exists and is not a socket", path);
-			return -EEXIST;
-		}
-		if (unlink(path) && errno != ENOENT) {
-			log_err("removing stale socket %s: %s", path,
-				strerror(errno));
-			return -errno;
-		}
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		log_err("socket: %s", strerror(errno));
-		return -errno;
-	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 1)) {
-		int err = errno;
-
-		log_err("listen on %s: %s", path, strerror(err));
-		close(fd);
-		return -err;
-	}
-	return fd;
-}
-
 /* Remove the socket file exactly once (call with life->lock held). */
 static void unlink_socket(struct life *life)
 {
@@ -1153,32 +1116,6 @@ static void *signal_thread(void *arg)
 	return NULL;
 }
 
-/* Wait for one client: the connected fd, -ECANCELED on a stop, -errno. */
-static int accept_one(int listen_fd, int stop_efd)
-{
-	struct pollfd pfd[2] = {
-		{ .fd = listen_fd, .events = POLLIN },
-		{ .fd = stop_efd, .events = POLLIN },
-	};
-	int fd;
-
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (pfd[1].revents)
-			return -ECANCELED;
-		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd >= 0)
-			return fd;
-		if (errno != EINTR && errno != ECONNABORTED &&
-		    errno != EAGAIN)
-			return -errno;
-	}
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -1209,6 +1146,7 @@ int main(int argc, char **argv)
 	bool no_dma_fd = false, reply_always = false, stopped;
 	pthread_t sig_thread;
 	sigset_t set;
+	char err[256];
 	int opt, listen_fd, fd, ret, status = 1;
 
 	log_set_program("testdev");
@@ -1261,9 +1199,11 @@ int main(int argc, char **argv)
 		log_err("eventfd: %s", strerror(errno));
 		goto out_td;
 	}
-	listen_fd = listen_on(life.path);
-	if (listen_fd < 0)
+	listen_fd = vfu_listen_unix(life.path, err, sizeof(err));
+	if (listen_fd < 0) {
+		log_err("%s", err);
 		goto out_efd;
+	}
 	life.srv = td.srv;
 	ret = pthread_create(&sig_thread, NULL, signal_thread, &life);
 	if (ret) {
@@ -1279,7 +1219,7 @@ int main(int argc, char **argv)
 	if (td.strict)
 		log_info("--strict-pci: BARs and interrupts follow the server's config space");
 
-	fd = accept_one(listen_fd, life.stop_efd);
+	fd = vfu_accept_stoppable(listen_fd, life.stop_efd);
 	/* One client only: later ones are refused, not left queued. */
 	close(listen_fd);
 	if (fd == -ECANCELED) {
