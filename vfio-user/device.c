@@ -33,24 +33,9 @@
 #include "devices/pci.h"
 #include "vfio-user/client.h"
 #include "vfio-user/device.h"
+#include "vfio-user/discover.h"
 #include "vmm/vm.h"
 
-/* Region and IRQ indices of a vfio-user PCI device (UAPI). */
-#define VFU_PCI_ROM_REGION 6
-#define VFU_PCI_CONFIG_REGION 7
-#define VFU_PCI_NUM_REGIONS 8
-#define VFU_IRQ_INTX 0
-#define VFU_IRQ_MSI 1
-#define VFU_IRQ_MSIX 2
-#define VFU_NUM_IRQ_KINDS 3
-
-/*
- * Bounds on what a server may claim
- * (docs/vfio-user.md, "Limits on what a server claims").
- */
-#define VFU_MAX_REGIONS 100
-#define VFU_MAX_IRQS 50
-#define VFU_MAX_BAR_SIZE (64ULL * 1024 * 1024 * 1024)
 #define VFU_CONNECT_RETRY_MS 50
 /* ioeventfd entries taken per region; more and the region's writes trap. */
 #define VFU_MAX_IOEVENTFDS 16
@@ -102,10 +87,9 @@ struct vfu_device {
 	char name[32];
 	struct vfu_client *client;
 	struct pci_function *fn;
-	struct vfu_device_region regions[VFU_PCI_NUM_REGIONS];
-	u32 config_size;
-	u8 config[PCI_CONFIG_SPACE_SIZE];	/* as read at connect time */
-	u32 irq_count[VFU_NUM_IRQ_KINDS];
+	struct vfu_device_region regions[VFU_OFFER_REGIONS];
+	/* What the server offered at connect time; its fds are released. */
+	struct vfu_offer offer;
 	u8 msi_cap, msi_cap_size;
 	bool msi_pvm;			/* MSI with per-vector mask bits */
 	u8 msix_cap;
@@ -223,12 +207,7 @@ static const struct vfu_client_dma_ops vfu_device_dma_ops = {
 
 static u32 config_get(const struct vfu_device *dev, u32 off, u32 len)
 {
-	u32 val = 0;
-
-	if (off + len > dev->config_size)
-		return 0;
-	memcpy(&val, &dev->config[off], len);
-	return val;
+	return vfu_offer_config(&dev->offer, off, len);
 }
 
 /* Registers uvmm emulates itself; everything else is the server's. */
@@ -263,12 +242,12 @@ static bool vfu_config_read(struct pci_function *fn, u32 off, u32 len,
 	}
 	if (vfu_config_emulated(dev, off))
 		return false;
-	if (off + len > dev->config_size) {
+	if (off + len > dev->offer.config_size) {
 		*val = all_ones(len);
 		return true;
 	}
 	*val = 0;
-	ret = vfu_client_region_read(dev->client, VFU_PCI_CONFIG_REGION, off,
+	ret = vfu_client_region_read(dev->client, VFU_PCI_CONFIG, off,
 				     val, len);
 	if (ret) {
 		vfu_device_request_failed(dev, "config read", ret);
@@ -295,9 +274,9 @@ static void vfu_config_write_through(struct vfu_device *dev, u32 off, u32 len,
 {
 	int ret;
 
-	if (off + len > dev->config_size)
+	if (off + len > dev->offer.config_size)
 		return;
-	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG_REGION, off,
+	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG, off,
 				      &val, len);
 	if (ret)
 		vfu_device_request_failed(dev, "config write-through", ret);
@@ -321,7 +300,7 @@ static void vfu_config_write_command(struct vfu_device *dev, u32 off, u32 len,
 	else
 		command = (command & 0x00ff) | (val & 0xff) << 8;
 	command &= VFU_COMMAND_MASK;
-	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG_REGION,
+	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG,
 				      PCI_COMMAND, &command, 2);
 	if (ret)
 		vfu_device_request_failed(dev, "command write", ret);
@@ -347,9 +326,9 @@ static bool vfu_config_write(struct pci_function *fn, u32 off, u32 len,
 		vfu_config_write_through(dev, off, len, val);
 		return false;
 	}
-	if (off + len > dev->config_size)
+	if (off + len > dev->offer.config_size)
 		return true;
-	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG_REGION, off,
+	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG, off,
 				      &val, len);
 	/* An error reply drops the write (docs/vfio-user.md, "Config space"). */
 	if (ret)
@@ -662,7 +641,7 @@ static void vfu_bar_remap(struct pci_function *fn, unsigned int bar,
 	int ret;
 
 	(void)old_win;
-	if (bar >= VFU_PCI_NUM_REGIONS)
+	if (bar >= VFU_OFFER_REGIONS)
 		return;
 	vfu_bar_move_ioeventfds(dev, bar, new_win);
 	region = &dev->regions[bar];
@@ -715,7 +694,7 @@ static int vfu_irq_assign(struct vfu_device *dev, enum pci_irq_mode mode,
 	unsigned int i;
 	int ret;
 
-	nr = MIN(nr, dev->irq_count[index]);
+	nr = MIN(nr, dev->offer.irq_count[index]);
 	if (!nr)
 		return 0;
 	for (i = 0; i < nr; i++) {
@@ -941,7 +920,7 @@ static int vfu_device_map_ram(struct vfu_device *dev, char *err,
 
 /* Maps one region's sparse areas (their memslots come with the BAR's address). */
 static int vfu_region_map_areas(struct vfu_device *dev, unsigned int index,
-				const struct vfu_client_region *info)
+				const struct vfu_offer_region *info)
 {
 	struct vfu_device_region *region = &dev->regions[index];
 	long page = sysconf(_SC_PAGESIZE);
@@ -955,12 +934,12 @@ static int vfu_region_map_areas(struct vfu_device *dev, unsigned int index,
 	for (i = 0; i < info->caps.nr_areas; i++) {
 		const struct vfu_sparse_area *a = &info->caps.areas[i];
 		struct vfu_mmap_area *area = &region->areas[region->nr_areas];
-		u64 file_off = info->info.offset + a->offset;
+		u64 file_off = info->fd_offset + a->offset;
 
 		/* Only whole pages inside the BAR and inside the file. */
 		if (!a->size || a->offset % page || a->size % page ||
 		    a->offset + a->size > region->size ||
-		    file_off < info->info.offset ||
+		    file_off < info->fd_offset ||
 		    (S_ISREG(st.st_mode) &&
 		     file_off + a->size > (u64)st.st_size)) {
 			log_warn("%s: region %u: sparse area [%#llx, +%#llx) unusable: trapping it instead",
@@ -990,83 +969,26 @@ static int vfu_region_map_areas(struct vfu_device *dev, unsigned int index,
 	return 0;
 }
 
-static int vfu_device_read_regions(struct vfu_device *dev, char *err,
-				   size_t err_len)
+/* The BARs' mmap-able areas of an offer, mapped into uvmm. */
+static int vfu_device_map_areas(struct vfu_device *dev,
+				const struct vfu_offer *offer, char *err,
+				size_t err_len)
 {
-	struct vfu_device_info info;
 	unsigned int i;
 	int ret;
 
-	ret = vfu_client_device_get_info(dev->client, &info);
-	if (ret) {
-		snprintf(err, err_len, "%s: DEVICE_GET_INFO: %s", dev->name,
-			 strerror(-ret));
-		return ret;
-	}
-	if (!(info.flags & VFU_DEVICE_F_PCI) ||
-	    info.num_regions <= VFU_PCI_CONFIG_REGION ||
-	    info.num_regions > VFU_MAX_REGIONS || info.num_irqs > VFU_MAX_IRQS) {
-		snprintf(err, err_len,
-			 "%s: not a usable PCI device (flags %#x, %u regions, %u irqs)",
-			 dev->name, info.flags, info.num_regions,
-			 info.num_irqs);
-		return -EINVAL;
-	}
-	for (i = 0; i < VFU_PCI_NUM_REGIONS; i++) {
-		struct vfu_client_region r;
-
-		memset(&r, 0, sizeof(r));
-		r.fd = -1;
-		ret = vfu_client_region_info(dev->client, i, &r);
-		if (ret) {
-			snprintf(err, err_len, "%s: region %u info: %s",
-				 dev->name, i, strerror(-ret));
-			return ret;
-		}
-		dev->regions[i].size = r.info.size;
-		dev->regions[i].flags = r.info.flags;
-		if (i < VFU_PCI_CONFIG_REGION && r.info.size &&
-		    ((r.info.size & (r.info.size - 1)) ||
-		     r.info.size > VFU_MAX_BAR_SIZE)) {
-			if (r.fd >= 0)
-				close(r.fd);
-			snprintf(err, err_len,
-				 "%s: region %u size %#llx is not a power of two up to 64 GiB",
-				 dev->name, i, (unsigned long long)r.info.size);
-			return -EINVAL;
-		}
-		if (i < PCI_NUM_BARS)
-			ret = vfu_region_map_areas(dev, i, &r);
-		if (r.fd >= 0)
-			close(r.fd);
+	for (i = 0; i < VFU_OFFER_REGIONS; i++) {
+		dev->regions[i].size = offer->regions[i].size;
+		dev->regions[i].flags = offer->regions[i].flags;
+		if (i >= PCI_NUM_BARS)
+			continue;
+		ret = vfu_region_map_areas(dev, i, &offer->regions[i]);
 		if (ret) {
 			snprintf(err, err_len, "%s: region %u: %s", dev->name,
 				 i, strerror(-ret));
 			return ret;
 		}
 	}
-	if (dev->regions[VFU_PCI_CONFIG_REGION].size < PCI_LEGACY_CONFIG_SIZE) {
-		snprintf(err, err_len, "%s: config region is %llu bytes, at least 256 needed",
-			 dev->name,
-			 (unsigned long long)dev->regions[VFU_PCI_CONFIG_REGION].size);
-		return -EINVAL;
-	}
-	for (i = 0; i < VFU_NUM_IRQ_KINDS && i < info.num_irqs; i++) {
-		struct vfu_irq_info irq;
-
-		ret = vfu_client_irq_info(dev->client, i, &irq);
-		if (ret) {
-			snprintf(err, err_len, "%s: irq %u info: %s", dev->name,
-				 i, strerror(-ret));
-			return ret;
-		}
-		dev->irq_count[i] = irq.count;
-	}
-	/* MSI at most 32, MSI-X at most 2048, INTx 1 (docs/vfio-user.md). */
-	dev->irq_count[VFU_IRQ_INTX] = MIN(dev->irq_count[VFU_IRQ_INTX], 1u);
-	dev->irq_count[VFU_IRQ_MSI] = MIN(dev->irq_count[VFU_IRQ_MSI], 32u);
-	dev->irq_count[VFU_IRQ_MSIX] = MIN(dev->irq_count[VFU_IRQ_MSIX],
-					   (u32)PCI_MSIX_MAX_VECTORS);
 	return 0;
 }
 
@@ -1097,13 +1019,8 @@ static int vfu_device_describe(struct vfu_device *dev,
 	info->class_code = config_get(dev, PCI_CLASS_REVISION, 4) >> 8;
 	info->subsystem_vendor_id = config_get(dev, PCI_SUBSYSTEM_VENDOR_ID, 2);
 	info->subsystem_id = config_get(dev, PCI_SUBSYSTEM_ID, 2);
-	info->irq_pin = dev->irq_count[VFU_IRQ_INTX] ?
+	info->irq_pin = dev->offer.irq_count[VFU_IRQ_INTX] ?
 			MIN(MAX(config_get(dev, PCI_INTERRUPT_PIN, 1), 1u), 4u) : 0;
-	if (info->vendor_id == 0xffff || info->vendor_id == 0) {
-		snprintf(err, err_len, "%s: config space has no vendor ID (%#x)",
-			 dev->name, info->vendor_id);
-		return -EINVAL;
-	}
 	for (i = 0; i < PCI_NUM_BARS; i++) {
 		u32 bar = config_get(dev, PCI_BASE_ADDRESS_0 + 4 * i, 4);
 		u64 size = dev->regions[i].size;
@@ -1135,7 +1052,7 @@ static int vfu_device_describe(struct vfu_device *dev,
 		}
 		info->bars[i].size = size;
 	}
-	info->rom_size = dev->regions[VFU_PCI_ROM_REGION].size;
+	info->rom_size = dev->regions[VFU_PCI_ROM].size;
 	vfu_device_choose_posting(dev, info);
 	return 0;
 }
@@ -1177,7 +1094,7 @@ static void vfu_drop_areas_over(struct vfu_device *dev, unsigned int bar,
 static int vfu_device_take_capabilities(struct vfu_device *dev, char *err,
 					size_t err_len)
 {
-	u32 limit = MIN(dev->config_size, (u32)PCI_LEGACY_CONFIG_SIZE);
+	u32 limit = MIN(dev->offer.config_size, (u32)PCI_LEGACY_CONFIG_SIZE);
 	unsigned int hops = 0;
 	u8 pos;
 	u32 off;
@@ -1186,7 +1103,7 @@ static int vfu_device_take_capabilities(struct vfu_device *dev, char *err,
 	if (!(config_get(dev, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
 		return 0;
 	for (off = PCI_STD_HEADER_SIZEOF; off < limit; off++)
-		pci_config_set(dev->fn, off, 1, dev->config[off]);
+		pci_config_set(dev->fn, off, 1, dev->offer.config[off]);
 	pci_config_set(dev->fn, PCI_CAPABILITY_LIST, 1,
 		       config_get(dev, PCI_CAPABILITY_LIST, 1) & ~3u);
 	pci_config_set(dev->fn, PCI_STATUS, 2,
@@ -1203,13 +1120,13 @@ static int vfu_device_take_capabilities(struct vfu_device *dev, char *err,
 		id = config_get(dev, pos, 1);
 		next = config_get(dev, pos + 1, 1) & ~3u;
 		ctrl = config_get(dev, pos + 2, 2);
-		if (id == PCI_CAP_ID_MSI && dev->irq_count[VFU_IRQ_MSI] &&
+		if (id == PCI_CAP_ID_MSI && dev->offer.irq_count[VFU_IRQ_MSI] &&
 		    !dev->msi_cap) {
 			bool addr64 = ctrl & PCI_MSI_FLAGS_64BIT;
 			bool pvm = ctrl & PCI_MSI_FLAGS_MASKBIT;
 			unsigned int nr = 1u << MIN((ctrl & PCI_MSI_FLAGS_QMASK) >> 1, 5);
 
-			while (nr > dev->irq_count[VFU_IRQ_MSI])
+			while (nr > dev->offer.irq_count[VFU_IRQ_MSI])
 				nr >>= 1;
 			dev->msi_cap_size = 10 + (addr64 ? 4 : 0) + (pvm ? 10 : 0);
 			if (pos + dev->msi_cap_size > limit)
@@ -1222,13 +1139,13 @@ static int vfu_device_take_capabilities(struct vfu_device *dev, char *err,
 			}
 			dev->msi_cap = pos;
 			dev->msi_pvm = pvm;
-		} else if (id == PCI_CAP_ID_MSIX && dev->irq_count[VFU_IRQ_MSIX] &&
+		} else if (id == PCI_CAP_ID_MSIX && dev->offer.irq_count[VFU_IRQ_MSIX] &&
 			   !dev->msix_cap && pos + (u32)PCI_CAP_MSIX_SIZEOF <= limit) {
 			u32 table = config_get(dev, pos + PCI_MSIX_TABLE, 4);
 			u32 pba = config_get(dev, pos + PCI_MSIX_PBA, 4);
 			unsigned int nr = (ctrl & PCI_MSIX_FLAGS_QSIZE) + 1;
 
-			nr = MIN(nr, dev->irq_count[VFU_IRQ_MSIX]);
+			nr = MIN(nr, dev->offer.irq_count[VFU_IRQ_MSIX]);
 			ret = pci_msix_init(dev->fn, pos, nr,
 					    table & PCI_MSIX_TABLE_BIR,
 					    table & PCI_MSIX_TABLE_OFFSET,
@@ -1275,8 +1192,10 @@ int vfu_device_create(struct vm *vm, const struct device_config *cfg,
 	dev->server_irq_index = -1;
 	dev->resample_fd = -1;
 	dev->resample_stop_fd = -1;
+	for (i = 0; i < VFU_OFFER_REGIONS; i++)
+		dev->offer.regions[i].fd = -1;
 	snprintf(dev->name, sizeof(dev->name), "vfio-user[%u]", index);
-	for (i = 0; i < VFU_PCI_NUM_REGIONS; i++)
+	for (i = 0; i < VFU_OFFER_REGIONS; i++)
 		for (j = 0; j < VFU_MAX_SPARSE_AREAS; j++)
 			dev->regions[i].areas[j].slot = -1;
 
@@ -1286,18 +1205,13 @@ int vfu_device_create(struct vm *vm, const struct device_config *cfg,
 	ret = vfu_device_map_ram(dev, err, err_len);
 	if (ret)
 		goto fail;
-	ret = vfu_device_read_regions(dev, err, err_len);
+	ret = vfu_discover(dev->client, dev->name, &dev->offer, err, err_len);
 	if (ret)
 		goto fail;
-	dev->config_size = MIN(dev->regions[VFU_PCI_CONFIG_REGION].size,
-			       (u64)PCI_CONFIG_SPACE_SIZE);
-	ret = vfu_client_region_read(dev->client, VFU_PCI_CONFIG_REGION, 0,
-				     dev->config, dev->config_size);
-	if (ret) {
-		snprintf(err, err_len, "%s: reading config space: %s",
-			 dev->name, strerror(-ret));
+	ret = vfu_device_map_areas(dev, &dev->offer, err, err_len);
+	vfu_offer_release(&dev->offer);
+	if (ret)
 		goto fail;
-	}
 	ret = vfu_device_describe(dev, &info, err, err_len);
 	if (ret)
 		goto fail;
@@ -1371,7 +1285,7 @@ int vfu_device_attached(struct vfu_device *dev)
 	int trigger;
 	int ret;
 
-	if (!dev->irq_count[VFU_IRQ_INTX] || pci_function_intx_gsi(dev->fn) < 0)
+	if (!dev->offer.irq_count[VFU_IRQ_INTX] || pci_function_intx_gsi(dev->fn) < 0)
 		return 0;
 	ret = pci_intx_eventfds(dev->fn, &trigger, &dev->resample_fd);
 	if (ret)
@@ -1425,7 +1339,7 @@ void vfu_device_destroy(struct vfu_device *dev)
 	/* Stop the server first: no request may be in flight after this. */
 	if (dev->client)
 		vfu_client_close(dev->client);
-	for (i = 0; i < VFU_PCI_NUM_REGIONS; i++) {
+	for (i = 0; i < VFU_OFFER_REGIONS; i++) {
 		struct vfu_device_region *region = &dev->regions[i];
 
 		for (j = 0; j < region->nr_areas; j++) {
