@@ -94,6 +94,7 @@ struct vfu_client {
 	void *dma_opaque;
 	void (*on_dead)(void *opaque, int err, const char *reason);
 	void *dead_opaque;
+	bool quiet_death;
 
 	/* Fixed after VERSION. */
 	struct vfu_caps server_caps;
@@ -240,8 +241,8 @@ conn_fail(struct vfu_client *c, int err, const char *fmt, ...)
 	pthread_mutex_unlock(&c->lock);
 	wake_everyone(c, false);
 
-	clog(c, LOG_ERR, "connection failed: %s (%s)", c->reason,
-	     strerror(-err));
+	clog(c, c->quiet_death ? LOG_INFO : LOG_ERR,
+	     "connection failed: %s (%s)", c->reason, strerror(-err));
 	if (c->on_dead)
 		c->on_dead(c->dead_opaque, err, c->reason);
 }
@@ -1166,6 +1167,7 @@ int vfu_client_connect_fd(int fd, const struct vfu_client_options *opts,
 	c->dma_opaque = opts->dma_opaque;
 	c->on_dead = opts->on_dead;
 	c->dead_opaque = opts->dead_opaque;
+	c->quiet_death = opts->quiet_death;
 	c->state = VFU_CLIENT_CONNECTED;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->send_lock, NULL);

@@ -65,6 +65,8 @@ struct vfu_client_options {
 	 * no lock held. Must not call vfu_client_close(). */
 	void (*on_dead)(void *opaque, int err, const char *reason);
 	void *dead_opaque;
+	/* The owner reports a death itself: "connection failed" at info. */
+	bool quiet_death;
 	/* Fault injection: socket calls of the main connection. */
 	const struct vfu_transport_ops *transport_ops;
 	void *transport_opaque;

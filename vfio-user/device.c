@@ -34,6 +34,7 @@
 #include "vfio-user/client.h"
 #include "vfio-user/device.h"
 #include "vfio-user/discover.h"
+#include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
 #define VFU_CONNECT_RETRY_MS 50
@@ -49,6 +50,13 @@
 			  PCI_COMMAND_MASTER | PCI_COMMAND_PARITY |      \
 			  PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE |  \
 			  PCI_COMMAND_SPECIAL)
+
+/* The connection as accesses see it. */
+enum {
+	VFU_LINK_UP,
+	VFU_LINK_RECONNECTING,		/* on-error=reconnect: accesses wait */
+	VFU_LINK_DEAD,			/* for good: all-ones, writes dropped */
+};
 
 struct vfu_mmap_area {
 	u64 offset;		/* inside the BAR */
@@ -110,8 +118,38 @@ struct vfu_device {
 	 */
 	int server_irq_index;		/* -1: none */
 	unsigned int server_irq_count;
-	/* Set once by whoever sees the server die; read by every access. */
-	int dead;
+	/* VFU_LINK_*: set by whoever sees the server die; read by every access. */
+	int link;
+	/*
+	 * on-error=reconnect (docs/vfio-user.md, "Reconnect"). lock is a
+	 * leaf lock over everything below and the memslot and ioeventfd
+	 * placement; it is never held across a request. Accesses take the
+	 * client with vfu_device_get() (counted in users), which waits
+	 * while the link is RECONNECTING; the reconnect thread swaps the
+	 * client once users is 0, replays, and lets them through.
+	 */
+	bool reconnect;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* CLOCK_MONOTONIC */
+	unsigned int users;
+	bool stopping;
+	s64 lost_ms, deadline_ms;
+	char lost_reason[160];
+	/* Bumped by each change below that the replay carries to a server. */
+	u64 seq;
+	struct pci_bar_window bar_win[PCI_NUM_BARS];
+	/* Bytes of the emulated registers the guest wrote through. */
+	u8 shadow[PCI_LEGACY_CONFIG_SIZE];
+	bool shadow_set[PCI_LEGACY_CONFIG_SIZE];
+	u16 command;			/* as last sent, masked */
+	bool command_set;
+	/* The interrupt mode the guest enabled and its vector count. */
+	enum pci_irq_mode want_mode;
+	unsigned int want_nr;
+	int intx_trigger_fd;		/* the model's; not owned */
+	pthread_t reconnect_thread;
+	bool reconnect_started;
+	unsigned int reconnects;
 	/*
 	 * INTx is level-triggered: after the guest's EOI KVM signals the
 	 * resample fd, and this thread asks the server to signal the line
@@ -133,18 +171,85 @@ struct pci_function *vfu_device_function(struct vfu_device *dev)
 	return dev->fn;
 }
 
+static s64 monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static int vfu_link(struct vfu_device *dev)
+{
+	return __atomic_load_n(&dev->link, __ATOMIC_ACQUIRE);
+}
+
 static bool vfu_device_dead(struct vfu_device *dev)
 {
-	return __atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE);
+	return vfu_link(dev) == VFU_LINK_DEAD;
+}
+
+/* The link goes DEAD for good; true for the caller that made it so. */
+static bool vfu_device_kill(struct vfu_device *dev)
+{
+	int old;
+
+	if (!dev->reconnect)
+		return __atomic_exchange_n(&dev->link, VFU_LINK_DEAD,
+					   __ATOMIC_ACQ_REL) != VFU_LINK_DEAD;
+	pthread_mutex_lock(&dev->lock);
+	old = dev->link;
+	__atomic_store_n(&dev->link, VFU_LINK_DEAD, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&dev->cond);
+	pthread_mutex_unlock(&dev->lock);
+	return old != VFU_LINK_DEAD;
+}
+
+/*
+ * on-error=reconnect: the connection failed. Accesses wait from now on,
+ * and the reconnect thread takes over (vfu_reconnect_main()).
+ */
+static void vfu_device_lost(struct vfu_device *dev, const char *reason)
+{
+	pthread_mutex_lock(&dev->lock);
+	if (dev->link == VFU_LINK_UP) {
+		__atomic_store_n(&dev->link, VFU_LINK_RECONNECTING,
+				 __ATOMIC_RELEASE);
+		dev->lost_ms = monotonic_ms();
+		dev->deadline_ms = dev->lost_ms +
+				   dev->cfg->reconnect_timeout * 1000LL;
+		snprintf(dev->lost_reason, sizeof(dev->lost_reason), "%s",
+			 reason);
+		log_info("%s (%s): %s; reconnecting (on-error=reconnect)",
+			 dev->name, dev->cfg->socket_path, reason);
+		pthread_cond_broadcast(&dev->cond);
+	}
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/* The reconnect timeout passed: the usual end of a failed device. */
+static void vfu_device_give_up(struct vfu_device *dev, const char *why)
+{
+	if (!vfu_device_kill(dev))
+		return;
+	vm_request_stop(dev->vm, STATUS_DEVICE_FAILED,
+			"%s (%s): %s; %s", dev->name, dev->cfg->socket_path,
+			dev->lost_reason, why);
 }
 
 /*
  * The server is gone or misbehaved: from now on the device reads
- * all-ones. Stop the VM unless the user asked to go on without it.
+ * all-ones. Stop the VM unless the user asked to go on without it, or
+ * to wait for the server to come back (a lost connection only).
  */
-static void vfu_device_failed(struct vfu_device *dev, const char *reason)
+static void vfu_device_failed(struct vfu_device *dev, const char *reason,
+			      bool lost)
 {
-	if (__atomic_exchange_n(&dev->dead, 1, __ATOMIC_ACQ_REL))
+	if (dev->reconnect && lost) {
+		vfu_device_lost(dev, reason);
+		return;
+	}
+	if (!vfu_device_kill(dev))
 		return;
 	if (dev->cfg->on_error == DEVICE_ON_ERROR_CONTINUE) {
 		log_err("%s (%s): %s; the device is dead, guest reads of it return all-ones (on-error=continue)",
@@ -158,7 +263,77 @@ static void vfu_device_failed(struct vfu_device *dev, const char *reason)
 static void vfu_device_on_dead(void *opaque, int err, const char *reason)
 {
 	(void)err;
-	vfu_device_failed(opaque, reason);
+	vfu_device_failed(opaque, reason, true);
+}
+
+/*
+ * The client for one access to the server. While the device reconnects
+ * this waits, bounded by the reconnect timeout (then the device is given
+ * up). NULL: the device is dead. Every non-NULL return needs a
+ * vfu_device_put().
+ */
+static struct vfu_client *vfu_device_get(struct vfu_device *dev)
+{
+	struct vfu_client *c = NULL;
+	struct timespec ts;
+	bool expired = false;
+
+	if (!dev->reconnect)
+		return vfu_device_dead(dev) ? NULL : dev->client;
+	pthread_mutex_lock(&dev->lock);
+	while (dev->link == VFU_LINK_RECONNECTING && !dev->stopping) {
+		if (monotonic_ms() >= dev->deadline_ms) {
+			expired = true;
+			break;
+		}
+		ts.tv_sec = dev->deadline_ms / 1000;
+		ts.tv_nsec = dev->deadline_ms % 1000 * 1000000;
+		pthread_cond_timedwait(&dev->cond, &dev->lock, &ts);
+	}
+	if (dev->link == VFU_LINK_UP && !dev->stopping) {
+		dev->users++;
+		c = dev->client;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	if (expired)
+		vfu_device_give_up(dev, "the server did not come back within the reconnect-timeout");
+	return c;
+}
+
+/* The client if the link is up now, without waiting; NULL otherwise. */
+static struct vfu_client *vfu_device_try_get(struct vfu_device *dev)
+{
+	struct vfu_client *c = NULL;
+
+	if (!dev->reconnect)
+		return vfu_device_dead(dev) ? NULL : dev->client;
+	pthread_mutex_lock(&dev->lock);
+	if (dev->link == VFU_LINK_UP && !dev->stopping) {
+		dev->users++;
+		c = dev->client;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return c;
+}
+
+/*
+ * Ends the use of c. Returns whether the access that returned ret should
+ * be made again: the connection was lost and the device reconnects, so
+ * the next vfu_device_get() waits for the server to come back.
+ */
+static bool vfu_device_put(struct vfu_device *dev, struct vfu_client *c,
+			   int ret)
+{
+	bool again;
+
+	if (!dev->reconnect)
+		return false;
+	again = ret && vfu_client_get_state(c) != VFU_CLIENT_CONNECTED;
+	pthread_mutex_lock(&dev->lock);
+	if (!--dev->users)
+		pthread_cond_broadcast(&dev->cond);
+	pthread_mutex_unlock(&dev->lock);
+	return again;
 }
 
 /* A request failed: a dead connection has already been reported. */
@@ -166,7 +341,8 @@ static void vfu_device_request_failed(struct vfu_device *dev, const char *what,
 				      int ret)
 {
 	if (vfu_client_get_state(dev->client) != VFU_CLIENT_CONNECTED) {
-		vfu_device_failed(dev, vfu_client_error_string(dev->client));
+		vfu_device_failed(dev, vfu_client_error_string(dev->client),
+				  true);
 		return;
 	}
 	/* An error reply: that access fails, the device lives on. */
@@ -246,13 +422,22 @@ static bool vfu_config_read(struct pci_function *fn, u32 off, u32 len,
 		*val = all_ones(len);
 		return true;
 	}
-	*val = 0;
-	ret = vfu_client_region_read(dev->client, VFU_PCI_CONFIG, off,
-				     val, len);
-	if (ret) {
-		vfu_device_request_failed(dev, "config read", ret);
+	do {
+		struct vfu_client *c = vfu_device_get(dev);
+
+		if (!c) {
+			*val = all_ones(len);
+			return true;
+		}
+		*val = 0;
+		ret = vfu_client_region_read(c, VFU_PCI_CONFIG, off, val, len);
+		if (ret)
+			vfu_device_request_failed(dev, "config read", ret);
+		if (!vfu_device_put(dev, c, ret))
+			break;
+	} while (true);
+	if (ret)
 		*val = all_ones(len);
-	}
 	return true;
 }
 
@@ -272,14 +457,39 @@ static bool vfu_config_read(struct pci_function *fn, u32 off, u32 len,
 static void vfu_config_write_through(struct vfu_device *dev, u32 off, u32 len,
 				     u32 val)
 {
+	struct vfu_client *c;
 	int ret;
 
 	if (off + len > dev->offer.config_size)
 		return;
-	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG, off,
-				      &val, len);
+	/* While reconnecting, the replay carries it (vfu_config_record()). */
+	c = vfu_device_try_get(dev);
+	if (!c)
+		return;
+	ret = vfu_client_region_write(c, VFU_PCI_CONFIG, off, &val, len);
 	if (ret)
 		vfu_device_request_failed(dev, "config write-through", ret);
+	vfu_device_put(dev, c, ret);
+}
+
+/*
+ * on-error=reconnect: what the guest wrote to the registers uvmm emulates
+ * is kept, for the replay to write through to a server that comes back.
+ */
+static void vfu_config_record(struct vfu_device *dev, u32 off, u32 len,
+			      u32 val)
+{
+	u32 i;
+
+	if (!dev->reconnect)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	for (i = 0; i < len && off + i < PCI_LEGACY_CONFIG_SIZE; i++) {
+		dev->shadow[off + i] = val >> (8 * i);
+		dev->shadow_set[off + i] = true;
+	}
+	dev->seq++;
+	pthread_mutex_unlock(&dev->lock);
 }
 
 /*
@@ -291,6 +501,7 @@ static void vfu_config_write_command(struct vfu_device *dev, u32 off, u32 len,
 				     u32 val)
 {
 	struct pci_function *fn = dev->fn;
+	struct vfu_client *c;
 	u16 command;
 	int ret;
 
@@ -300,10 +511,21 @@ static void vfu_config_write_command(struct vfu_device *dev, u32 off, u32 len,
 	else
 		command = (command & 0x00ff) | (val & 0xff) << 8;
 	command &= VFU_COMMAND_MASK;
-	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG,
-				      PCI_COMMAND, &command, 2);
-	if (ret)
-		vfu_device_request_failed(dev, "command write", ret);
+	if (dev->reconnect) {
+		pthread_mutex_lock(&dev->lock);
+		dev->command = command;
+		dev->command_set = true;
+		dev->seq++;
+		pthread_mutex_unlock(&dev->lock);
+	}
+	c = vfu_device_try_get(dev);
+	if (c) {
+		ret = vfu_client_region_write(c, VFU_PCI_CONFIG, PCI_COMMAND,
+					      &command, 2);
+		if (ret)
+			vfu_device_request_failed(dev, "command write", ret);
+		vfu_device_put(dev, c, ret);
+	}
 	/* A dword write at 0x04 carries STATUS too (its write-1-to-clear bits). */
 	if (off == PCI_COMMAND && len == 4)
 		vfu_config_write_through(dev, PCI_STATUS, 2, val >> 16);
@@ -323,16 +545,25 @@ static bool vfu_config_write(struct pci_function *fn, u32 off, u32 len,
 	}
 	if (vfu_config_emulated(dev, off)) {
 		/* The model applies it too (return false). */
+		vfu_config_record(dev, off, len, val);
 		vfu_config_write_through(dev, off, len, val);
 		return false;
 	}
 	if (off + len > dev->offer.config_size)
 		return true;
-	ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG, off,
-				      &val, len);
-	/* An error reply drops the write (docs/vfio-user.md, "Config space"). */
-	if (ret)
-		vfu_device_request_failed(dev, "config write", ret);
+	do {
+		struct vfu_client *c = vfu_device_get(dev);
+
+		if (!c)
+			return true;
+		ret = vfu_client_region_write(c, VFU_PCI_CONFIG, off, &val,
+					      len);
+		/* An error reply drops the write (docs/vfio-user.md, "Config space"). */
+		if (ret)
+			vfu_device_request_failed(dev, "config write", ret);
+		if (!vfu_device_put(dev, c, ret))
+			break;
+	} while (true);
 	return true;
 }
 
@@ -352,7 +583,8 @@ static void vfu_bar_access_failed(struct vfu_device *dev, bool write,
 	char what[128], region[8];
 
 	if (vfu_client_get_state(dev->client) != VFU_CLIENT_CONNECTED) {
-		vfu_device_failed(dev, vfu_client_error_string(dev->client));
+		vfu_device_failed(dev, vfu_client_error_string(dev->client),
+				  true);
 		return;
 	}
 	if (bar == PCI_ROM_BAR)
@@ -364,7 +596,7 @@ static void vfu_bar_access_failed(struct vfu_device *dev, bool write,
 		 region, write ? "write at" : "read at",
 		 (unsigned long long)off, len, strerror(-ret));
 	if (dev->cfg->on_error != DEVICE_ON_ERROR_CONTINUE) {
-		vfu_device_failed(dev, what);
+		vfu_device_failed(dev, what, false);
 		return;
 	}
 	if (__atomic_exchange_n(&dev->bar_error_logged, true, __ATOMIC_ACQ_REL)) {
@@ -382,15 +614,21 @@ static void vfu_bar_read(struct pci_function *fn, unsigned int bar, u64 off,
 	struct vfu_device *dev = pci_function_priv(fn);
 	int ret;
 
-	if (vfu_device_dead(dev)) {
+	do {
+		struct vfu_client *c = vfu_device_get(dev);
+
+		if (!c) {
+			memset(data, 0xff, len);
+			return;
+		}
+		ret = vfu_client_region_read(c, bar, off, data, len);
+		if (ret)
+			vfu_bar_access_failed(dev, false, bar, off, len, ret);
+		if (!vfu_device_put(dev, c, ret))
+			break;
+	} while (true);
+	if (ret)
 		memset(data, 0xff, len);
-		return;
-	}
-	ret = vfu_client_region_read(dev->client, bar, off, data, len);
-	if (ret) {
-		vfu_bar_access_failed(dev, false, bar, off, len, ret);
-		memset(data, 0xff, len);
-	}
 }
 
 /*
@@ -406,16 +644,21 @@ static void vfu_bar_write(struct pci_function *fn, unsigned int bar, u64 off,
 	struct vfu_device *dev = pci_function_priv(fn);
 	int ret;
 
-	if (vfu_device_dead(dev))
-		return;
-	if (bar < PCI_NUM_BARS && dev->regions[bar].posted)
-		ret = vfu_client_region_write_posted(dev->client, bar, off,
-						     data, len);
-	else
-		ret = vfu_client_region_write(dev->client, bar, off, data,
-					      len);
-	if (ret)
-		vfu_bar_access_failed(dev, true, bar, off, len, ret);
+	do {
+		struct vfu_client *c = vfu_device_get(dev);
+
+		if (!c)
+			return;
+		if (bar < PCI_NUM_BARS && dev->regions[bar].posted)
+			ret = vfu_client_region_write_posted(c, bar, off, data,
+							     len);
+		else
+			ret = vfu_client_region_write(c, bar, off, data, len);
+		if (ret)
+			vfu_bar_access_failed(dev, true, bar, off, len, ret);
+		if (!vfu_device_put(dev, c, ret))
+			break;
+	} while (true);
 }
 
 static void vfu_area_unmap(struct vfu_device *dev, struct vfu_mmap_area *area)
@@ -631,18 +874,13 @@ static void vfu_device_drop_ioeventfds(struct vfu_device *dev)
  * memslots. A guest may place a BAR over RAM or another BAR; KVM refuses
  * the overlapping memslot and those accesses simply keep trapping.
  */
-static void vfu_bar_remap(struct pci_function *fn, unsigned int bar,
-			  struct pci_bar_window old_win,
+static void vfu_bar_place(struct vfu_device *dev, unsigned int bar,
 			  struct pci_bar_window new_win)
 {
-	struct vfu_device *dev = pci_function_priv(fn);
 	struct vfu_device_region *region;
 	unsigned int i;
 	int ret;
 
-	(void)old_win;
-	if (bar >= VFU_OFFER_REGIONS)
-		return;
 	vfu_bar_move_ioeventfds(dev, bar, new_win);
 	region = &dev->regions[bar];
 	for (i = 0; i < region->nr_areas; i++) {
@@ -667,6 +905,34 @@ static void vfu_bar_remap(struct pci_function *fn, unsigned int bar,
 			  (unsigned long long)(new_win.addr + area->offset),
 			  (unsigned long long)area->size);
 	}
+}
+
+/*
+ * With on-error=reconnect the window is kept for the replay, and nothing
+ * is placed while the device reconnects (its areas and doorbells are the
+ * old server's, already taken out of the guest).
+ */
+static void vfu_bar_remap(struct pci_function *fn, unsigned int bar,
+			  struct pci_bar_window old_win,
+			  struct pci_bar_window new_win)
+{
+	struct vfu_device *dev = pci_function_priv(fn);
+
+	(void)old_win;
+	if (bar >= VFU_OFFER_REGIONS)
+		return;
+	if (!dev->reconnect) {
+		vfu_bar_place(dev, bar, new_win);
+		return;
+	}
+	pthread_mutex_lock(&dev->lock);
+	if (bar < PCI_NUM_BARS) {
+		dev->bar_win[bar] = new_win;
+		dev->seq++;
+	}
+	if (dev->link == VFU_LINK_UP)
+		vfu_bar_place(dev, bar, new_win);
+	pthread_mutex_unlock(&dev->lock);
 }
 
 /* ---- interrupts ----------------------------------------------------------- */
@@ -702,6 +968,8 @@ static int vfu_irq_assign(struct vfu_device *dev, enum pci_irq_mode mode,
 			fds[i] = pci_msi_eventfd(dev->fn, i);
 		else if (mode == PCI_IRQ_MSIX)
 			fds[i] = pci_msix_eventfd(dev->fn, i);
+		else if (dev->intx_trigger_fd >= 0)
+			fds[i] = dev->intx_trigger_fd;
 		else if (pci_intx_eventfds(dev->fn, &fds[i], &resample))
 			fds[i] = -1;
 		if (fds[i] < 0)
@@ -807,23 +1075,47 @@ static void vfu_vector_mask_changed(struct pci_function *fn,
 	struct vfu_device *dev = pci_function_priv(fn);
 	int index = vfu_irq_index_of(mode);
 
-	if (index == VFU_IRQ_MSIX && vector < dev->msix_nr)
+	struct vfu_client *c;
+
+	if (index == VFU_IRQ_MSIX ? vector >= dev->msix_nr :
+	    index != VFU_IRQ_MSI || vector >= 32)
+		return;
+	if (dev->reconnect)
+		pthread_mutex_lock(&dev->lock);
+	if (index == VFU_IRQ_MSIX)
 		dev->msix_masked[vector] = masked;
-	else if (index == VFU_IRQ_MSI && vector < 32)
+	else
 		dev->msi_mask = masked ? dev->msi_mask | 1u << vector :
 					 dev->msi_mask & ~(1u << vector);
-	else
+	if (dev->reconnect) {
+		dev->seq++;
+		pthread_mutex_unlock(&dev->lock);
+	}
+	/* While reconnecting, the replay pushes every mask. */
+	c = vfu_device_try_get(dev);
+	if (!c)
 		return;
 	vfu_irq_push_masks(dev, index, vector);
+	vfu_device_put(dev, c, 0);
 }
 
 static void vfu_irq_mode_changed(struct pci_function *fn,
 				 enum pci_irq_mode mode, unsigned int nr)
 {
 	struct vfu_device *dev = pci_function_priv(fn);
+	struct vfu_client *c;
 	int ret;
 
-	if (vfu_device_dead(dev))
+	if (dev->reconnect) {
+		pthread_mutex_lock(&dev->lock);
+		dev->want_mode = mode;
+		dev->want_nr = nr;
+		dev->seq++;
+		pthread_mutex_unlock(&dev->lock);
+	}
+	/* While reconnecting, the replay assigns what the guest enabled. */
+	c = vfu_device_try_get(dev);
+	if (!c)
 		return;
 	/* The server shares one eventfd table between the kinds: release first. */
 	ret = vfu_irq_release(dev);
@@ -831,12 +1123,14 @@ static void vfu_irq_mode_changed(struct pci_function *fn,
 		ret = vfu_irq_assign(dev, mode, nr);
 	if (ret) {
 		vfu_device_request_failed(dev, "SET_IRQS", ret);
+		vfu_device_put(dev, c, ret);
 		return;
 	}
 	/* Its eventfds in place, the server learns which vectors may fire. */
 	if (mode != PCI_IRQ_INTX && dev->server_irq_count)
 		vfu_irq_push_masks(dev, dev->server_irq_index,
 				   dev->server_irq_count - 1);
+	vfu_device_put(dev, c, 0);
 }
 
 static const struct pci_function_ops vfu_function_ops = {
@@ -851,14 +1145,6 @@ static const struct pci_function_ops vfu_function_ops = {
 
 /* ---- connect time ----------------------------------------------------------- */
 
-static s64 monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static int vfu_device_connect(struct vfu_device *dev, char *err,
 			      size_t err_len)
 {
@@ -869,6 +1155,7 @@ static int vfu_device_connect(struct vfu_device *dev, char *err,
 		.dma_opaque = dev,
 		.on_dead = vfu_device_on_dead,
 		.dead_opaque = dev,
+		.quiet_death = dev->cfg->on_error == DEVICE_ON_ERROR_RECONNECT,
 	};
 	s64 deadline = monotonic_ms() + dev->cfg->wait_seconds * 1000LL;
 	int ret;
@@ -1172,6 +1459,379 @@ static int vfu_device_take_capabilities(struct vfu_device *dev, char *err,
 	return 0;
 }
 
+/* ---- on-error=reconnect ------------------------------------------------------ */
+
+/* The MSI-X table and PBA stay uvmm's with the new server's areas too. */
+static void vfu_drop_msix_areas(struct vfu_device *dev)
+{
+	u32 table, pba;
+
+	if (!dev->msix_cap)
+		return;
+	table = config_get(dev, dev->msix_cap + PCI_MSIX_TABLE, 4);
+	pba = config_get(dev, dev->msix_cap + PCI_MSIX_PBA, 4);
+	vfu_drop_areas_over(dev, table & PCI_MSIX_TABLE_BIR,
+			    table & PCI_MSIX_TABLE_OFFSET,
+			    dev->msix_nr * PCI_MSIX_ENTRY_SIZE);
+	vfu_drop_areas_over(dev, pba & PCI_MSIX_PBA_BIR,
+			    pba & PCI_MSIX_PBA_OFFSET,
+			    DIV_ROUND_UP(dev->msix_nr, 64) * 8);
+}
+
+/*
+ * Takes the mmap'ed areas and doorbells of a server out of the guest
+ * (accesses there trap, and wait) and out of uvmm.
+ */
+static void vfu_device_unplug(struct vfu_device *dev)
+{
+	struct pci_bar_window off = { .on = false };
+	unsigned int i, j;
+
+	pthread_mutex_lock(&dev->lock);
+	for (i = 0; i < PCI_NUM_BARS; i++)
+		vfu_bar_place(dev, i, off);
+	pthread_mutex_unlock(&dev->lock);
+	for (i = 0; i < PCI_NUM_BARS; i++) {
+		struct vfu_device_region *region = &dev->regions[i];
+
+		for (j = 0; j < region->nr_ioeventfds; j++)
+			close(region->ioeventfds[j].fd);
+		region->nr_ioeventfds = 0;
+		for (j = 0; j < region->nr_areas; j++) {
+			struct vfu_mmap_area *area = &region->areas[j];
+
+			munmap(area->hva, area->size);
+			vm_memslot_free(dev->vm, area->slot);
+			area->hva = NULL;
+			area->slot = -1;
+		}
+		region->nr_areas = 0;
+	}
+}
+
+/*
+ * Writes the emulated registers the guest wrote in [from, to) through to
+ * the server again, each dword as the guest's writes covered it. An
+ * error reply drops that write, as it did the first time.
+ */
+static int vfu_replay_config(struct vfu_device *dev, u32 from, u32 to,
+			     unsigned int *bytes)
+{
+	u32 d, i, len, val;
+	u8 b[4];
+	bool set[4];
+	int ret;
+
+	for (d = from; d < to; d += 4) {
+		if (d == PCI_COMMAND)
+			continue;	/* COMMAND goes after the header */
+		pthread_mutex_lock(&dev->lock);
+		for (i = 0; i < 4; i++) {
+			b[i] = dev->shadow[d + i];
+			set[i] = dev->shadow_set[d + i];
+		}
+		pthread_mutex_unlock(&dev->lock);
+		for (i = 0; i < 4; i += len) {
+			len = set[0] && set[1] && set[2] && set[3] && !i ? 4 :
+			      !(i & 1) && set[i] && set[i + 1] ? 2 : 1;
+			if (!set[i])
+				continue;
+			val = 0;
+			memcpy(&val, &b[i], len);
+			ret = vfu_client_region_write(dev->client,
+						      VFU_PCI_CONFIG, d + i,
+						      &val, len);
+			if (ret && vfu_client_get_state(dev->client) !=
+				   VFU_CLIENT_CONNECTED)
+				return ret;
+			*bytes += len;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The guest's configuration, from the registers uvmm emulates to the
+ * interrupts it enabled, onto a server that has none of it.
+ */
+static int vfu_replay_state(struct vfu_device *dev)
+{
+	enum pci_irq_mode mode;
+	unsigned int nr, bytes = 0;
+	bool command_set;
+	u16 command;
+	int ret;
+
+	ret = vfu_replay_config(dev, 0, PCI_STD_HEADER_SIZEOF, &bytes);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&dev->lock);
+	command = dev->command;
+	command_set = dev->command_set;
+	mode = dev->want_mode;
+	nr = dev->want_nr;
+	pthread_mutex_unlock(&dev->lock);
+	if (command_set) {
+		ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG,
+					      PCI_COMMAND, &command, 2);
+		if (ret && vfu_client_get_state(dev->client) !=
+			   VFU_CLIENT_CONNECTED)
+			return ret;
+	}
+	ret = vfu_replay_config(dev, PCI_STD_HEADER_SIZEOF,
+				PCI_LEGACY_CONFIG_SIZE, &bytes);
+	if (ret)
+		return ret;
+	log_info("%s: replay: config space, %u bytes, COMMAND %#x", dev->name,
+		 bytes, command);
+	/* A fresh server holds no eventfds: the same ones again. */
+	dev->server_irq_index = -1;
+	dev->server_irq_count = 0;
+	if (nr && (mode != PCI_IRQ_INTX || dev->intx_trigger_fd >= 0)) {
+		ret = vfu_irq_assign(dev, mode, nr);
+		if (ret && vfu_client_get_state(dev->client) !=
+			   VFU_CLIENT_CONNECTED)
+			return ret;
+		if (ret)
+			log_warn("%s: replay: SET_IRQS: %s", dev->name,
+				 strerror(-ret));
+		if (mode != PCI_IRQ_INTX && dev->server_irq_count)
+			vfu_irq_push_masks(dev, dev->server_irq_index,
+					   dev->server_irq_count - 1);
+		log_info("%s: replay: SET_IRQS %s, %u vectors", dev->name,
+			 mode == PCI_IRQ_MSIX ? "MSI-X" :
+			 mode == PCI_IRQ_MSI ? "MSI" : "INTx",
+			 dev->server_irq_count);
+	}
+	return vfu_client_get_state(dev->client) == VFU_CLIENT_CONNECTED ?
+	       0 : -EPIPE;
+}
+
+/*
+ * Everything the device had, onto the server that answered: its RAM, a
+ * check that it is the same device, its areas and doorbells, then the
+ * guest's state, again until no guest write raced it. Then the waiting
+ * accesses go. *fatal: a different device (no retry).
+ */
+static int vfu_device_replay(struct vfu_device *dev, char *why,
+			     size_t why_len, bool *fatal)
+{
+	struct vfu_offer *offer;
+	unsigned int i, areas = 0, doorbells = 0;
+	u64 seq;
+	int ret;
+
+	ret = vfu_device_map_ram(dev, why, why_len);
+	if (ret)
+		return ret;
+	log_info("%s: replay: DMA_MAP of %u RAM regions", dev->name,
+		 dev->vm->mem.nr_regions);
+	offer = calloc(1, sizeof(*offer));
+	if (!offer)
+		return -ENOMEM;
+	ret = vfu_discover(dev->client, dev->name, offer, why, why_len);
+	if (!ret) {
+		ret = vfu_offer_compare(&dev->offer, offer, why, why_len);
+		*fatal = ret != 0;
+	}
+	if (!ret)
+		ret = vfu_device_map_areas(dev, offer, why, why_len);
+	vfu_offer_release(offer);
+	free(offer);
+	if (ret) {
+		/* A server that dies while answering may come back yet. */
+		if (vfu_client_get_state(dev->client) != VFU_CLIENT_CONNECTED)
+			*fatal = false;
+		return ret;
+	}
+	vfu_drop_msix_areas(dev);
+	ret = vfu_device_take_ioeventfds(dev, why, why_len);
+	if (ret)
+		return ret;
+	for (i = 0; i < PCI_NUM_BARS; i++) {
+		areas += dev->regions[i].nr_areas;
+		doorbells += dev->regions[i].nr_ioeventfds;
+	}
+	log_info("%s: replay: same device; %u mmap areas, %u doorbells",
+		 dev->name, areas, doorbells);
+	for (;;) {
+		pthread_mutex_lock(&dev->lock);
+		seq = dev->seq;
+		pthread_mutex_unlock(&dev->lock);
+		ret = vfu_replay_state(dev);
+		if (ret) {
+			snprintf(why, why_len, "replay: %s",
+				 vfu_client_error_string(dev->client));
+			return ret;
+		}
+		pthread_mutex_lock(&dev->lock);
+		if (dev->seq == seq)
+			break;
+		pthread_mutex_unlock(&dev->lock);
+		log_info("%s: replay: the guest changed the device meanwhile; again",
+			 dev->name);
+	}
+	/* Under the lock: the BARs cannot move until the link is up. */
+	for (i = 0; i < PCI_NUM_BARS; i++)
+		vfu_bar_place(dev, i, dev->bar_win[i]);
+	ret = -ETIMEDOUT;	/* given up meanwhile, or uvmm is stopping */
+	if (dev->link == VFU_LINK_RECONNECTING && !dev->stopping) {
+		__atomic_store_n(&dev->link, VFU_LINK_UP, __ATOMIC_RELEASE);
+		dev->reconnects++;
+		ret = 0;
+	}
+	pthread_cond_broadcast(&dev->cond);
+	pthread_mutex_unlock(&dev->lock);
+	if (ret)
+		snprintf(why, why_len, "stopped during the replay");
+	return ret;
+}
+
+/* Sleeps ms, or less when the device is being destroyed. */
+static void vfu_reconnect_pause(struct vfu_device *dev, unsigned int ms)
+{
+	s64 until = monotonic_ms() + ms;
+	struct timespec ts = {
+		.tv_sec = until / 1000,
+		.tv_nsec = until % 1000 * 1000000,
+	};
+
+	pthread_mutex_lock(&dev->lock);
+	if (!dev->stopping)
+		pthread_cond_timedwait(&dev->cond, &dev->lock, &ts);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+static bool vfu_device_stopping(struct vfu_device *dev)
+{
+	bool stopping;
+
+	pthread_mutex_lock(&dev->lock);
+	stopping = dev->stopping || dev->link == VFU_LINK_DEAD;
+	pthread_mutex_unlock(&dev->lock);
+	return stopping;
+}
+
+/*
+ * The connection is lost and no access holds the old client: connect to
+ * the same path until a server answers there and takes the replay, or
+ * the reconnect timeout passes.
+ */
+static void vfu_device_reconnect(struct vfu_device *dev)
+{
+	struct vfu_client_options opts = {
+		.name = dev->name,
+		.timeout_ms = dev->cfg->timeout_ms,
+		.dma_ops = &vfu_device_dma_ops,
+		.dma_opaque = dev,
+		.on_dead = vfu_device_on_dead,
+		.dead_opaque = dev,
+		.quiet_death = dev->cfg->on_error == DEVICE_ON_ERROR_RECONNECT,
+	};
+	unsigned int attempts = 0;
+	s64 lost, deadline;
+	char why[256] = "";
+	bool fatal = false;
+	int ret;
+
+	pthread_mutex_lock(&dev->lock);
+	lost = dev->lost_ms;
+	deadline = dev->deadline_ms;
+	pthread_mutex_unlock(&dev->lock);
+	vfu_device_unplug(dev);
+	vfu_client_close(dev->client);
+	dev->client = NULL;
+	while (!vfu_device_stopping(dev)) {
+		struct vfu_client *c;
+
+		attempts++;
+		ret = vfu_client_connect(dev->cfg->socket_path, &opts, &c);
+		if (!ret) {
+			dev->client = c;
+			ret = vfu_device_replay(dev, why, sizeof(why), &fatal);
+			if (!ret) {
+				log_warn("%s (%s): reconnected after %lld ms (reconnect %u, %u attempts); the device's state was replayed",
+					 dev->name, dev->cfg->socket_path,
+					 (long long)(monotonic_ms() - lost),
+					 dev->reconnects, attempts);
+				return;
+			}
+			if (ret == -ETIMEDOUT && vfu_device_stopping(dev))
+				return;
+			if (fatal) {
+				char line[300];
+
+				snprintf(line, sizeof(line),
+					 "the server came back as a different device: %s",
+					 why);
+				vfu_device_give_up(dev, line);
+				return;
+			}
+			log_info("%s: the server failed during the replay (%s); trying again",
+				 dev->name, why);
+			vfu_device_unplug(dev);
+			vfu_client_close(dev->client);
+			dev->client = NULL;
+		} else if (ret != -ENOENT && ret != -ECONNREFUSED) {
+			log_debug("%s: connect: %s", dev->name, strerror(-ret));
+		}
+		if (monotonic_ms() >= deadline)
+			break;
+		vfu_reconnect_pause(dev, VFU_CONNECT_RETRY_MS);
+	}
+	if (vfu_device_stopping(dev))
+		return;
+	snprintf(why, sizeof(why),
+		 "the server did not come back within %u s (reconnect-timeout)",
+		 dev->cfg->reconnect_timeout);
+	vfu_device_give_up(dev, why);
+}
+
+static void *vfu_reconnect_main(void *arg)
+{
+	struct vfu_device *dev = arg;
+
+	pthread_mutex_lock(&dev->lock);
+	for (;;) {
+		/* The accesses on the old client fail out first. */
+		while (!dev->stopping &&
+		       (dev->link != VFU_LINK_RECONNECTING || dev->users))
+			pthread_cond_wait(&dev->cond, &dev->lock);
+		if (dev->stopping)
+			break;
+		pthread_mutex_unlock(&dev->lock);
+		vfu_device_reconnect(dev);
+		pthread_mutex_lock(&dev->lock);
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return NULL;
+}
+
+static int vfu_device_start_reconnect(struct vfu_device *dev)
+{
+	pthread_condattr_t attr;
+	int ret;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	ret = -pthread_cond_init(&dev->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	if (ret)
+		return ret;
+	ret = -pthread_mutex_init(&dev->lock, NULL);
+	if (ret) {
+		pthread_cond_destroy(&dev->cond);
+		return ret;
+	}
+	dev->reconnect = true;
+	ret = -pthread_create(&dev->reconnect_thread, NULL, vfu_reconnect_main,
+			      dev);
+	if (ret)
+		return ret;
+	dev->reconnect_started = true;
+	return 0;
+}
+
 int vfu_device_create(struct vm *vm, const struct device_config *cfg,
 		      unsigned int index, struct vfu_device **out, char *err,
 		      size_t err_len)
@@ -1192,6 +1852,8 @@ int vfu_device_create(struct vm *vm, const struct device_config *cfg,
 	dev->server_irq_index = -1;
 	dev->resample_fd = -1;
 	dev->resample_stop_fd = -1;
+	dev->intx_trigger_fd = -1;
+	dev->want_mode = PCI_IRQ_INTX;
 	for (i = 0; i < VFU_OFFER_REGIONS; i++)
 		dev->offer.regions[i].fd = -1;
 	snprintf(dev->name, sizeof(dev->name), "vfio-user[%u]", index);
@@ -1234,6 +1896,16 @@ int vfu_device_create(struct vm *vm, const struct device_config *cfg,
 			 strerror(-ret));
 		goto fail;
 	}
+	if (cfg->on_error == DEVICE_ON_ERROR_RECONNECT) {
+		/* Connecting again needs socket() and threads under the filter. */
+		sandbox_allow_reconnect();
+		ret = vfu_device_start_reconnect(dev);
+		if (ret) {
+			snprintf(err, err_len, "%s: reconnect thread: %s",
+				 dev->name, strerror(-ret));
+			goto fail;
+		}
+	}
 	log_info("%s: %04x:%04x class %06x from %s", dev->name,
 		 info.vendor_id, info.device_id, info.class_code,
 		 cfg->socket_path);
@@ -1251,6 +1923,7 @@ static void *vfu_resample_thread(void *arg)
 		{ .fd = dev->resample_fd, .events = POLLIN },
 		{ .fd = dev->resample_stop_fd, .events = POLLIN },
 	};
+	struct vfu_client *c;
 	u64 count;
 	int ret;
 
@@ -1264,14 +1937,17 @@ static void *vfu_resample_thread(void *arg)
 			break;
 		if (read(dev->resample_fd, &count, sizeof(count)) < 0)
 			continue;
-		if (vfu_device_dead(dev))
+		/* A server that came back starts with its line low. */
+		c = vfu_device_try_get(dev);
+		if (!c)
 			continue;
-		ret = vfu_client_set_irqs(dev->client, VFU_IRQ_INTX,
+		ret = vfu_client_set_irqs(c, VFU_IRQ_INTX,
 					  VFU_IRQ_SET_DATA_NONE |
 					  VFU_IRQ_SET_ACTION_UNMASK, 0, 1,
 					  NULL, NULL);
 		if (ret)
 			vfu_device_request_failed(dev, "INTx unmask", ret);
+		vfu_device_put(dev, c, ret);
 	}
 	return NULL;
 }
@@ -1282,6 +1958,7 @@ static void *vfu_resample_thread(void *arg)
  */
 int vfu_device_attached(struct vfu_device *dev)
 {
+	struct vfu_client *c;
 	int trigger;
 	int ret;
 
@@ -1290,10 +1967,23 @@ int vfu_device_attached(struct vfu_device *dev)
 	ret = pci_intx_eventfds(dev->fn, &trigger, &dev->resample_fd);
 	if (ret)
 		return ret;
+	c = vfu_device_try_get(dev);
+	if (!c)
+		return 0;
+	dev->intx_trigger_fd = trigger;
 	ret = vfu_irq_assign(dev, PCI_IRQ_INTX, 1);
+	vfu_device_put(dev, c, ret);
 	if (ret) {
+		dev->intx_trigger_fd = -1;
 		log_warn("%s: INTx not wired: %s", dev->name, strerror(-ret));
 		return 0;
+	}
+	if (dev->reconnect) {
+		pthread_mutex_lock(&dev->lock);
+		dev->want_mode = PCI_IRQ_INTX;
+		dev->want_nr = 1;
+		dev->seq++;
+		pthread_mutex_unlock(&dev->lock);
 	}
 	dev->resample_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (dev->resample_stop_fd < 0)
@@ -1308,11 +1998,13 @@ int vfu_device_attached(struct vfu_device *dev)
 
 void vfu_device_guest_reset(struct vfu_device *dev)
 {
+	struct vfu_client *c = vfu_device_get(dev);
 	int ret;
 
-	if (vfu_device_dead(dev))
+	if (!c)
 		return;
-	ret = vfu_client_device_reset(dev->client);
+	ret = vfu_client_device_reset(c);
+	vfu_device_put(dev, c, ret);
 	if (ret && ret != -EINVAL && ret != -ENOTSUP)
 		log_warn("%s: DEVICE_RESET after the guest's reset: %s",
 			 dev->name, strerror(-ret));
@@ -1326,6 +2018,15 @@ void vfu_device_destroy(struct vfu_device *dev)
 
 	if (!dev)
 		return;
+	if (dev->reconnect) {
+		/* Waiting accesses and the reconnect thread give up. */
+		pthread_mutex_lock(&dev->lock);
+		dev->stopping = true;
+		pthread_cond_broadcast(&dev->cond);
+		pthread_mutex_unlock(&dev->lock);
+		if (dev->reconnect_started)
+			pthread_join(dev->reconnect_thread, NULL);
+	}
 	if (dev->resample_started) {
 		u64 one = 1;
 
@@ -1353,5 +2054,9 @@ void vfu_device_destroy(struct vfu_device *dev)
 	}
 	if (dev->fn)
 		pci_function_destroy(dev->fn);
+	if (dev->reconnect) {
+		pthread_mutex_destroy(&dev->lock);
+		pthread_cond_destroy(&dev->cond);
+	}
 	free(dev);
 }

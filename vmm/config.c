@@ -20,6 +20,10 @@
 #define DEVICE_DEFAULT_TIMEOUT_MS 5000
 #define DEVICE_MAX_TIMEOUT_MS (3600 * 1000)
 #define DEVICE_MAX_WAIT_SECONDS 3600
+#define DEVICE_DEFAULT_RECONNECT_TIMEOUT 30
+#define DEVICE_MAX_RECONNECT_TIMEOUT 3600
+#define DEVICE_DEFAULT_RECONNECT_TIMEOUT 30
+#define DEVICE_MAX_RECONNECT_TIMEOUT 3600
 #define MAX_TIMEOUT_SECONDS (365 * 24 * 3600)
 
 enum {
@@ -70,7 +74,8 @@ void config_usage(FILE *out)
 		"      --bios FILE          raw ROM (at most 64K) ending at 4 GiB, run from\n"
 		"                           the reset vector; not with IMAGE\n"
 		"      --device vfio-user,socket=PATH[,timeout-ms=N][,wait=SECONDS]\n"
-		"                                  [,on-error=stop|continue]\n"
+		"                                  [,on-error=stop|continue|reconnect]\n"
+		"                                  [,reconnect-timeout=SECONDS]\n"
 		"                                  [,posted-writes=on|off]\n"
 		"      --device pci-testdev  uvmm's built-in PCI test function (1234:7e57\n"
 		"                           at 00:01.0), for the project's test programs\n"
@@ -170,7 +175,8 @@ static char *dup_or_null(const char *s)
 }
 
 /*
- * "vfio-user,socket=PATH[,timeout-ms=N][,wait=S][,on-error=stop|continue]
+ * "vfio-user,socket=PATH[,timeout-ms=N][,wait=S]
+ *  [,on-error=stop|continue|reconnect][,reconnect-timeout=S]
  *  [,posted-writes=on|off]"
  */
 static int parse_device(const char *spec, struct device_config *dev,
@@ -178,6 +184,7 @@ static int parse_device(const char *spec, struct device_config *dev,
 {
 	static const char *const keys[] = {
 		"socket", "timeout-ms", "wait", "on-error", "posted-writes",
+		"reconnect-timeout",
 	};
 	char *copy, *rest, *item;
 	unsigned int seen = 0, k;
@@ -195,6 +202,7 @@ static int parse_device(const char *spec, struct device_config *dev,
 	}
 	dev->timeout_ms = DEVICE_DEFAULT_TIMEOUT_MS;
 	dev->on_error = DEVICE_ON_ERROR_STOP;
+	dev->reconnect_timeout = DEVICE_DEFAULT_RECONNECT_TIMEOUT;
 	dev->posted_writes = true;
 
 	/* strsep, not strtok: "a,,b" and a trailing comma are mistakes too. */
@@ -273,10 +281,21 @@ static int parse_device(const char *spec, struct device_config *dev,
 				dev->on_error = DEVICE_ON_ERROR_STOP;
 			} else if (!strcmp(value, "continue")) {
 				dev->on_error = DEVICE_ON_ERROR_CONTINUE;
+			} else if (!strcmp(value, "reconnect")) {
+				dev->on_error = DEVICE_ON_ERROR_RECONNECT;
 			} else {
 				err_fmt(err, err_len, 0,
-					"--device: on-error must be stop or continue, not '%s'",
+					"--device: on-error must be stop, continue or reconnect, not '%s'",
 					value);
+				goto out;
+			}
+		} else if (!strcmp(item, "reconnect-timeout")) {
+			if (parse_uint(value, DEVICE_MAX_RECONNECT_TIMEOUT,
+				       &dev->reconnect_timeout) ||
+			    !dev->reconnect_timeout) {
+				err_fmt(err, err_len, 0,
+					"--device: reconnect-timeout '%s' is not a number of seconds in 1-%u",
+					value, DEVICE_MAX_RECONNECT_TIMEOUT);
 				goto out;
 			}
 		} else if (!strcmp(item, "posted-writes")) {
@@ -297,6 +316,12 @@ static int parse_device(const char *spec, struct device_config *dev,
 	}
 	if (!dev->socket_path) {
 		err_fmt(err, err_len, 0, "--device: socket=PATH is required");
+		goto out;
+	}
+	/* A timeout that nothing would use is a mistake in the command. */
+	if ((seen & 1u << 5) && dev->on_error != DEVICE_ON_ERROR_RECONNECT) {
+		err_fmt(err, err_len, 0,
+			"--device: reconnect-timeout needs on-error=reconnect");
 		goto out;
 	}
 	ret = 0;

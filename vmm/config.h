@@ -37,6 +37,8 @@ enum sandbox_mode {
 enum device_on_error {
 	DEVICE_ON_ERROR_STOP,
 	DEVICE_ON_ERROR_CONTINUE,
+	/* Wait for the server to come back and replay (vfio-user/device.c). */
+	DEVICE_ON_ERROR_RECONNECT,
 };
 
 struct device_config {
@@ -44,6 +46,8 @@ struct device_config {
 	unsigned int timeout_ms;
 	unsigned int wait_seconds;
 	enum device_on_error on_error;
+	/* on-error=reconnect: how long the server may stay away. */
+	unsigned int reconnect_timeout;
 	/* Trapped memory-BAR writes go out as NO_REPLY (posted-writes=on). */
 	bool posted_writes;
 };

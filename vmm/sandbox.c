@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
+#include <stdbool.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,39 @@ static const int allowed[] = {
 #define UNDER_SANITIZER 1
 #endif
 #endif
+
+static bool allow_reconnect;
+
+void sandbox_allow_reconnect(void)
+{
+	allow_reconnect = true;
+}
+
+/*
+ * What connecting to a vfio-user server again takes: a UNIX socket, its
+ * timeouts, and the client's threads (never a new process: CLONE_THREAD).
+ */
+static int add_reconnect_rules(scmp_filter_ctx ctx)
+{
+	int ret;
+
+	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+			       SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0);
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt),
+				       1, SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET));
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				       SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
+					       CLONE_THREAD));
+	/* clone3's flags are behind a pointer: glibc then uses clone. */
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				       SCMP_SYS(clone3), 0);
+	return ret;
+}
 
 /* The ioctls of a running VM: KVM's own, and the terminal's state. */
 static const unsigned long allowed_tty_ioctls[] = { TCGETS, TCSETS, TCSETSW };
@@ -143,6 +178,8 @@ int sandbox_install(char *err, size_t err_len)
 	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (!ret)
 		ret = add_rules(ctx);
+	if (!ret && allow_reconnect)
+		ret = add_reconnect_rules(ctx);
 	if (!ret)
 		ret = seccomp_load(ctx);
 	seccomp_release(ctx);

@@ -14,6 +14,15 @@
  */
 int sandbox_install(char *err, size_t err_len);
 
+/*
+ * A vfio-user device with on-error=reconnect must connect again, and its
+ * client starts threads: call before sandbox_install() to allow AF_UNIX
+ * socket(), connect(), SOL_SOCKET setsockopt() and clone() of threads
+ * (clone3 answers ENOSYS, so glibc falls back to clone, whose flags a
+ * filter can check).
+ */
+void sandbox_allow_reconnect(void);
+
 /* UVMM_SANDBOX_SELFTEST=1: make one forbidden call, socket() (tests only). */
 void sandbox_selftest(void);
 

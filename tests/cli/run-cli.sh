@@ -141,8 +141,14 @@ cli_case "--device timeout-ms not a number" 2 "timeout-ms 'abc'" -- \
 	--device vfio-user,socket=/x,timeout-ms=abc "$hello"
 cli_case "--device timeout-ms 0" 2 "timeout-ms '0'" -- \
 	--device vfio-user,socket=/x,timeout-ms=0 "$hello"
-cli_case "--device on-error of neither kind" 2 "on-error must be stop or continue" -- \
+cli_case "--device on-error of neither kind" 2 "on-error must be stop, continue or reconnect" -- \
 	--device vfio-user,socket=/x,on-error=maybe "$hello"
+cli_case "--device reconnect-timeout without on-error=reconnect" 2 \
+	"reconnect-timeout needs on-error=reconnect" -- \
+	--device vfio-user,socket=/x,reconnect-timeout=5 "$hello"
+cli_case "--device reconnect-timeout of 0" 2 \
+	"reconnect-timeout '0' is not a number of seconds in 1-3600" -- \
+	--device vfio-user,socket=/x,on-error=reconnect,reconnect-timeout=0 "$hello"
 cli_case "--device posted-writes of neither kind" 2 "posted-writes must be on or off, not 'yes'" -- \
 	--device vfio-user,socket=/x,posted-writes=yes "$hello"
 cli_case "--device posted-writes twice" 2 "posted-writes given twice" -- \

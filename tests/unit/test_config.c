@@ -183,8 +183,14 @@ static void test_device_strings(void **state)
 	assert_int_equal(PARSE(&cfg, "--device",
 			       "vfio-user,socket=/tmp/a.sock,timeout-ms=250,wait=3,on-error=continue,posted-writes=off",
 			       "--device", "vfio-user,socket=/tmp/b.sock",
+			       "--device", "vfio-user,socket=/tmp/c.sock,on-error=reconnect,reconnect-timeout=7",
+			       "--device", "vfio-user,socket=/tmp/d.sock,on-error=reconnect",
 			       "x.elf"), CONFIG_RUN);
-	assert_int_equal(cfg.nr_devices, 2);
+	assert_int_equal(cfg.nr_devices, 4);
+	assert_int_equal(cfg.devices[2].on_error, DEVICE_ON_ERROR_RECONNECT);
+	assert_int_equal(cfg.devices[2].reconnect_timeout, 7);
+	assert_int_equal(cfg.devices[3].on_error, DEVICE_ON_ERROR_RECONNECT);
+	assert_int_equal(cfg.devices[3].reconnect_timeout, 30);
 	assert_string_equal(cfg.devices[0].socket_path, "/tmp/a.sock");
 	assert_int_equal(cfg.devices[0].timeout_ms, 250);
 	assert_int_equal(cfg.devices[0].wait_seconds, 3);
@@ -205,6 +211,9 @@ static void test_device_rejects_malformed(void **state)
 		"vfio-user,socket=/x,timeout-ms=-5",
 		"vfio-user,socket=/x,timeout-ms=abc",
 		"vfio-user,socket=/x,on-error=maybe",
+		"vfio-user,socket=/x,reconnect-timeout=5",
+		"vfio-user,socket=/x,on-error=reconnect,reconnect-timeout=0",
+		"vfio-user,socket=/x,on-error=reconnect,reconnect-timeout=x",
 		"vfio-user,socket=/x,posted-writes=1",
 		"vfio-user,socket=/x,posted-writes=",
 		"vfio-user,socket=/x,colour=blue", "vfio-user,wait=3",
