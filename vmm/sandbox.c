@@ -79,12 +79,12 @@ static int add_reconnect_rules(scmp_filter_ctx ctx)
 	int ret;
 
 	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-			       SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+			       SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0);
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt),
-				       1, SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET));
+				       1, SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET, 0));
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 				       SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
