@@ -17,7 +17,9 @@
  *
  * Command line: nvme.mode=malformed only sends the bad commands and
  * checks the controller still works; nvme.mode=hang writes until the
- * VMM gives up (the server-killed test).
+ * VMM gives up (the server-killed test); nvme.mode=reconnect secs=N
+ * writes and reads back for N seconds while the server is restarted,
+ * resetting the controller as a driver must (check_reconnect()).
  *
  * Hot loops (filling and checking buffers) run at CPL3, where software
  * KVM runs code natively; they print nothing there.
@@ -842,6 +844,214 @@ static void check_intx(void)
 }
 
 /* Keep writing until the VMM stops (the server is killed meanwhile). */
+/*
+ * nvme.mode=reconnect secs=N: one block at a time written, read back and
+ * checked on queue 1 for N seconds, while the test kills uvmm-nvme and
+ * starts it again on its disk image (uvmm's on-error=reconnect). The
+ * controller that comes back is a fresh one (CC.EN 0): what Linux's
+ * driver does then is what this does: a command without a completion
+ * within RC_TIMEOUT_MS resets the controller, sets the queues up again
+ * and goes again. After each reset the first block written is read and
+ * checked too: what was written before the restart is on the image.
+ */
+#define RC_TIMEOUT_MS	1000
+#define PM_TMR_PORT	0x608		/* 24 bits at 3.579545 MHz */
+
+static u64 rc_tsc_per_ms;
+
+static u64 rc_now_ms(void)
+{
+	return rdtsc() / rc_tsc_per_ms;
+}
+
+static void rc_calibrate(void)
+{
+	u32 start = inl(PM_TMR_PORT) & 0xffffff, now;
+	u64 t0 = rdtsc();
+
+	do {
+		now = inl(PM_TMR_PORT) & 0xffffff;
+	} while (((now - start) & 0xffffff) < 3579545 / 20);
+	rc_tsc_per_ms = (rdtsc() - t0) / 50;
+	if (!rc_tsc_per_ms)
+		rc_tsc_per_ms = 1;
+}
+
+/*
+ * One command on q (CQ n raises MSI-X vector n); its status, 0xffff when
+ * none came within RC_TIMEOUT_MS: the controller may be a fresh one.
+ */
+static u16 rc_cmd(struct queue *q, struct sqe *s, u32 *dw0)
+{
+	unsigned int vec = VEC_BASE + q->qid;
+	volatile struct cqe *c;
+	struct cqe done;
+	u64 seen = irq_count(vec), until = rc_now_ms() + RC_TIMEOUT_MS;
+	u16 cid;
+
+	cid = push(q, s);
+	ring_sq(q);
+	c = &q->cq[q->head];
+	while ((c->status & 1) != q->phase) {
+		if (rc_now_ms() >= until)
+			return 0xffff;
+		irq_wait(vec, seen + 1, 100);
+		seen = irq_count(vec);
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	done = *(struct cqe *)c;
+	if (++q->head == q->size) {
+		q->head = 0;
+		q->phase = !q->phase;
+	}
+	ring(q->cq_db, q->cq_ei, 0x1000 + 8 * q->qid + 4, q->head);
+	if (dw0)
+		*dw0 = done.dw0;
+	return done.cid == cid ? status(&done) : 0xffff;
+}
+
+static u16 rc_io(u8 opc, u64 lba, u32 nlb, u8 *buf)
+{
+	struct sqe s;
+
+	rw_cmd(&s, opc, lba, nlb, buf, d.list[0][0]);
+	return rc_cmd(&d.io[0], &s, NULL);
+}
+
+static bool rc_wait_csts(u32 mask, u32 want)
+{
+	u64 until = rc_now_ms() + RC_TIMEOUT_MS;
+
+	while ((rd(0x1c) & mask) != want)
+		if (rc_now_ms() >= until)
+			return false;
+	return true;
+}
+
+/* A queue's memory reused: empty, the phase back to 1. */
+static void rc_queue_reset(struct queue *q)
+{
+	memset(q->cq, 0, ALIGN_UP(q->size * 16, PAGE));
+	q->tail = q->head = 0;
+	q->phase = true;
+}
+
+/*
+ * The controller again from CC.EN 0, with I/O queue pair 1: each step
+ * bounded in time, since the server may go away again meanwhile.
+ */
+static bool rc_reset(void)
+{
+	struct sqe s;
+
+	printf("nvme: no completion (CSTS %#x): resetting the controller\n",
+	       rd(0x1c));
+	wr(0x14, 0);
+	if (!rc_wait_csts(1, 0))
+		return false;
+	rc_queue_reset(&d.adm);
+	rc_queue_reset(&d.io[0]);
+	wr(0x24, (ADMIN_QSIZE - 1) << 16 | (ADMIN_QSIZE - 1));
+	writeq(d.bar + 0x28, (u64)d.adm.sq);
+	writeq(d.bar + 0x30, (u64)d.adm.cq);
+	wr(0x14, 1 | 6u << 16 | 4u << 20);
+	if (!rc_wait_csts(3, 1))
+		return false;
+	s = (struct sqe){ .cdw0 = 0x05, .prp1 = (u64)d.io[0].cq,
+			  .cdw10 = (QSIZE - 1) << 16 | 1,
+			  .cdw11 = 1u << 16 | 3 };
+	if (rc_cmd(&d.adm, &s, NULL))
+		return false;
+	s = (struct sqe){ .cdw0 = 0x01, .prp1 = (u64)d.io[0].sq,
+			  .cdw10 = (QSIZE - 1) << 16 | 1,
+			  .cdw11 = 1u << 16 | 1 };
+	return rc_cmd(&d.adm, &s, NULL) == 0;
+}
+
+/* op on [lba, +nlb), resetting the controller until it completes. */
+static bool rc_io_retry(u8 opc, u64 lba, u32 nlb, u64 *resets, bool *reset)
+{
+	unsigned int tries;
+
+	for (tries = 0; tries < 10; tries++) {
+		u16 sc = rc_io(opc, lba, nlb, d.buf[0][0]);
+
+		if (!sc)
+			return true;
+		if (sc != 0xffff) {
+			report(false, "%s at lba %lu: status %#x",
+			       opc == 1 ? "write" : "read", lba, sc);
+			return false;
+		}
+		(*resets)++;
+		*reset = true;
+		/* A reset that times out (the server went again) is retried. */
+		while (!rc_reset() && ++tries < 10)
+			;
+	}
+	report(false, "lba %lu: no completion after 10 resets", lba);
+	return false;
+}
+
+static void check_reconnect(void)
+{
+	u32 bs = 1u << d.lbads, nlb = PAGE / bs;
+	u64 secs = 10, lba = 0, ios = 0, resets = 0, end, first_ok = 0;
+	struct fill_args a = { .bs = bs, .nlb = nlb };
+	char val[16];
+
+	if (cmdline_param("secs", val, sizeof(val)))
+		secs = strtoull(val, NULL, 0);
+	rc_calibrate();
+	printf("nvme: %lu s of writes and reads; restart the server at will\n",
+	       secs);
+	end = rc_now_ms() + secs * 1000;
+	while (rc_now_ms() < end) {
+		bool reset = false;
+
+		a.p = d.buf[0][0];
+		a.lba = lba;
+		run_user(fill_user, &a);
+		if (!rc_io_retry(0x01, lba, nlb, &resets, &reset))
+			return;
+		/* A reset lost the buffer's contents: write it again. */
+		if (reset) {
+			a.p = d.buf[0][0];
+			run_user(fill_user, &a);
+			if (!rc_io_retry(0x01, lba, nlb, &resets, &reset))
+				return;
+		}
+		memset(d.buf[0][0], 0, PAGE);
+		if (!rc_io_retry(0x02, lba, nlb, &resets, &reset))
+			return;
+		a.p = d.buf[0][0];
+		a.zero = false;
+		run_user(check_user, &a);
+		if (a.bad) {
+			report(false, "lba %lu read back as written", lba);
+			return;
+		}
+		ios++;
+		/* Written before a restart: still there after it. */
+		if (reset && lba) {
+			memset(d.buf[0][0], 0, PAGE);
+			if (!rc_io_retry(0x02, 0, nlb, &resets, &reset))
+				return;
+			a.lba = 0;
+			a.p = d.buf[0][0];
+			run_user(check_user, &a);
+			if (a.bad) {
+				report(false, "lba 0, written before a restart, read back after it");
+				return;
+			}
+			first_ok++;
+		}
+		lba = (lba + nlb) % (d.nsze - nlb);
+	}
+	report(true, "%lu blocks written and read back exact, %lu controller resets, lba 0 intact after %lu of them",
+	       ios, resets, first_ok);
+}
+
 static void hang(void)
 {
 	u64 lba = 0;
@@ -876,6 +1086,10 @@ int main(void)
 		return report_summary();
 	if (!strcmp(mode, "hang"))
 		hang();
+	if (!strcmp(mode, "reconnect")) {
+		check_reconnect();
+		return report_summary();
+	}
 	if (!strcmp(mode, "malformed")) {
 		check_errors();
 		return report_summary();

@@ -1105,7 +1105,8 @@ out:
 			close(c->rx_fds.fd[i]);
 	c->rx_fds.nr = 0;
 	if (ret)
-		clog(c, LOG_ERR, "VERSION negotiation failed: %s", why);
+		clog(c, c->quiet_death ? LOG_INFO : LOG_ERR,
+		     "VERSION negotiation failed: %s", why);
 	return ret;
 }
 

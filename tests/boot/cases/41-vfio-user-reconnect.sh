@@ -158,8 +158,9 @@ if start_server gone; then
 	vmm=$!
 	ok=1
 	wait_line "$tmp/out" 'restart the server at will' 30 || ok=0
-	kill_server
+	# Taken before the kill: uvmm cannot have seen the loss earlier.
 	start=$(date +%s%N)
+	kill_server
 	wait_bounded $vmm 60
 	status=$?
 	ms=$(( ($(date +%s%N) - start) / 1000000 ))
@@ -173,3 +174,50 @@ if start_server gone; then
 	fi
 fi
 stop_servers
+
+# ---- NVMe: the firmware driver resets the controller and loses nothing ---------
+#
+# uvmm-nvme on a disk image, killed twice and started again on it while
+# guest/nvme.c (nvme.mode=reconnect) writes, reads back and checks one
+# block at a time: a restarted controller is a fresh one, the driver
+# resets it when a command gets no completion and issues it again.
+rc_img=$sockdir/rc-nvme.img
+truncate -s 8M "$rc_img"
+rc_nvme() {
+	"$BUILD/uvmm-nvme" --image "$rc_img" "$SOCK" 2>>"$tmp/nvme.log" &
+	server_pids+=($!)
+}
+SOCK=$sockdir/rc-nvme.sock
+rc_nvme
+if wait_line "$tmp/nvme.log" 'listening' 20; then
+	"$UVMM" --device "vfio-user,socket=$SOCK,$RC_DEV,reconnect-timeout=20" \
+		--cmdline "nvme.mode=reconnect secs=8" "$G/nvme.elf" \
+		>"$tmp/out" 2>"$tmp/err" </dev/null &
+	vmm=$!
+	ok=1
+	wait_line "$tmp/out" 'restart the server at will' 30 || ok=0
+	for i in 1 2; do
+		[[ $ok == 1 ]] || break
+		sleep 1.5
+		kill_server
+		sleep 0.2
+		rc_nvme
+		wait_count "$tmp/err" 'reconnected after' "$i" 20 || ok=0
+	done
+	wait_bounded $vmm 90
+	status=$?
+	summary=$(grep -Eo '[0-9]+ blocks written and read back exact, [0-9]+ controller resets, lba 0 intact after [0-9]+ of them' "$tmp/out")
+	resets=$(grep -c 'resetting the controller' "$tmp/out")
+	if [[ $ok == 1 && $status == 1 && -n $summary && $resets -ge 1 ]] &&
+	   [[ $(grep -c '^uvmm: ' "$tmp/err") == 2 ]] &&
+	   grep -q '^SUMMARY: .* 0 unexpected failures' "$tmp/out" &&
+	   ! grep -q '^FAIL' "$tmp/out"; then
+		result_pass "boot: reconnect: uvmm-nvme restarted twice under the firmware driver: $summary"
+	else
+		rc_fail "nvme: ok $ok, status $status, $resets resets"
+	fi
+else
+	result_fail "boot: reconnect: uvmm-nvme did not start"
+fi
+stop_servers
+rm -f "$rc_img"
