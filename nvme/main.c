@@ -11,6 +11,10 @@
  * and kicks the loop; the commands run in ops->work after the write's
  * reply went out, as a device works after its doorbell. The signal
  * thread only asks the loop to stop.
+ *
+ * Once the socket listens and the threads run, a seccomp filter
+ * (sandbox.c) bounds what the process can do; a small helper process
+ * forked before it removes the socket file when the server exits.
  */
 #define LOG_PREFIX NULL
 
@@ -30,10 +34,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "nvme/ctrl.h"
+#include "nvme/sandbox.h"
 #include "vfio-user/server.h"
 
 #define NVME_VENDOR_ID		0x5555
@@ -344,11 +350,14 @@ static const struct vfu_server_ops srv_ops = {
 
 /* ---- setup ----------------------------------------------------------------- */
 
+enum sandbox_mode { SANDBOX_AUTO, SANDBOX_ON, SANDBOX_OFF };
+
 struct options {
 	const char *image, *serial, *socket;
 	u64 size;
 	bool readonly, no_dma_fd;
 	unsigned int queues, depth, block_size;
+	enum sandbox_mode sandbox;
 };
 
 static int open_backing(const struct options *o, int *fd, u64 *size)
@@ -489,10 +498,13 @@ static void usage(FILE *f)
 "      --queue-depth N    entries per queue, 2-%d (default %d)\n"
 "      --serial STR       serial number, at most 20 characters\n"
 "      --no-dma-fd        map no guest memory: DMA by messages\n"
+"      --sandbox on|off   seccomp filter once listening (default: on where\n"
+"                         the kernel has seccomp; never in sanitizer builds)\n"
 "  -v, --verbose          log device events (twice: protocol traces)\n"
 "  -h, --help\n"
 "  Serves one client at a time and waits for the next; SIGTERM flushes\n"
-"  the image and exits 0. Status 1 on errors, 2 on a bad command line.\n",
+"  the image and exits 0. Status 1 on errors, 2 on a bad command line,\n"
+"  12 when the sandbox stopped a forbidden system call (one line names it).\n",
 		NVME_MAX_IOQ, DEFAULT_QUEUES, NVME_MAX_QUEUE_DEPTH,
 		DEFAULT_DEPTH);
 }
@@ -548,6 +560,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "queue-depth", required_argument, NULL, 'd' },
 		{ "serial", required_argument, NULL, 'S' },
 		{ "no-dma-fd", no_argument, NULL, 'n' },
+		{ "sandbox", required_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -602,6 +615,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'n':
 			o->no_dma_fd = true;
 			break;
+		case 'X':
+			if (!strcmp(optarg, "on")) {
+				o->sandbox = SANDBOX_ON;
+			} else if (!strcmp(optarg, "off")) {
+				o->sandbox = SANDBOX_OFF;
+			} else {
+				log_err("--sandbox: '%s' is not on or off",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -636,6 +660,71 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->socket = argv[optind];
 	log_set_level(verbose >= 2 ? LOG_TRACE : verbose ? LOG_DEBUG :
 				     LOG_WARN);
+	return 0;
+}
+
+/*
+ * The socket file's remover: a child that waits for its pipe to close
+ * (the server exiting, however it exits) and unlinks the path. The
+ * sandboxed server cannot unlink, and should not be able to unlink
+ * whatever path it likes. SIGTERM and SIGINT stay blocked in the child,
+ * as in the server when it forks, so a Ctrl-C to the process group
+ * leaves the removal to the server's end. Returns its pid, or -errno.
+ */
+static pid_t start_remover(const char *path, int listen_fd, int *pipe_wr)
+{
+	pid_t pid;
+	int p[2];
+	char c;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (!pid) {
+		close(p[1]);
+		close(listen_fd);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		unlink(path);
+		_exit(0);
+	}
+	close(p[0]);
+	*pipe_wr = p[1];
+	return pid;
+}
+
+/*
+ * --sandbox: auto goes on without a filter where there is none (a note at
+ * -v), on makes that a failure. 0 or -1 (said).
+ */
+static int start_sandbox(const struct options *o, const char *path,
+			 int listen_fd, pid_t *remover, int *remover_fd)
+{
+	char err[200];
+	int ret;
+
+	if (o->sandbox == SANDBOX_OFF)
+		return 0;
+	*remover = start_remover(path, listen_fd, remover_fd);
+	if (*remover < 0) {
+		log_err("sandbox: the socket remover: %s", strerror(-*remover));
+		return -1;
+	}
+	ret = nvme_sandbox_install(err, sizeof(err));
+	if (ret == -ENOSYS && o->sandbox == SANDBOX_AUTO) {
+		log_info("sandbox: off: %s", err);
+		return 0;
+	}
+	if (ret) {
+		log_err("sandbox: %s", err);
+		return -1;
+	}
+	nvme_sandbox_selftest();
 	return 0;
 }
 
@@ -683,7 +772,8 @@ int main(int argc, char **argv)
 	struct life life = { .stop_efd = -1 };
 	pthread_t sig_thread;
 	char err[256];
-	int ret, fd = -1, listen_fd = -1, status = 1;
+	int ret, fd = -1, listen_fd = -1, status = 1, remover_fd = -1;
+	pid_t remover = -1;
 	sigset_t set;
 	u64 size = 0;
 
@@ -722,6 +812,8 @@ int main(int argc, char **argv)
 		goto out_unlink;
 	}
 	pthread_detach(sig_thread);
+	if (start_sandbox(&o, o.socket, listen_fd, &remover, &remover_fd))
+		goto out_unlink;
 	/* Scripts wait for this line: a client may connect from now on. */
 	fprintf(stderr, "uvmm-nvme: listening on %s (%llu blocks of %u bytes%s)\n",
 		o.socket, (unsigned long long)(size / o.block_size),
@@ -735,7 +827,14 @@ out_unlink:
 	pthread_mutex_lock(&life.lock);
 	life.srv = NULL;
 	pthread_mutex_unlock(&life.lock);
-	unlink(o.socket);
+	if (remover > 0) {
+		/* Its pipe closed, it removes the socket; wait for that. */
+		close(remover_fd);
+		while (waitpid(remover, NULL, 0) < 0 && errno == EINTR)
+			;
+	} else {
+		unlink(o.socket);
+	}
 	close(listen_fd);
 out:
 	vfu_server_destroy(d.srv);
