@@ -213,6 +213,8 @@ nvme_cli_case "socket path is a file" 1 "exists and is not a socket" -- \
 mkfifo "$tmp/nvme-fifo"
 nvme_cli_case "FIFO as read-only image" 1 "not a regular file or block device" -- \
 	--image "$tmp/nvme-fifo" --readonly "$nsock"
+nvme_cli_case "--io-threads 65" 2 "--io-threads: 0-64, not '65'" -- \
+	--size 1M --io-threads 65 "$nsock"
 nvme_cli_case "--sandbox maybe" 2 "--sandbox: 'maybe' is not on or off" -- \
 	--size 1M --sandbox maybe "$nsock"
 # uvmm-nvme's seccomp filter (nvme/sandbox.c): a forbidden call is caught,
