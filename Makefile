@@ -250,14 +250,15 @@ $(FUZZ_DIR)/gen-corpus: $(call host_obj,tests/fuzz/gen-corpus.c \
 # ---- benchmark helpers (bench/, run by bench/run-bench.sh) -----------------
 
 BENCH_BINS := $(BUILD)/bench/kvm_min $(BUILD)/bench/benchtool \
-	$(BUILD)/bench/vfu_rtt
+	$(BUILD)/bench/vfu_rtt $(BUILD)/bench/nvme_io
 
 $(BUILD)/bench/kvm_min $(BUILD)/bench/benchtool: $(BUILD)/bench/%: \
 		$(call host_obj,bench/%.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/bench/vfu_rtt: $(call host_obj,bench/vfu_rtt.c) $(LIBVFU)
+$(BUILD)/bench/vfu_rtt $(BUILD)/bench/nvme_io: $(BUILD)/bench/%: \
+		$(call host_obj,bench/%.c) $(LIBVFU)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
