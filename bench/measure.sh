@@ -289,28 +289,30 @@ fi
 # bench/nvme_io is the client and a polling driver (I/O queue without
 # interrupts): 4 KiB random reads of an image in the page cache through
 # uvmm-nvme at depth 1 and 32, and pread() of the same kind of blocks.
+# The image lives beside the results, on a disk's file system as a user's
+# would (tmpfs may lack RWF_NOWAIT, which uvmm-nvme's cached reads use).
 echo "bench: [${SECONDS}s] 8. uvmm-nvme 4 KiB random reads, depth 1 and 32 (n=$nvme_n)"
 if [[ ! -x $BUILD/uvmm-nvme || ! -x $BUILD/bench/nvme_io ]]; then
 	for name in nvme_qd1 nvme_qd32; do
 		skip "$name" "$BUILD/uvmm-nvme or $BUILD/bench/nvme_io missing"
 	done
-elif ! "$BUILD/bench/nvme_io" --make-image "$work/nvme.img" "$nvme_mib" 2>"$out/nvme_io.log"; then
+elif ! "$BUILD/bench/nvme_io" --make-image "$out/nvme.img" "$nvme_mib" 2>"$out/nvme_io.log"; then
 	fail nvme_qd1 "nvme_io --make-image: $(tail -n 1 "$out/nvme_io.log")"
 else
-	"$BUILD/uvmm-nvme" --image "$work/nvme.img" "$work/nvme.sock" 2>"$work/nvme.srv" &
+	"$BUILD/uvmm-nvme" --image "$out/nvme.img" "$work/nvme.sock" 2>"$work/nvme.srv" &
 	nvme_pid=$!
 	pids+=("$nvme_pid")
 	for ((i = 0; i < 100; i++)); do
 		grep -q "listening on" "$work/nvme.srv" 2>/dev/null && break
 		sleep 0.05
 	done
-	if ! "$BUILD/bench/nvme_io" --raw "$nvme_n" "$work/nvme.sock" "$work/nvme.img" \
+	if ! "$BUILD/bench/nvme_io" --raw "$nvme_n" "$work/nvme.sock" "$out/nvme.img" \
 			>>"$raw" 2>"$out/nvme_io.log"; then
 		fail nvme_qd1 "nvme_io: $(tail -n 1 "$out/nvme_io.log") (server: $(tail -n 1 "$work/nvme.srv"))"
 	fi
 	kill "$nvme_pid" 2>/dev/null
 	wait "$nvme_pid" 2>/dev/null
-	rm -f "$work/nvme.img"
+	rm -f "$out/nvme.img"
 fi
 
 # ---- 7: footprint ------------------------------------------------------------------

@@ -198,6 +198,11 @@ struct nvme_ctrl_config {
 	u16 queue_depth;	/* 2..NVME_MAX_QUEUE_DEPTH: CAP.MQES + 1 */
 	u16 nr_vectors;		/* MSI-X vectors offered (>= 1) */
 	const char *serial;	/* at most 20 characters */
+	/*
+	 * With ops->submit: a read first tries preadv2(RWF_NOWAIT) on the
+	 * controller's thread and is only handed out when that would wait.
+	 */
+	bool read_nowait;
 	u16 vid, ssvid;
 	const struct nvme_ctrl_ops *ops;
 	void *opaque;

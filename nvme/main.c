@@ -483,6 +483,7 @@ static int dev_init(struct nvme_dev *d, const struct options *o, int fd,
 		.nr_vectors = (u16)(o->queues + 1), .serial = o->serial,
 		.vid = NVME_VENDOR_ID, .ssvid = NVME_VENDOR_ID,
 		.ops = o->io_threads ? &ctrl_ops_aio : &ctrl_ops, .opaque = d,
+		.read_nowait = true,
 	};
 	struct vfu_server_region bar0 = {
 		.size = NVME_BAR0_SIZE,

@@ -31,7 +31,8 @@ static const int allowed[] = {
 	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(fcntl),
 	/* the namespace: data, flush, Write Zeroes and deallocate */
 	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv),
-	SCMP_SYS(pwritev), SCMP_SYS(fdatasync), SCMP_SYS(fsync),
+	SCMP_SYS(preadv2), SCMP_SYS(pwritev), SCMP_SYS(fdatasync),
+	SCMP_SYS(fsync),
 	SCMP_SYS(fallocate),
 	/* clients: accept on the listening socket, messages with fds */
 	SCMP_SYS(accept4), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg),
