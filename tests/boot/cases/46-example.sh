@@ -3,7 +3,9 @@
 # install): uvmm attaches it and pci-enum finds its ID and its 4 KiB BAR.
 # Sourced by tests/boot/run-boot.sh (boot_case, $G, $tmp).
 
-counter_sock=$tmp/counter.sock
+# UNIX sockets need a local file system (not the kvm-host VM's 9p share).
+counter_dir=$(mktemp -d -p /dev/shm uvmm-counter.XXXXXX 2>/dev/null || mktemp -d)
+counter_sock=$counter_dir/counter.sock
 "$BUILD/examples/counter" "$counter_sock" 2>"$tmp/counter.log" &
 counter_pid=$!
 for i in $(seq 1 100); do
@@ -17,3 +19,4 @@ boot_case "example: examples/counter enumerated over vfio-user" 1 \
 	--device "vfio-user,socket=$counter_sock" "$G/pci-enum.elf"
 kill "$counter_pid" 2>/dev/null
 wait "$counter_pid" 2>/dev/null
+rm -rf "$counter_dir"
