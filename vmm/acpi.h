@@ -7,9 +7,10 @@
 
 /*
  * ACPI tables for firmware tests: RSDP, RSDT and XSDT, FADT (PM timer,
- * PM1a event and control blocks), FACS, an empty DSDT, MADT (every CPU's
+ * PM1a event and control blocks), FACS, the DSDT of vmm/dsdt.asl (the
+ * PCI host bridge, its windows and INTx routing, _S5), MADT (every CPU's
  * local APIC and the IOAPIC) and MCFG (the ECAM window). They describe
- * the same machine as the MP table.
+ * the same machine as the MP table and the device tree.
  */
 #define ACPI_AREA 0xe0000ULL		/* the RSDP is searched for here */
 #define ACPI_AREA_SIZE 0x10000ULL
@@ -22,6 +23,16 @@
 #define ACPI_PM_LEN 12
 #define ACPI_PM_TIMER_HZ 3579545ULL
 #define ACPI_SCI_IRQ 9
+
+/* PM1a control: the sleep type of vmm/dsdt.asl's _S5 and the enable bit. */
+#define ACPI_PM1_CNT_SLP_TYP_SHIFT 10
+#define ACPI_PM1_CNT_SLP_TYP_MASK (7 << ACPI_PM1_CNT_SLP_TYP_SHIFT)
+#define ACPI_PM1_CNT_SLP_EN (1 << 13)
+#define ACPI_SLP_TYP_S5 5
+
+/* The placeholder bounds of the 64-bit window in vmm/dsdt.asl. */
+#define ACPI_DSDT_MMIO64_MIN 0x5556560000000000ULL
+#define ACPI_DSDT_MMIO64_MAX 0x5556560FFFFFFFFFULL
 
 struct acpi_table_header {
 	char signature[4];
