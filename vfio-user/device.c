@@ -282,12 +282,18 @@ static struct vfu_client *vfu_device_get(struct vfu_device *dev)
 		return vfu_device_dead(dev) ? NULL : dev->client;
 	pthread_mutex_lock(&dev->lock);
 	while (dev->link == VFU_LINK_RECONNECTING && !dev->stopping) {
-		if (monotonic_ms() >= dev->deadline_ms) {
+		s64 now = monotonic_ms(), wake;
+
+		if (now >= dev->deadline_ms) {
 			expired = true;
 			break;
 		}
-		ts.tv_sec = dev->deadline_ms / 1000;
-		ts.tv_nsec = dev->deadline_ms % 1000 * 1000000;
+		/* A VM that stops (Ctrl-A x, a signal) stops waiting too. */
+		if (vm_stopping(dev->vm))
+			break;
+		wake = MIN(dev->deadline_ms, now + 100);
+		ts.tv_sec = wake / 1000;
+		ts.tv_nsec = wake % 1000 * 1000000;
 		pthread_cond_timedwait(&dev->cond, &dev->lock, &ts);
 	}
 	if (dev->link == VFU_LINK_UP && !dev->stopping) {
@@ -1709,7 +1715,7 @@ static bool vfu_device_stopping(struct vfu_device *dev)
 	pthread_mutex_lock(&dev->lock);
 	stopping = dev->stopping || dev->link == VFU_LINK_DEAD;
 	pthread_mutex_unlock(&dev->lock);
-	return stopping;
+	return stopping || vm_stopping(dev->vm);
 }
 
 /*

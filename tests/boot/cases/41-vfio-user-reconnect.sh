@@ -175,6 +175,28 @@ if start_server gone; then
 fi
 stop_servers
 
+# ---- SIGTERM while accesses wait for a server: uvmm ends as always ----------------
+if start_server term; then
+	"$UVMM" --device "vfio-user,socket=$SOCK,$RC_DEV,reconnect-timeout=60" \
+		--cmdline secs=60 "$G/vfio-user-reconnect.elf" \
+		>"$tmp/out" 2>"$tmp/err" </dev/null &
+	vmm=$!
+	ok=1
+	wait_line "$tmp/out" 'restart the server at will' 30 || ok=0
+	kill_server
+	sleep 0.5
+	kill -TERM $vmm
+	# Far below the 60 s the accesses could wait: the stop wakes them.
+	wait_bounded $vmm 20
+	status=$?
+	if [[ $ok == 1 && $status == 143 ]]; then
+		result_pass "boot: reconnect: SIGTERM while the device reconnects ends uvmm with 143"
+	else
+		rc_fail "SIGTERM while reconnecting: ok $ok, status $status"
+	fi
+fi
+stop_servers
+
 # ---- NVMe: the firmware driver resets the controller and loses nothing ---------
 #
 # uvmm-nvme on a disk image, killed twice and started again on it while
