@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "devices/acpi_pm.h"
-#include "vmm/acpi.h"
+#include "abi/machine.h"
 #include "vmm/vm.h"
 
 #define PM1_SCI_EN 0x0001

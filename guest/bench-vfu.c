@@ -40,7 +40,7 @@
  * untimed, first warms the server's mapping).
  */
 #include "testdev.h"
-#include "devices/pci_testdev.h"
+#include "abi/pci_testdev.h"
 
 #define VEC_VFU		0x40
 #define VEC_REF		0x41

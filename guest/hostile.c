@@ -31,7 +31,7 @@
  * part (TSC calibrated against the local APIC timer).
  */
 #include "testdev.h"
-#include "devices/pci_testdev.h"
+#include "abi/pci_testdev.h"
 
 #define MAX_FNS			32
 

@@ -14,7 +14,7 @@
  * the interrupt checks need CPL0 for sti/hlt and stay short.
  */
 #include "guest.h"
-#include "devices/pci_testdev.h"
+#include "abi/pci_testdev.h"
 
 #define MAX_FNS		64
 #define NO_IRQ_MS	20	/* how long "no interrupt came" waits */

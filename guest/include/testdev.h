@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Finding and driving tests/servers/testdev (a vfio-user server) from a
- * guest program. The register map is the server's own header.
+ * guest program. The register map is the shared one in abi/.
  */
 #ifndef UVMM_GUEST_TESTDEV_H
 #define UVMM_GUEST_TESTDEV_H
 
 #include "guest.h"
-#include "tests/servers/testdev_regs.h"
+#include "abi/testdev_regs.h"
 
 struct testdev {
 	u32 bdf;

@@ -137,10 +137,10 @@ for _ in $(seq 1 100); do
 		break
 	sleep 0.05
 done
-vfu_id=$(awk '$2 == "TESTDEV_ID_MAGIC" { print $3 }' tests/servers/testdev_regs.h)
+vfu_id=$(awk '$2 == "TESTDEV_ID_MAGIC" { print $3 }' abi/testdev_regs.h)
 printf -v vfu_ids '%04x:%04x' \
-	"$(awk '$2 == "TESTDEV_VENDOR_ID" { print $3 }' tests/servers/testdev_regs.h)" \
-	"$(awk '$2 == "TESTDEV_DEVICE_ID" { print $3 }' tests/servers/testdev_regs.h)"
+	"$(awk '$2 == "TESTDEV_VENDOR_ID" { print $3 }' abi/testdev_regs.h)" \
+	"$(awk '$2 == "TESTDEV_DEVICE_ID" { print $3 }' abi/testdev_regs.h)"
 out=$tmp/boot.out
 start=$SECONDS
 # -v: uvmm logs where it put each BAR, for the comparison with sysfs.

@@ -117,7 +117,7 @@
 #include "common/log.h"
 #include "vfio-user/server.h"
 #include "vfio-user/transport.h"
-#include "tests/servers/testdev_regs.h"
+#include "abi/testdev_regs.h"
 
 #define BAR0_REGION		0
 #define BAR2_REGION		2

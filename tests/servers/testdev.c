@@ -50,7 +50,7 @@
 #include "common/log.h"
 #include "common/phase.h"
 #include "vfio-user/server.h"
-#include "tests/servers/testdev_regs.h"
+#include "abi/testdev_regs.h"
 
 #define BAR2_REGION		2	/* vfio-user region index = BAR number */
 #define MSIX_ENTRY_SIZE		16
@@ -1120,7 +1120,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: testdev [-v] [--no-dma-fd] [--strict-pci] [--reply-always] SOCKET_PATH\n"
-		"  vfio-user test device server (see tests/servers/testdev_regs.h)\n"
+		"  vfio-user test device server (see abi/testdev_regs.h)\n"
 		"  -v, --verbose   one line per device event on stderr\n"
 		"      --no-dma-fd map no client memory: DMA by messages\n"
 		"      --strict-pci act on its own config space as QEMU's server does:\n"

@@ -46,9 +46,9 @@ static void check_tables(unsigned int cpus)
 	assert_int_equal(nr, 8);
 	assert_string_equal(tables[0].name, "RSDP");
 	for (i = 0; i < (unsigned int)nr; i++)
-		assert_true(tables[i].gpa >= ACPI_AREA &&
+		assert_true(tables[i].gpa >= LAYOUT_ACPI &&
 			    tables[i].gpa + tables[i].length <=
-			    ACPI_AREA + ACPI_AREA_SIZE);
+			    LAYOUT_ACPI + LAYOUT_ACPI_SIZE);
 
 	/* The RSDP: 16-byte aligned, both checksums, both roots. */
 	rsdp = mem_gpa_to_hva(&mem, tables[0].gpa, sizeof(*rsdp));

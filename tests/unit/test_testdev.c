@@ -28,7 +28,7 @@
 
 #include "common/log.h"
 #include "vfio-user/client.h"
-#include "tests/servers/testdev_regs.h"
+#include "abi/testdev_regs.h"
 #include "tests/unit/support/fake_vm.h"
 
 #define GUEST_BASE	0x100000ULL	/* IOVA = GPA of "guest RAM" */

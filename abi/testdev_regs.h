@@ -93,8 +93,8 @@
  * and BAR2's contents go back to their power-on values (BAR2: zeros);
  * RESET_COUNT counts these resets and is kept.
  */
-#ifndef UVMM_TESTS_SERVERS_TESTDEV_REGS_H
-#define UVMM_TESTS_SERVERS_TESTDEV_REGS_H
+#ifndef UVMM_ABI_TESTDEV_REGS_H
+#define UVMM_ABI_TESTDEV_REGS_H
 
 /* ---- PCI identity and config space -------------------------------------- */
 
