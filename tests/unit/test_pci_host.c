@@ -315,7 +315,7 @@ static bool overlap(u64 a, u64 as, u64 b, u64 bs)
 	return a < b + bs && b < a + as;
 }
 
-static void test_assign_bars_places_testdev(void **state)
+static void test_assign_bars_places_pci_testdev(void **state)
 {
 	struct fixture *f = *state;
 	struct pci_testdev *dev;
@@ -424,7 +424,7 @@ static void test_mptable_routes_every_pin(void **state)
 
 /* ---- the built-in test function ---------------------------------------------- */
 
-static void test_testdev_registers_and_irqs(void **state)
+static void test_pci_testdev_registers_and_irqs(void **state)
 {
 	struct fixture *f = *state;
 	struct pci_testdev *dev;
@@ -508,11 +508,11 @@ int main(void)
 		T(test_slots_and_multifunction),
 		T(test_slots_run_out),
 		T(test_bar_over_bar_decodes_once_freed),
-		T(test_assign_bars_places_testdev),
+		T(test_assign_bars_places_pci_testdev),
 		T(test_assign_bars_reports_full_window),
 		cmocka_unit_test(test_mmio64_window_base),
 		cmocka_unit_test(test_mptable_routes_every_pin),
-		T(test_testdev_registers_and_irqs),
+		T(test_pci_testdev_registers_and_irqs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
