@@ -13,13 +13,13 @@
 
 #include "devices/acpi_pm.h"
 #include "abi/machine.h"
-#include "vmm/vm.h"
+#include "vmm/services.h"
 
 #define PM1_SCI_EN 0x0001
 #define PM_TMR_MASK 0xffffff
 
 struct acpi_pm {
-	struct vm *vm;
+	const struct dev_services *svc;
 	pthread_mutex_t lock;
 	u16 pm1_sts;
 	u16 pm1_en;
@@ -90,18 +90,18 @@ static const struct bus_ops pm_ops = {
 	.write = pm_write,
 };
 
-int acpi_pm_create(struct vm *vm, struct acpi_pm **out)
+int acpi_pm_create(const struct dev_services *svc, struct acpi_pm **out)
 {
 	struct acpi_pm *pm = calloc(1, sizeof(*pm));
 	int ret;
 
 	if (!pm)
 		return -ENOMEM;
-	pm->vm = vm;
+	pm->svc = svc;
 	pm->pm1_cnt = PM1_SCI_EN;
 	pm->now_ns = monotonic_ns;
 	pthread_mutex_init(&pm->lock, NULL);
-	ret = bus_register(&vm->pio, ACPI_PM_BASE, ACPI_PM_LEN, &pm_ops, pm,
+	ret = bus_register(svc->pio, ACPI_PM_BASE, ACPI_PM_LEN, &pm_ops, pm,
 			   "acpi-pm");
 	if (ret) {
 		pthread_mutex_destroy(&pm->lock);
@@ -121,7 +121,7 @@ void acpi_pm_destroy(struct acpi_pm *pm)
 {
 	if (!pm)
 		return;
-	bus_unregister(&pm->vm->pio, ACPI_PM_BASE, pm);
+	bus_unregister(pm->svc->pio, ACPI_PM_BASE, pm);
 	pthread_mutex_destroy(&pm->lock);
 	free(pm);
 }

@@ -4,7 +4,7 @@
 
 #include "common/types.h"
 
-struct vm;
+struct dev_services;
 struct acpi_pm;
 
 /*
@@ -13,7 +13,7 @@ struct acpi_pm;
  * leave), and the 24-bit PM timer at 3.579545 MHz. Sleep states are not
  * offered (the DSDT has no _Sx), so SLP_EN changes nothing.
  */
-int acpi_pm_create(struct vm *vm, struct acpi_pm **out);
+int acpi_pm_create(const struct dev_services *svc, struct acpi_pm **out);
 void acpi_pm_destroy(struct acpi_pm *pm);
 
 /* For tests: the clock (nanoseconds) the timer counts from. */

@@ -6,7 +6,7 @@
 #include "abi/machine.h"
 #include "common/types.h"
 
-struct vm;
+struct dev_services;
 struct fw_cfg;
 
 /*
@@ -16,8 +16,8 @@ struct fw_cfg;
  * the RAM size from it.
  */
 
-/* Keys from the machine: RAM size and end, CPU count (vm->cfg, vm->mem). */
-int fw_cfg_create(struct vm *vm, struct fw_cfg **out);
+/* Keys from the machine: RAM size and end, CPU count (svc->mem, nr_cpus). */
+int fw_cfg_create(const struct dev_services *svc, struct fw_cfg **out);
 void fw_cfg_destroy(struct fw_cfg *dev);
 
 #endif

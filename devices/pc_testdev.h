@@ -5,7 +5,7 @@
 #include "abi/machine.h"
 #include "common/types.h"
 
-struct vm;
+struct dev_services;
 struct pc_testdev;
 
 /*
@@ -20,7 +20,7 @@ struct pc_testdev;
  *   0x8900      the string "Shutdown" ends the run with status 0
  */
 
-int pc_testdev_create(struct vm *vm, struct pc_testdev **out);
+int pc_testdev_create(const struct dev_services *svc, struct pc_testdev **out);
 void pc_testdev_destroy(struct pc_testdev *dev);
 
 #endif

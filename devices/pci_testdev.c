@@ -16,7 +16,7 @@
 #include "devices/pci.h"
 #include "devices/pci_host.h"
 #include "devices/pci_testdev.h"
-#include "vmm/vm.h"
+#include "vmm/services.h"
 
 struct pci_testdev {
 	struct pci_function *fn;
@@ -24,7 +24,7 @@ struct pci_testdev {
 	u32 scratch[PCI_NUM_REGIONS];
 	u32 raised;
 	/* The ioeventfd doorbell: registered while BAR0 decodes. */
-	struct vm *vm;
+	const struct dev_services *svc;
 	int doorbell_fd;
 	bool doorbell_on;
 	struct vm_ioeventfd doorbell;
@@ -52,7 +52,7 @@ static void pci_testdev_remap(struct pci_function *fn, unsigned int bar,
 	if (bar != PCI_TESTDEV_BAR_REGS || dev->doorbell_fd < 0)
 		return;
 	if (dev->doorbell_on)
-		vm_ioeventfd(dev->vm, &dev->doorbell, false);
+		svc_ioeventfd(dev->svc, &dev->doorbell, false);
 	dev->doorbell_on = false;
 	if (!new_win.on)
 		return;
@@ -61,7 +61,7 @@ static void pci_testdev_remap(struct pci_function *fn, unsigned int bar,
 		.len = 4,
 		.fd = dev->doorbell_fd,
 	};
-	dev->doorbell_on = !vm_ioeventfd(dev->vm, &dev->doorbell, true);
+	dev->doorbell_on = !svc_ioeventfd(dev->svc, &dev->doorbell, true);
 }
 
 static u32 pattern_at(u64 off)
@@ -196,7 +196,7 @@ static const struct pci_function_info testdev_info = {
 	.rom_size = PCI_TESTDEV_ROM_SIZE,
 };
 
-int pci_testdev_create(struct vm *vm, struct pci_host *host,
+int pci_testdev_create(const struct dev_services *svc, struct pci_host *host,
 		       struct pci_testdev **out)
 {
 	struct pci_testdev *dev = calloc(1, sizeof(*dev));
@@ -204,11 +204,11 @@ int pci_testdev_create(struct vm *vm, struct pci_host *host,
 
 	if (!dev)
 		return -ENOMEM;
-	dev->vm = vm;
+	dev->svc = svc;
 	/* Without ioeventfds in KVM the doorbell traps like any register. */
-	dev->doorbell_fd = vm_has_ioeventfd(vm) ?
+	dev->doorbell_fd = svc_has_ioeventfd(svc) ?
 			   eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
-	ret = pci_function_create(vm, &testdev_info, &pci_testdev_ops, dev,
+	ret = pci_function_new(svc, &testdev_info, &pci_testdev_ops, dev,
 				  &dev->fn);
 	if (ret)
 		goto err_free;
@@ -241,7 +241,7 @@ void pci_testdev_destroy(struct pci_testdev *dev)
 	if (!dev)
 		return;
 	if (dev->doorbell_on)
-		vm_ioeventfd(dev->vm, &dev->doorbell, false);
+		svc_ioeventfd(dev->svc, &dev->doorbell, false);
 	if (dev->doorbell_fd >= 0)
 		close(dev->doorbell_fd);
 	free(dev);

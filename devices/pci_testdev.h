@@ -7,12 +7,12 @@
 
 /* The built-in PCI test function; its register map: abi/pci_testdev.h. */
 
-struct vm;
+struct dev_services;
 struct pci_host;
 struct pci_testdev;
 
 /* Adds the function at the first free slot of host's bus 0. */
-int pci_testdev_create(struct vm *vm, struct pci_host *host,
+int pci_testdev_create(const struct dev_services *svc, struct pci_host *host,
 		       struct pci_testdev **out);
 /* The function belongs to the host; this frees the device's own state. */
 void pci_testdev_destroy(struct pci_testdev *dev);

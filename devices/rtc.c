@@ -18,7 +18,7 @@
 
 #include "common/log.h"
 #include "devices/rtc.h"
-#include "vmm/vm.h"
+#include "vmm/services.h"
 
 #define RTC_A_WRITABLE 0x7f
 #define RTC_A_DEFAULT 0x26		/* 32.768 kHz divider, 1024 Hz rate */
@@ -30,7 +30,7 @@
 #define RTC_MIN_PERIOD_NS 976562
 
 struct rtc {
-	struct vm *vm;
+	const struct dev_services *svc;
 	time_t (*now)(void);
 
 	/* lock protects every field below. */
@@ -199,7 +199,7 @@ static void rtc_update_irq(struct rtc *rtc)
 	if (level == rtc->irq_level)
 		return;
 	rtc->irq_level = level;
-	vm_set_irq_line(rtc->vm, RTC_IRQ, level);
+	svc_set_irq_line(rtc->svc, RTC_IRQ, level);
 }
 
 /* Caller holds lock. */
@@ -418,11 +418,11 @@ static void put16(u8 *cmos, unsigned int index, u64 value)
 }
 
 /* The bytes a PC BIOS leaves for the OS, as SeaBIOS and QEMU lay them out. */
-static void rtc_fill_cmos(struct rtc *rtc, const struct vm *vm)
+static void rtc_fill_cmos(struct rtc *rtc, const struct dev_services *svc)
 {
-	u64 low_end = mem_low_end(&vm->mem);
-	u64 high = vm->mem.size > low_end ? vm->mem.size - low_end : 0;
-	unsigned int nr_cpus = vm->cfg ? vm->cfg->nr_cpus : 1;
+	u64 low_end = mem_low_end(svc->mem);
+	u64 high = svc->mem->size > low_end ? svc->mem->size - low_end : 0;
+	unsigned int nr_cpus = svc->nr_cpus;
 	u8 *cmos = rtc->cmos;
 	u16 sum = 0;
 	unsigned int i;
@@ -456,7 +456,7 @@ static void rtc_stop_thread(struct rtc *rtc)
 	pthread_join(rtc->thread, NULL);
 }
 
-int rtc_create(struct vm *vm, struct rtc **out)
+int rtc_create(const struct dev_services *svc, struct rtc **out)
 {
 	struct rtc *rtc = calloc(1, sizeof(*rtc));
 	pthread_condattr_t attr;
@@ -464,9 +464,9 @@ int rtc_create(struct vm *vm, struct rtc **out)
 
 	if (!rtc)
 		return -ENOMEM;
-	rtc->vm = vm;
+	rtc->svc = svc;
 	rtc->now = host_now;
-	rtc_fill_cmos(rtc, vm);
+	rtc_fill_cmos(rtc, svc);
 	rtc->last_c_read = rtc->now();
 	ret = -pthread_mutex_init(&rtc->lock, NULL);
 	if (ret)
@@ -483,7 +483,7 @@ int rtc_create(struct vm *vm, struct rtc **out)
 	ret = -pthread_create(&rtc->thread, NULL, rtc_timer_thread, rtc);
 	if (ret)
 		goto err_cond;
-	ret = bus_register(&vm->pio, RTC_INDEX_PORT, 2, &rtc_ops, rtc, "rtc");
+	ret = bus_register(svc->pio, RTC_INDEX_PORT, 2, &rtc_ops, rtc, "rtc");
 	if (ret)
 		goto err_thread;
 	*out = rtc;
@@ -513,7 +513,7 @@ void rtc_destroy(struct rtc *rtc)
 {
 	if (!rtc)
 		return;
-	bus_unregister(&rtc->vm->pio, RTC_INDEX_PORT, rtc);
+	bus_unregister(rtc->svc->pio, RTC_INDEX_PORT, rtc);
 	rtc_stop_thread(rtc);
 	pthread_cond_destroy(&rtc->wake);
 	pthread_mutex_destroy(&rtc->lock);

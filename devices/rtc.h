@@ -8,7 +8,7 @@
 
 #include "common/types.h"
 
-struct vm;
+struct dev_services;
 struct rtc;
 
 
@@ -63,7 +63,7 @@ struct rtc;
  * the periodic rate of register A) and falls when the guest reads C; a
  * guest that polls C with interrupts off still sees the update flag.
  */
-int rtc_create(struct vm *vm, struct rtc **out);
+int rtc_create(const struct dev_services *svc, struct rtc **out);
 void rtc_destroy(struct rtc *rtc);
 
 /* For tests: the clock the RTC reads instead of CLOCK_REALTIME. */

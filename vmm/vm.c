@@ -27,6 +27,7 @@
 #include "devices/fw_cfg.h"
 #include "devices/i8042.h"
 #include "devices/pc_testdev.h"
+#include "devices/pci.h"
 #include "devices/pci_host.h"
 #include "devices/pci_testdev.h"
 #include "devices/rtc.h"
@@ -69,6 +70,61 @@ int vm_set_irq_line(struct vm *vm, unsigned int gsi, bool level)
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
 		return -errno;
 	return 0;
+}
+
+/* The services' requests, back to the VM they were made for. */
+static int svc_vm_set_irq_line(void *ctx, unsigned int gsi, bool level)
+{
+	return vm_set_irq_line(ctx, gsi, level);
+}
+
+static void svc_vm_request_stop(void *ctx, int status, const char *reason)
+{
+	if (reason)
+		vm_request_stop(ctx, status, "%s", reason);
+	else
+		vm_request_stop(ctx, status, NULL);
+}
+
+static void svc_vm_request_reset(void *ctx, const char *why)
+{
+	vm_request_reset(ctx, why);
+}
+
+static bool svc_vm_has_ioeventfd(void *ctx)
+{
+	return vm_has_ioeventfd(ctx);
+}
+
+static int svc_vm_ioeventfd(void *ctx, const struct vm_ioeventfd *e,
+			    bool assign)
+{
+	return vm_ioeventfd(ctx, e, assign);
+}
+
+const struct dev_services *vm_services(struct vm *vm)
+{
+	struct dev_services *svc = &vm->services;
+
+	svc->pio = &vm->pio;
+	svc->mmio = &vm->mmio;
+	svc->mem = &vm->mem;
+	svc->irq = vm->irq;
+	svc->nr_cpus = vm->cfg ? vm->cfg->nr_cpus : 1;
+	svc->ctx = vm;
+	svc->set_irq_line = svc_vm_set_irq_line;
+	svc->request_stop = svc_vm_request_stop;
+	svc->request_reset = svc_vm_request_reset;
+	svc->has_ioeventfd = svc_vm_has_ioeventfd;
+	svc->ioeventfd = svc_vm_ioeventfd;
+	return svc;
+}
+
+int pci_function_create(struct vm *vm, const struct pci_function_info *info,
+			const struct pci_function_ops *ops, void *opaque,
+			struct pci_function **out)
+{
+	return pci_function_new(vm_services(vm), info, ops, opaque, out);
 }
 
 int vm_memslot_alloc(struct vm *vm)
@@ -325,27 +381,27 @@ static int vm_setup_devices(struct vm *vm, char *err, size_t err_len)
 	case SERIAL_NONE:
 		break;
 	}
-	ret = uart_create(vm, UART_COM1_BASE, UART_COM1_IRQ, out_fd, in_fd,
+	ret = uart_create(vm_services(vm), UART_COM1_BASE, UART_COM1_IRQ, out_fd, in_fd,
 			  &vm->uart);
 	if (ret)
 		goto fail;
-	ret = debug_exit_create(vm, cfg->debug_exit, &vm->debug_exit);
+	ret = debug_exit_create(vm_services(vm), cfg->debug_exit, &vm->debug_exit);
 	if (ret)
 		goto fail;
-	ret = i8042_create(vm, &vm->i8042);
+	ret = i8042_create(vm_services(vm), &vm->i8042);
 	if (ret)
 		goto fail;
-	ret = rtc_create(vm, &vm->rtc);
+	ret = rtc_create(vm_services(vm), &vm->rtc);
 	if (ret)
 		goto fail;
-	ret = fw_cfg_create(vm, &vm->fw_cfg);
+	ret = fw_cfg_create(vm_services(vm), &vm->fw_cfg);
 	if (ret)
 		goto fail;
-	ret = acpi_pm_create(vm, &vm->acpi_pm);
+	ret = acpi_pm_create(vm_services(vm), &vm->acpi_pm);
 	if (ret)
 		goto fail;
 	if (cfg->pc_testdev) {
-		ret = pc_testdev_create(vm, &vm->pc_testdev);
+		ret = pc_testdev_create(vm_services(vm), &vm->pc_testdev);
 		if (ret)
 			goto fail;
 	}
@@ -377,10 +433,10 @@ static int vm_setup_pci(struct vm *vm, char *err, size_t err_len)
 	ret = irq_router_create(vm->vm_fd, &vm->irq, err, err_len);
 	if (ret)
 		return ret;
-	ret = pci_host_create(vm, &vm->pci);
+	ret = pci_host_create(vm_services(vm), &vm->pci);
 	/* test scaffolding only where asked for: a production guest never sees it */
 	if (!ret && vm->cfg->pci_testdev)
-		ret = pci_testdev_create(vm, vm->pci, &vm->pci_testdev);
+		ret = pci_testdev_create(vm_services(vm), vm->pci, &vm->pci_testdev);
 	if (ret)
 		snprintf(err, err_len, "cannot create the PCI bus: %s",
 			 strerror(-ret));

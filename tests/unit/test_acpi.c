@@ -170,7 +170,7 @@ static void test_pm_timer_rate_and_wrap(void **state)
 	struct acpi_pm *pm;
 
 	(void)state;
-	assert_int_equal(acpi_pm_create(vm, &pm), 0);
+	assert_int_equal(acpi_pm_create(vm_services(vm), &pm), 0);
 	acpi_pm_set_clock(pm, fake_now);
 	fake_ns = 0;
 	assert_int_equal(pm_in(vm, ACPI_PM_TMR, 4), 0);
@@ -197,7 +197,7 @@ static void test_pm_registers(void **state)
 	u32 v;
 
 	(void)state;
-	assert_int_equal(acpi_pm_create(vm, &pm), 0);
+	assert_int_equal(acpi_pm_create(vm_services(vm), &pm), 0);
 	/* SCI_EN is set and stays set: no legacy mode. */
 	assert_int_equal(pm_in(vm, ACPI_PM1_CNT, 2) & 1, 1);
 	v = 0;

@@ -41,7 +41,7 @@ static struct fixture *fixture_new(u64 mem_bytes, unsigned int cpus)
 	f->cfg.memory_bytes = mem_bytes;
 	f->vm = fake_vm_create(&f->cfg, mem_bytes);
 	assert_non_null(f->vm);
-	assert_int_equal(rtc_create(f->vm, &f->rtc), 0);
+	assert_int_equal(rtc_create(vm_services(f->vm), &f->rtc), 0);
 	fake_time = T0;
 	rtc_set_clock(f->rtc, fake_now);
 	return f;
