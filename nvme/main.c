@@ -680,7 +680,11 @@ int main(int argc, char **argv)
 		.block_size = 512, .serial = "UVMMNVME0001",
 	};
 	struct nvme_dev d = { 0 };
-	struct life life = { .stop_efd = -1 };
+	/*
+	 * Static, not on main's stack: the signal thread is never joined and
+	 * may still take a late SIGTERM while exit() runs after main returns.
+	 */
+	static struct life life = { .stop_efd = -1 };
 	pthread_t sig_thread;
 	char err[256];
 	int ret, fd = -1, listen_fd = -1, status = 1;

@@ -28,12 +28,16 @@ start_server() {
 
 # Every server must be gone once its test is over: no leftover processes.
 stop_servers() {
-	local pid i
+	local pid i ticks=50
+	# A sanitizer report is written while its stack is symbolized, which
+	# takes seconds on a loaded machine: let it finish, or the sweep
+	# finds a report cut after its first lines.
+	[[ ${SANITIZE:-} == 1 ]] && ticks=300
 	for pid in "${server_pids[@]}"; do
 		kill -CONT "$pid" 2>/dev/null
 		kill "$pid" 2>/dev/null
 		# A server that ignores SIGTERM must not hang the suite.
-		for i in $(seq 1 50); do
+		for i in $(seq 1 "$ticks"); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done

@@ -1143,7 +1143,11 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sampledev td = { .bar2_fd = -1, .doorbell_efd = -1 };
-	struct life life = { .stop_efd = -1 };
+	/*
+	 * Static, not on main's stack: the signal thread is never joined and
+	 * may still take a late SIGTERM while exit() runs after main returns.
+	 */
+	static struct life life = { .stop_efd = -1 };
 	bool no_dma_fd = false, reply_always = false, stopped;
 	pthread_t sig_thread;
 	sigset_t set;
