@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "devices/acpi_pm.h"
 #include "abi/machine.h"
 #include "vmm/services.h"
@@ -26,14 +27,6 @@ struct acpi_pm {
 	u16 pm1_cnt;
 	u64 (*now_ns)(void);
 };
-
-static u64 monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* Ticks since the clock's zero; exact in 128 bits. */
 static u32 timer_value(struct acpi_pm *pm)
@@ -99,7 +92,7 @@ int acpi_pm_create(const struct dev_services *svc, struct acpi_pm **out)
 		return -ENOMEM;
 	pm->svc = svc;
 	pm->pm1_cnt = PM1_SCI_EN;
-	pm->now_ns = monotonic_ns;
+	pm->now_ns = mono_ns;
 	pthread_mutex_init(&pm->lock, NULL);
 	ret = bus_register(svc->pio, ACPI_PM_BASE, ACPI_PM_LEN, &pm_ops, pm,
 			   "acpi-pm");

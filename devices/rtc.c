@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "devices/rtc.h"
 #include "vmm/services.h"
@@ -311,14 +312,6 @@ static const struct bus_ops rtc_ops = {
 	.read = rtc_io_read,
 	.write = rtc_io_write,
 };
-
-static u64 clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* Register A's rate select as a period; 0 when it selects none. */
 static u64 periodic_ns(u8 reg_a)

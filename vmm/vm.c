@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "devices/acpi_pm.h"
 #include "devices/debug_exit.h"
@@ -626,18 +627,10 @@ int vm_start(struct vm *vm)
 	return 0;
 }
 
-static s64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 int vm_run_until_stop(struct vm *vm)
 {
 	unsigned int timeout = vm->cfg->timeout_seconds;
-	s64 deadline = timeout ? now_ms() + timeout * 1000LL : 0;
+	s64 deadline = timeout ? (s64)mono_ms() + timeout * 1000LL : 0;
 	struct pollfd fds[2];
 	sigset_t signals;
 	int sfd, status;
@@ -656,7 +649,7 @@ int vm_run_until_stop(struct vm *vm)
 		int wait_ms = -1, n;
 
 		if (deadline) {
-			s64 left = deadline - now_ms();
+			s64 left = deadline - (s64)mono_ms();
 
 			if (left <= 0) {
 				vm_request_stop(vm, STATUS_TIMEOUT,

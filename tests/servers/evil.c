@@ -114,6 +114,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "vfio-user/server.h"
 #include "vfio-user/transport.h"
@@ -666,29 +667,19 @@ struct proxy {
 	int dummy_fd;			/* what too-many-fds attaches */
 };
 
-static u64 mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void __attribute__((format(printf, 2, 3)))
 announce(struct proxy *px, const char *fmt, ...)
 {
-	struct timespec ts;
 	char what[300];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	clock_gettime(CLOCK_REALTIME, &ts);
 	/* One line (stderr is unbuffered): scripts read it while we run. */
 	fprintf(stderr, "evil: %s %s at %llu ms: %s\n",
 		px->announced ? "again" : "MISBEHAVE", mode_names[px->o->mode],
-		(unsigned long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+		(unsigned long long)(clock_ns(CLOCK_REALTIME) / 1000000),
 		what);
 	px->announced = true;
 }

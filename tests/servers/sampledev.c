@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/phase.h"
 #include "vfio-user/server.h"
@@ -386,17 +387,9 @@ static int dma_to(struct sampledev *td, u64 addr, const void *buf, u64 len)
 	return 0;
 }
 
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
-}
-
 static void dma_finish(struct sampledev *td, u32 err, int ret, u64 start)
 {
-	td->dma_ns = (u32)MIN(now_ns() - start, (u64)UINT32_MAX);
+	td->dma_ns = (u32)MIN(mono_ns() - start, (u64)UINT32_MAX);
 	td->dma_err = err;
 	td->dma_status = err ? SAMPLEDEV_DMA_ERROR : SAMPLEDEV_DMA_DONE;
 	if (err) {
@@ -474,7 +467,7 @@ static void dma_run(struct sampledev *td)
 {
 	u32 op = td->dma_cmd & SAMPLEDEV_DMA_OP_MASK;
 	bool csum = !(td->dma_cmd & SAMPLEDEV_DMA_NO_CSUM), err_src = true;
-	u64 len = td->dma_len, start = now_ns();
+	u64 len = td->dma_len, start = mono_ns();
 	u32 h = SAMPLEDEV_FNV1A_INIT;
 	u8 *from, *to;
 	int ret = 0;
