@@ -31,6 +31,7 @@
  * part (TSC calibrated against the local APIC timer).
  */
 #include "sampledev.h"
+#include "abi/machine.h"
 #include "abi/pci_testdev.h"
 
 #define MAX_FNS			32
@@ -44,11 +45,10 @@
 #define PIC_ELCR2		0x4d1
 #define PIT_CH0			0x40
 #define PIT_CMD			0x43
-#define I8042_CMD		0x64
-#define DEBUG_EXIT_PORT		0xf4
-#define DEBUG_EXIT_SIZE		4
-#define COM1			0x3f8
-#define CONF1_ADDRESS		0xcf8
+#define I8042_CMD		I8042_COMMAND_PORT
+#define DEBUG_EXIT_SIZE		DEBUG_EXIT_PORT_SIZE
+#define COM1			UART_COM1_BASE
+#define CONF1_ADDRESS		PCI_CONF1_ADDRESS_PORT
 
 /* Local APIC registers (xAPIC MMIO). */
 #define LAPIC_VERSION		0x030
