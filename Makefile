@@ -69,6 +69,17 @@ $(BUILD)/obj/%.o: %.c | $(BUILD)/.build-deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# The DSDT's AML, compiled by iasl (acpica-tools) into a C array that
+# vmm/acpi.c includes. iasl is quiet on success and names the line on error.
+DSDT_HEX := $(BUILD)/gen/dsdt.hex
+$(DSDT_HEX): vmm/dsdt.asl | $(BUILD)/.build-deps-ok
+	@mkdir -p $(dir $@)
+	@iasl -p $(basename $@) -tc $< >$(basename $@).log 2>&1 || \
+		{ cat $(basename $@).log; exit 1; }
+	@rm -f $(basename $@).aml $(basename $@).log
+$(call host_obj,vmm/acpi.c): $(DSDT_HEX)
+$(call host_obj,vmm/acpi.c): CPPFLAGS += -I$(BUILD)/gen
+
 $(LIBVFU): $(call host_obj,$(VFU_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^

@@ -88,6 +88,11 @@
 #define ACPI_PM_LEN		12
 #define ACPI_PM_TIMER_HZ	3579545ULL	/* the PM timer's rate */
 #define ACPI_SCI_IRQ		9
+/* PM1a control: the sleep type of the DSDT's _S5 and the enable bit. */
+#define ACPI_PM1_CNT_SLP_TYP_SHIFT 10
+#define ACPI_PM1_CNT_SLP_TYP_MASK (7 << ACPI_PM1_CNT_SLP_TYP_SHIFT)
+#define ACPI_PM1_CNT_SLP_EN	(1 << 13)
+#define ACPI_SLP_TYP_S5		5
 /* QEMU's pc-testdev (--device pc-testdev only), kvm-unit-tests' ports. */
 #define PC_TESTDEV_PORT		0xe0		/* 4-byte scratch register */
 #define PC_TESTDEV_FLUSH_PORT	0xe4		/* 4 bytes: flush a page */

@@ -191,6 +191,30 @@ done
 [[ -n $QEMU ]] || skip start_qemu "$qemu_why"
 flush start_uvmm start_kvm_min start_qemu
 
+# ---- 1c: a Multiboot firmware test through uvmm-qemu ------------------------------
+# What kvm-unit-tests' runner does with $QEMU: the same QEMU command line,
+# once to build/uvmm-qemu and once to QEMU's PC, whose SeaBIOS loads the
+# Multiboot image. The guest checks uvmm's promises, so its verdict on
+# QEMU may differ (QEMU's e820 and fw_cfg differ): each side's status is
+# taken from a first untimed run, and the timed runs must repeat it.
+echo "bench: [${SECONDS}s] 1c. Multiboot test, uvmm-qemu and QEMU -M pc ($start_runs runs)"
+printf 'uvmm-bench-module\n' >"$work/mb-module"
+mb=(-M pc -enable-kvm -cpu host -nodefaults -display none -no-reboot
+	-serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 -m 128M
+	-kernel "$G/multiboot.elf" -initrd "$work/mb-module"
+	-append "mem=128M cpus=1 module=uvmm-bench-module")
+"$BUILD/uvmm-qemu" "${mb[@]}" >/dev/null 2>&1 </dev/null
+mb_uvmm_status=$?
+[[ -n $QEMU ]] && { timeout 60 "$QEMU" "${mb[@]}" >/dev/null 2>&1 </dev/null
+	mb_qemu_status=$?; }
+for ((i = 0; i < start_runs; i++)); do
+	timed mb_uvmm "$mb_uvmm_status" "$BUILD/uvmm-qemu" "${mb[@]}"
+	[[ -n $QEMU ]] && timed mb_qemu "$mb_qemu_status" timeout 60 "$QEMU" "${mb[@]}"
+done
+[[ -n $QEMU ]] || skip mb_qemu "$qemu_why"
+info mb_status "uvmm-qemu $mb_uvmm_status, QEMU ${mb_qemu_status:-not run}"
+flush mb_uvmm mb_qemu
+
 # ---- 2: kernel boot --------------------------------------------------------------
 echo "bench: [${SECONDS}s] 2. kernel boot ($probe_runs runs each)"
 # QEMU enters the same bzImage through its 16-bit setup code (qboot

@@ -58,6 +58,7 @@ static void pm_write(void *opaque, u64 off, const void *data, u32 len)
 {
 	struct acpi_pm *pm = opaque;
 	u8 b[4] = { 0 };
+	int sleep_type = -1;
 	u32 i;
 
 	memcpy(b, data, MIN(len, sizeof(b)));
@@ -75,7 +76,19 @@ static void pm_write(void *opaque, u64 off, const void *data, u32 len)
 				       lane) | PM1_SCI_EN;
 		/* 6-7 reserved, 8-11 the timer: read-only */
 	}
+	/* SLP_EN is write-only: it acts, then reads as 0. */
+	if (pm->pm1_cnt & ACPI_PM1_CNT_SLP_EN) {
+		pm->pm1_cnt &= ~ACPI_PM1_CNT_SLP_EN;
+		sleep_type = (pm->pm1_cnt & ACPI_PM1_CNT_SLP_TYP_MASK) >>
+			     ACPI_PM1_CNT_SLP_TYP_SHIFT;
+	}
 	pthread_mutex_unlock(&pm->lock);
+	/*
+	 * Soft off (the DSDT's _S5), as an OS powers off: the VM ends with
+	 * status 0. Other sleep states are not offered, so not acted on.
+	 */
+	if (sleep_type == ACPI_SLP_TYP_S5)
+		svc_request_stop(pm->svc, STATUS_OK, NULL);
 }
 
 static const struct bus_ops pm_ops = {

@@ -14,7 +14,7 @@ fi
 profiles=("${@:-check}")
 
 pkgs_build=(gcc make linux-libc-dev libfdt-dev libcmocka-dev libjson-c-dev
-	libseccomp-dev)
+	libseccomp-dev acpica-tools)
 pkgs_check=(gcc make pkg-config linux-libc-dev libfdt-dev libcmocka-dev
 	libjson-c-dev libseccomp-dev device-tree-compiler clang libclang-rt-14-dev valgrind
 	cpio xz-utils acpica-tools)

@@ -19,6 +19,9 @@
 #include "vmm/acpi.h"
 #include "vmm/mptable.h"
 
+/* dsdt_aml_code[]: vmm/dsdt.asl, compiled by iasl at build time. */
+#include "dsdt.hex"
+
 #define OEM_ID "UVMM  "
 #define OEM_TABLE_ID "UVMMACPI"
 #define CREATOR_ID "UVMM"
@@ -211,6 +214,45 @@ static void finish(struct acpi_table_header *h)
 	h->checksum = -acpi_sum(h, h->length);
 }
 
+/*
+ * Replaces the 8 bytes equal to from, which must occur exactly once: a
+ * DSDT whose placeholder moved or doubled is an error, never a guess.
+ */
+static int patch_u64(u8 *aml, u32 len, u64 from, u64 to)
+{
+	u8 *found = NULL;
+	u32 i;
+
+	for (i = 0; i + 8 <= len; i++) {
+		if (memcmp(aml + i, &from, 8))
+			continue;
+		if (found)
+			return -EEXIST;
+		found = aml + i;
+	}
+	if (!found)
+		return -ENOENT;
+	memcpy(found, &to, 8);
+	return 0;
+}
+
+/* The DSDT of vmm/dsdt.asl with this machine's 64-bit PCI window. */
+static int write_dsdt(struct acpi_table_header *dsdt, u64 ram_bytes)
+{
+	u64 m64 = pci_mmio64_base(ram_bytes);
+	int ret;
+
+	memcpy(dsdt, dsdt_aml_code, sizeof(dsdt_aml_code));
+	ret = patch_u64((u8 *)dsdt, dsdt->length, ACPI_DSDT_MMIO64_MIN, m64);
+	if (!ret)
+		ret = patch_u64((u8 *)dsdt, dsdt->length, ACPI_DSDT_MMIO64_MAX,
+				m64 + PCI_WIN_MMIO64_SIZE - 1);
+	if (ret)
+		return ret;
+	finish(dsdt);
+	return 0;
+}
+
 static struct acpi_gas pio(u16 port, u8 bytes)
 {
 	return (struct acpi_gas) {
@@ -244,12 +286,13 @@ int acpi_build(struct guest_memory *mem, unsigned int nr_cpus,
 	struct madt_override *sci;
 	unsigned int i;
 	u32 ptrs[3];
+	int ret;
 
 	if (nr_cpus == 0 || nr_cpus > MPTABLE_MAX_CPUS)
 		return -EINVAL;
 	rsdp = alloc_table(&b, "RSDP", sizeof(*rsdp), 16, &rsdp_at);
 	facs = alloc_table(&b, "FACS", sizeof(*facs), 64, &facs_at);
-	dsdt = alloc_table(&b, "DSDT", sizeof(*dsdt), 16, &dsdt_at);
+	dsdt = alloc_table(&b, "DSDT", sizeof(dsdt_aml_code), 16, &dsdt_at);
 	fadt = alloc_table(&b, "FACP", sizeof(*fadt), 16, &fadt_at);
 	madt = alloc_table(&b, "APIC", madt_len, 16, &madt_at);
 	mcfg = alloc_table(&b, "MCFG", sizeof(*mcfg), 16, &mcfg_at);
@@ -263,9 +306,9 @@ int acpi_build(struct guest_memory *mem, unsigned int nr_cpus,
 	facs->length = sizeof(*facs);
 	facs->version = 2;
 
-	/* No AML: nothing for an OS to evaluate, a header that says so. */
-	header(dsdt, "DSDT", sizeof(*dsdt), 2);
-	finish(dsdt);
+	ret = write_dsdt(dsdt, mem->size);
+	if (ret)
+		return ret;
 
 	header(&fadt->h, "FACP", sizeof(*fadt), 4);
 	fadt->firmware_ctrl = facs_at;

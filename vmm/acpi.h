@@ -8,11 +8,19 @@
 
 /*
  * ACPI tables for firmware tests: RSDP, RSDT and XSDT, FADT (PM timer,
- * PM1a event and control blocks), FACS, an empty DSDT, MADT (every CPU's
+ * PM1a event and control blocks), FACS, the DSDT of vmm/dsdt.asl (the
+ * PCI host bridge, its windows and INTx routing, _S5), MADT (every CPU's
  * local APIC and the IOAPIC) and MCFG (the ECAM window). They describe
- * the same machine as the MP table.
+ * the same machine as the MP table and the device tree.
  */
-/* Where they go (LAYOUT_ACPI) and the PM block: abi/machine.h. */
+/*
+ * Where they go (LAYOUT_ACPI), the PM block and its PM1a control bits
+ * (the sleep type of vmm/dsdt.asl's _S5): abi/machine.h.
+ */
+
+/* The placeholder bounds of the 64-bit window in vmm/dsdt.asl. */
+#define ACPI_DSDT_MMIO64_MIN 0x5556560000000000ULL
+#define ACPI_DSDT_MMIO64_MAX 0x5556560FFFFFFFFFULL
 
 struct acpi_table_header {
 	char signature[4];

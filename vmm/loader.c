@@ -208,19 +208,29 @@ static int load_rom(struct vm *vm, char *err, size_t err_len)
 }
 
 /*
- * ACPI tables for Multiboot kernels (firmware tests) only: a Linux kernel
- * booted through PVH or bzImage would find them and take its interrupt
- * routing from a DSDT that has none, so those boots keep the MP table.
+ * ACPI tables for every boot: Multiboot firmware tests read them, Linux
+ * takes its CPUs, interrupt routing and PCI host bridge from them. The
+ * RSDP sits in the BIOS area, where an OS scans for it; a PVH start_info
+ * (PVH kernels, --bios) also points at it.
  */
 static int write_acpi(struct vm *vm, char *err, size_t err_len)
 {
 	struct acpi_table tables[ACPI_MAX_TABLES];
+	struct hvm_start_info *si;
 	int nr;
 
 	nr = acpi_build(&vm->mem, vm->cfg->nr_cpus, tables);
 	if (nr < 0)
 		return err_fmt(err, err_len, nr, "cannot build the ACPI tables: %s",
 			    strerror(-nr));
+	if (vm->boot.mode == BOOT_PVH32 || vm->boot.mode == BOOT_RESET_VECTOR) {
+		si = gpa_to_hva(vm, vm->boot.rbx, sizeof(*si));
+		if (!si)
+			return err_fmt(err, err_len, -EFAULT,
+				    "start_info at %#llx is not in RAM",
+				    (unsigned long long)vm->boot.rbx);
+		si->rsdp_paddr = tables[0].gpa;
+	}
 	if (vm->cfg->dump_acpi_dir)
 		return acpi_dump(&vm->mem, tables, nr, vm->cfg->dump_acpi_dir,
 				 err, err_len);
@@ -275,9 +285,6 @@ static int load_multiboot(struct vm *vm, const u8 *image, size_t size,
 	free(initrd);
 	if (info < 0)
 		return info;
-	ret = write_acpi(vm, err, err_len);
-	if (ret)
-		return ret;
 	vm->boot.mode = BOOT_MULTIBOOT;
 	vm->boot.entry = img.entry;
 	vm->boot.rbx = info;
@@ -339,9 +346,8 @@ int loader_load(struct vm *vm, char *err, size_t err_len)
 		ret = load_rom(vm, err, err_len);
 	else
 		ret = load_image(vm, err, err_len);
-	if (!ret && cfg->dump_acpi_dir && vm->boot.mode != BOOT_MULTIBOOT)
-		ret = err_fmt(err, err_len, -EINVAL,
-			   "--dump-acpi: this image gets no ACPI tables (only Multiboot kernels do)");
+	if (!ret)
+		ret = write_acpi(vm, err, err_len);
 	/*
 	 * Every boot type gets the MP table, so firmware can start the APs
 	 * too. It routes every slot's INTx pins, as the device tree does.

@@ -3,7 +3,7 @@
  * bzimage-probe: a kernel of our own, built as a real bzImage, that checks
  * what a Linux kernel relies on from the loader and the machine: the
  * 64-bit entry state, the zero page, the command line, the e820 map
- * against -m, the initrd's bytes, the setup_data chain, the MP table, the
+ * against -m, the initrd's bytes, the setup_data chain, the MP table, ACPI, the
  * APIC IDs in CPUID, the RTC/CMOS, the UART's interrupt through the
  * IOAPIC, and every AP started with INIT/SIPI/SIPI. It prints
  * kvm-unit-tests-style lines and exits through the debug-exit port.
@@ -835,6 +835,109 @@ static void check_mptable(u64 want_cpus)
 	report_prefix_pop();
 }
 
+/* An ACPI table at addr: its length if the signature and checksum hold. */
+static u32 acpi_table(u64 addr, const char *sig)
+{
+	const u8 *t = (const u8 *)addr;
+	u32 len;
+
+	if (!addr || addr >= 0x100000000ull || memcmp(t, sig, 4))
+		return 0;
+	len = rd(t + 4, 4);
+	return len >= 36 && len < 0x10000 && !sum8(t, len) ? len : 0;
+}
+
+static bool aml_has(const u8 *aml, u32 len, const char *name)
+{
+	u32 i;
+
+	for (i = 36; i + 4 <= len; i++)
+		if (!memcmp(aml + i, name, 4))
+			return true;
+	return false;
+}
+
+/*
+ * ACPI, as Linux finds it on a legacy boot: the RSDP by scanning the BIOS
+ * area, then the XSDT. Its MADT must say what the MP table says (the same
+ * CPUs and IOAPIC), and the DSDT must carry the PCI host bridge and its
+ * routing (vmm/dsdt.asl), since an ACPI kernel ignores the MP table.
+ */
+static void check_acpi(u64 want_cpus)
+{
+	const u8 *rsdp = NULL, *xsdt, *madt = NULL, *fadt = NULL, *dsdt, *e;
+	unsigned int lapics = 0, ioapics = 0, ids_in_mp = 0, i, j;
+	bool mcfg = false;
+	u32 len, n;
+	u64 a;
+
+	report_prefix_push("ACPI");
+	for (a = 0xe0000; a < 0x100000 && !rsdp; a += 16)
+		if (!memcmp((const void *)a, "RSD PTR ", 8) &&
+		    !sum8((const u8 *)a, 20))
+			rsdp = (const u8 *)a;
+	if (other_vmm) {
+		/* Another VMM's tables describe its own machine. */
+		report_skip("probe.vmm=other: ACPI not compared (RSDP %s)",
+			    rsdp ? "found" : "not found");
+		report_prefix_pop();
+		return;
+	}
+	if (!report(rsdp && rsdp[15] >= 2 && !sum8(rsdp, 36),
+		    "RSDP in 0xe0000-0xfffff (at %p), revision 2, both checksums",
+		    rsdp)) {
+		report_prefix_pop();
+		return;
+	}
+	report(!in_ram((u64)rsdp, 36), "the RSDP is not in e820 RAM");
+	xsdt = (const u8 *)rd(rsdp + 24, 8);
+	len = acpi_table((u64)xsdt, "XSDT");
+	if (!report(len, "XSDT at %p: checksum 0", xsdt)) {
+		report_prefix_pop();
+		return;
+	}
+	for (i = 0; 36 + i * 8 + 8 <= len; i++) {
+		u64 t = rd(xsdt + 36 + i * 8, 8);
+
+		if (acpi_table(t, "APIC"))
+			madt = (const u8 *)t;
+		else if (acpi_table(t, "FACP"))
+			fadt = (const u8 *)t;
+		else if (acpi_table(t, "MCFG"))
+			mcfg = true;
+	}
+	report(madt && fadt && mcfg, "the XSDT lists a MADT, a FADT and an MCFG");
+	if (madt) {
+		n = rd(madt + 4, 4);
+		for (e = madt + 44; e + 2 <= madt + n && e[1] >= 2; e += e[1]) {
+			if (e[0] == 0 && (rd(e + 4, 4) & 1)) {
+				lapics++;
+				if (e[3] == bsp_apic_id)
+					ids_in_mp++;
+				for (j = 0; j < mp_nr_aps; j++)
+					if (mp_ap_ids[j] == e[3])
+						ids_in_mp++;
+			} else if (e[0] == 1 && rd(e + 4, 4) == ioapic_base) {
+				ioapics++;
+			}
+		}
+		report(lapics == mp_nr_cpus && ids_in_mp == lapics &&
+		       (!want_cpus || lapics == want_cpus),
+		       "MADT: %u enabled LAPICs, the MP table's processors", lapics);
+		report(ioapics == 1, "MADT: the IOAPIC at %#lx, as the MP table", ioapic_base);
+	}
+	if (fadt) {
+		dsdt = (const u8 *)rd(fadt + 140, 8);	/* X_DSDT */
+		if (!dsdt)
+			dsdt = (const u8 *)rd(fadt + 40, 4);
+		len = acpi_table((u64)dsdt, "DSDT");
+		report(len && aml_has(dsdt, len, "PCI0") && aml_has(dsdt, len, "_PRT") &&
+		       aml_has(dsdt, len, "_CRS") && aml_has(dsdt, len, "_S5_"),
+		       "DSDT (%u bytes): PCI0 with _CRS and _PRT, and _S5", len);
+	}
+	report_prefix_pop();
+}
+
 static void check_cpuid_bsp(u64 want_cpus)
 {
 	u32 a, b, c, d, max, ext;
@@ -1093,6 +1196,7 @@ void probe_main(u64 zero_page)
 	check_initrd();
 	check_setup_data();
 	check_mptable(cpus);
+	check_acpi(cpus);
 	check_cpuid_bsp(cpus);
 	check_rtc(mem, cpus);
 	check_serial_irq();

@@ -213,11 +213,43 @@ nvme_cli_case "socket path is a file" 1 "exists and is not a socket" -- \
 mkfifo "$tmp/nvme-fifo"
 nvme_cli_case "FIFO as read-only image" 1 "not a regular file or block device" -- \
 	--image "$tmp/nvme-fifo" --readonly "$nsock"
-# --dump-acpi: Multiboot boots only; the tables decode with iasl -d
-# (acpica-tools) without errors. The tables are written before KVM is
-# opened: without /dev/kvm uvmm then stops with status 4.
-cli_case "--dump-acpi on a PVH image" 6 "only Multiboot kernels" -- \
-	--dump-acpi "$tmp" "$hello"
+# prt_matches_intx LOG: acpiexec's dump of _PRT has 128 entries, each
+# {slot << 16 | 0xffff, pin, 0, 16 + (slot + pin) % 8}.
+prt_matches_intx() {
+	local -a v=()
+	local n=0 entries=0 slot
+	while read -r line; do
+		case $line in
+		*"Contains 4 Elements"*) v=() ;;
+		*"[Integer] = "*)
+			v+=($((16#${line##* })))
+			[[ ${#v[@]} -eq 4 ]] || continue
+			entries=$((entries + 1))
+			slot=$((v[0] >> 16))
+			if (((v[0] & 0xffff) != 0xffff || v[1] > 3 ||
+			      v[3] != 16 + (slot + v[1]) % 8)); then
+				n=$((n + 1))
+			fi
+			;;
+		esac
+	done <"$1"
+	[[ $entries -eq 128 && $n -eq 0 ]]
+}
+
+# --dump-acpi: every boot gets the tables; they decode with iasl -d
+# (acpica-tools) without errors, and acpiexec runs the DSDT's _PRT. The
+# tables are written before KVM is opened: without /dev/kvm uvmm then
+# stops with status 4.
+mkdir -p "$tmp/acpi-pvh"
+want=4
+have_kvm && want=1
+if run_expect "cli: --dump-acpi on a PVH image" "$want" "$tmp/out" -- "$UVMM" \
+	--serial none --dump-acpi "$tmp/acpi-pvh" "$hello" &&
+   [[ -s $tmp/acpi-pvh/dsdt.dat && $(head -c 8 "$tmp/acpi-pvh/rsdp.dat") == "RSD PTR " ]]; then
+	result_pass "cli: --dump-acpi on a PVH image writes the tables too"
+else
+	result_fail "cli: --dump-acpi on a PVH image: no tables in $tmp/acpi-pvh"
+fi
 cli_case "--dump-acpi into a missing directory" 6 \
 	"--dump-acpi: cannot create /nonexistent/acpi/rsdp.dat" -- \
 	--dump-acpi /nonexistent/acpi --initrd "$tmp/mb-noelf.bin" \
@@ -248,6 +280,15 @@ else
 		   grep -q "Base Address : 00000000B0000000" "$tmp/acpi/mcfg.dsl" &&
 		   [[ $(head -c 8 "$tmp/acpi/rsdp.dat") == "RSD PTR " ]]; then
 			result_pass "cli: --dump-acpi: 8 tables, iasl -d decodes each (2 LAPICs, PM timer 0x608, ECAM 0xb0000000)"
+			# _PRT, as an OS's interpreter runs it: 128 entries,
+			# pin P of slot S on GSI 16 + (S + P) % 8 (vmm/pci_irq.h).
+			if (cd "$tmp/acpi" && timeout 60 acpiexec -b 'evaluate \_SB.PCI0._PRT' dsdt.dat) >"$tmp/prt.log" 2>&1 &&
+			   prt_matches_intx "$tmp/prt.log"; then
+				result_pass "cli: --dump-acpi: the DSDT's _PRT routes 32 slots x 4 pins as the MP table does (acpiexec)"
+			else
+				result_fail "cli: --dump-acpi: the DSDT's _PRT does not evaluate to the INTx routing"
+				tail -8 "$tmp/prt.log" | sed 's/^/    | /'
+			fi
 		elif $ok; then
 			result_fail "cli: --dump-acpi: decoded tables do not describe the machine"
 			grep -E "Local APIC|PM Timer|Base Address" "$tmp"/acpi/*.dsl | sed 's/^/    | /'

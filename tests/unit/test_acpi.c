@@ -136,6 +136,84 @@ static void test_tables_many_cpus(void **state)
 	check_tables(MPTABLE_MAX_CPUS);
 }
 
+/* The one descriptor of tag (a large resource) in the DSDT's AML. */
+static const u8 *find_descriptor(const u8 *aml, u32 len, u8 tag, u16 size,
+				 u8 type)
+{
+	const u8 *found = NULL;
+	u32 i;
+
+	for (i = sizeof(struct acpi_table_header); i + 3u + size <= len; i++) {
+		if (aml[i] != tag || aml[i + 1] != (u8)size ||
+		    aml[i + 2] != size >> 8 || aml[i + 3] != type)
+			continue;
+		assert_null(found);
+		found = aml + i;
+	}
+	assert_non_null(found);
+	return found;
+}
+
+/*
+ * The DSDT is vmm/dsdt.asl's AML with the 64-bit window of this much RAM:
+ * its QWordMemory bounds follow pci_mmio64_base(), no placeholder is left,
+ * and the fixed windows are abi/machine.h's.
+ */
+static void check_dsdt(u64 ram)
+{
+	struct guest_memory mem;
+	struct acpi_table tables[ACPI_MAX_TABLES];
+	const struct acpi_table_header *dsdt = NULL;
+	const u8 *aml, *d;
+	u64 min, max, len, m64 = pci_mmio64_base(ram);
+	u32 min32, max32, i;
+	int nr;
+
+	assert_int_equal(mem_create(&mem, ram), 0);
+	nr = acpi_build(&mem, 2, tables);
+	assert_true(nr > 0);
+	for (i = 0; i < (u32)nr; i++)
+		if (!strcmp(tables[i].name, "DSDT"))
+			dsdt = table_at(&mem, tables[i].gpa);
+	assert_non_null(dsdt);
+	aml = (const u8 *)dsdt;
+	assert_true(dsdt->length > sizeof(*dsdt) + 100);
+
+	d = find_descriptor(aml, dsdt->length, 0x8a, 0x2b, 0); /* QWord mem */
+	memcpy(&min, d + 14, 8);
+	memcpy(&max, d + 22, 8);
+	memcpy(&len, d + 38, 8);
+	assert_int_equal(min, m64);
+	assert_int_equal(len, PCI_WIN_MMIO64_SIZE);
+	assert_int_equal(max, m64 + PCI_WIN_MMIO64_SIZE - 1);
+	for (i = 0; i + 8 <= dsdt->length; i++) {
+		u64 v;
+
+		memcpy(&v, aml + i, 8);
+		assert_true(v != ACPI_DSDT_MMIO64_MIN &&
+			    v != ACPI_DSDT_MMIO64_MAX);
+	}
+	d = find_descriptor(aml, dsdt->length, 0x87, 0x17, 0); /* DWord mem */
+	memcpy(&min32, d + 10, 4);
+	memcpy(&max32, d + 14, 4);
+	assert_int_equal(min32, PCI_WIN_MMIO32_BASE);
+	assert_int_equal(max32, PCI_WIN_MMIO32_BASE + PCI_WIN_MMIO32_SIZE - 1);
+	d = find_descriptor(aml, dsdt->length, 0x86, 0x09, 0); /* ECAM */
+	memcpy(&min32, d + 4, 4);
+	memcpy(&max32, d + 8, 4);
+	assert_int_equal(min32, PCI_ECAM_BASE);
+	assert_int_equal(max32, PCI_ECAM_SIZE);
+	mem_destroy(&mem);
+}
+
+static void test_dsdt_follows_ram(void **state)
+{
+	(void)state;
+	check_dsdt(16 * MiB);
+	check_dsdt(6 * GiB);	/* RAM above 4 GiB moves the window */
+	assert_true(pci_mmio64_base(6 * GiB) != pci_mmio64_base(16 * MiB));
+}
+
 static void test_refuses_bad_counts(void **state)
 {
 	struct guest_memory mem;
@@ -203,9 +281,11 @@ static void test_pm_registers(void **state)
 	v = 0;
 	bus_write(&vm->pio, ACPI_PM1_CNT, &v, 2);
 	assert_int_equal(pm_in(vm, ACPI_PM1_CNT, 2), 1);
-	v = 0x2001 | (5 << 10);		/* SLP_EN with a sleep type */
+	/* SLP_EN with a sleep type the DSDT does not offer: nothing. */
+	v = ACPI_PM1_CNT_SLP_EN | (1 << ACPI_PM1_CNT_SLP_TYP_SHIFT);
 	bus_write(&vm->pio, ACPI_PM1_CNT, &v, 2);
 	assert_false(vm_stopping(vm));
+	assert_int_equal(pm_in(vm, ACPI_PM1_CNT, 2) & ACPI_PM1_CNT_SLP_EN, 0);
 	/* Enable holds what is written; the timer ignores writes. */
 	v = 0x0121;
 	bus_write(&vm->pio, ACPI_PM1_EVT + 2, &v, 2);
@@ -213,6 +293,12 @@ static void test_pm_registers(void **state)
 	v = 0xffffffff;
 	bus_write(&vm->pio, ACPI_PM_TMR, &v, 4);
 	assert_true(pm_in(vm, ACPI_PM_TMR, 4) < (1 << 24));
+	/* _S5: soft off ends the VM with status 0. */
+	v = ACPI_PM1_CNT_SLP_EN |
+	    (ACPI_SLP_TYP_S5 << ACPI_PM1_CNT_SLP_TYP_SHIFT);
+	bus_write(&vm->pio, ACPI_PM1_CNT, &v, 2);
+	assert_true(vm_stopping(vm));
+	assert_int_equal(vm->exit_status, 0);
 	acpi_pm_destroy(pm);
 	fake_vm_destroy(vm);
 }
@@ -222,6 +308,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tables_one_cpu),
 		cmocka_unit_test(test_tables_many_cpus),
+		cmocka_unit_test(test_dsdt_follows_ram),
 		cmocka_unit_test(test_refuses_bad_counts),
 		cmocka_unit_test(test_pm_timer_rate_and_wrap),
 		cmocka_unit_test(test_pm_registers),

@@ -1,5 +1,5 @@
 # Linux boot protocol: guest/bzimage-probe (our own bzImage that checks
-# the zero page, e820, initrd, MP table, CPUID, RTC, the UART's interrupt
+# the zero page, e820, initrd, MP table, ACPI, CPUID, RTC, the UART's interrupt
 # and starts every AP), the loader's refusals, and the first seconds of
 # Debian's real kernel. Sourced by tests/boot/run-boot.sh, which provides
 # boot_case, run_expect, $G, $tmp and $UVMM.
@@ -25,6 +25,9 @@ probe_lines='^PASS: entry: CS is __BOOT_CS
 ^PASS: MP table: IOAPIC
 ^PASS: MP table: PCI INTx: [0-9]+ entries
 ^PASS: MP table: every function.s interrupt pin on bus 0 has its MP entry
+^PASS: ACPI: RSDP in 0xe0000-0xfffff
+^PASS: ACPI: MADT: [0-9]+ enabled LAPICs, the MP table.s processors
+^PASS: ACPI: DSDT .*PCI0 with _CRS and _PRT, and _S5
 ^PASS: setup_data: one SETUP_DTB entry holding a whole device tree
 ^PASS: CPUID: leaf 1 initial APIC ID
 ^PASS: RTC: the time is a date
