@@ -261,21 +261,44 @@ $(FUZZ_DIR)/gen-corpus: $(call host_obj,tests/fuzz/gen-corpus.c \
 # ---- benchmark helpers (bench/, run by bench/run-bench.sh) -----------------
 
 BENCH_BINS := $(BUILD)/bench/kvm_min $(BUILD)/bench/benchtool \
-	$(BUILD)/bench/vfu_rtt
+	$(BUILD)/bench/vfu_rtt $(BUILD)/bench/nvme_io
 
 $(BUILD)/bench/kvm_min $(BUILD)/bench/benchtool: $(BUILD)/bench/%: \
 		$(call host_obj,bench/%.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/bench/vfu_rtt: $(call host_obj,bench/vfu_rtt.c) $(LIBVFU)
+$(BUILD)/bench/vfu_rtt $(BUILD)/bench/nvme_io: $(BUILD)/bench/%: \
+		$(call host_obj,bench/%.c) $(LIBVFU)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- the installed vfio-user library --------------------------------------
+
+# `make install` puts libvfu.a (server and client, as the servers here
+# link it) as libuvmm-vfio-user.a, the headers a device model includes
+# under include/uvmm/, and a pkg-config file naming both.
+VFU_HEADERS := vfio-user/server.h vfio-user/protocol.h common/types.h
+# Written at install time: it names PREFIX, which only install knows.
+VFU_PC_LINES := 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' \
+	'includedir=$${prefix}/include/uvmm' '' \
+	'Name: uvmm-vfio-user' \
+	'Description: vfio-user device server library from uvmm' \
+	'Version: $(VERSION)' 'Requires.private: json-c' \
+	'Cflags: -I$${includedir}' \
+	'Libs: -L$${libdir} -luvmm-vfio-user -ljson-c -lpthread'
+
+# The example device builds here too (from the tree's headers), so it
+# keeps compiling; tests/cli/install-lib.sh builds it from an install.
+EXAMPLES := $(BUILD)/examples/counter
+$(BUILD)/examples/counter: examples/counter/counter.c $(LIBVFU)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBVFU) $(LDLIBS)
 
 # ---- top-level targets ----------------------------------------------------
 
 ALL := $(UVMM) $(UVMM_NVME) $(UVMM_QEMU) $(UNIT_BINS) $(SERVER_BINS) $(GUEST_ELFS) $(MB_ELF) $(PROBE) $(LINUX_HELPER) \
-	$(BENCH_BINS)
+	$(BENCH_BINS) $(EXAMPLES)
 
 .PHONY: all deps check check-linux check-robust demo bench fuzz fuzz-build \
 	fuzz-corpus install clean
@@ -329,8 +352,16 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash scripts/demo.sh
 
-install: $(UVMM) $(UVMM_NVME) $(UVMM_QEMU)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+install: $(UVMM) $(UVMM_NVME) $(UVMM_QEMU) $(LIBVFU)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/uvmm/vfio-user \
+		$(DESTDIR)$(PREFIX)/include/uvmm/common
+	install -m 0644 $(LIBVFU) $(DESTDIR)$(PREFIX)/lib/libuvmm-vfio-user.a
+	printf '%s\n' $(VFU_PC_LINES) \
+		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/uvmm-vfio-user.pc
+	for h in $(VFU_HEADERS); do \
+		install -m 0644 $$h $(DESTDIR)$(PREFIX)/include/uvmm/$$h || exit 1; done
 	install -m 0755 $(UVMM) $(DESTDIR)$(PREFIX)/bin/uvmm
 	install -m 0755 $(UVMM_NVME) $(DESTDIR)$(PREFIX)/bin/uvmm-nvme
 	install -m 0755 $(UVMM_QEMU) $(DESTDIR)$(PREFIX)/bin/uvmm-qemu

@@ -33,9 +33,11 @@ qemu_why="qemu-system-x86_64 missing (Debian package qemu-system-x86)"
 if [[ ${UVMM_BENCH_QUICK:-} == 1 ]]; then
 	start_runs=3 probe_runs=2 linux_runs=1 foot_runs=1 warm=0
 	n=100 batches=20 dma_mib=16 dma_runs=2 rtt_n=200 memcpy_runs=3
+	nvme_n=50 nvme_mib=16
 else
 	start_runs=20 probe_runs=15 linux_runs=10 foot_runs=3 warm=1
 	n=2000 batches=200 dma_mib=64 dma_runs=5 rtt_n=2000 memcpy_runs=10
+	nvme_n=2000 nvme_mib=64
 fi
 
 info() { echo "INFO $*" >>"$raw"; }
@@ -54,7 +56,8 @@ info uvmm_version "$("$UVMM" --version 2>&1 | head -n 1)"
 info qemu_version "$("${QEMU:-false}" --version 2>/dev/null | head -n 1)"
 info params "start_runs=$start_runs probe_runs=$probe_runs linux_runs=$linux_runs" \
 	"footprint_runs=$foot_runs n=$n batches=$batches dma_mib=$dma_mib" \
-	"dma_runs=$dma_runs rtt_n=$rtt_n memcpy_runs=$memcpy_runs"
+	"dma_runs=$dma_runs rtt_n=$rtt_n memcpy_runs=$memcpy_runs" \
+	"nvme_n=$nvme_n nvme_mib=$nvme_mib"
 info dma_mib "$dma_mib"
 
 tsc_khz=$("$TOOL" tsc-khz 2>"$out/tsc.log") || { fail tsc_khz "$(cat "$out/tsc.log")"; tsc_khz=0; }
@@ -304,6 +307,36 @@ if ! "$BUILD/bench/vfu_rtt" --raw "$rtt_n" >>"$raw" 2>"$out/vfu_rtt.log"; then
 fi
 if ! "$TOOL" memcpy "$dma_mib" "$memcpy_runs" >>"$raw" 2>"$out/memcpy.log"; then
 	fail memcpy "$(tail -n 1 "$out/memcpy.log")"
+fi
+
+# ---- 8: uvmm-nvme, no guest needed -----------------------------------------------
+# bench/nvme_io is the client and a polling driver (I/O queue without
+# interrupts): 4 KiB random reads of an image in the page cache through
+# uvmm-nvme at depth 1 and 32, and pread() of the same kind of blocks.
+# The image lives beside the results, on a disk's file system as a user's
+# would (tmpfs may lack RWF_NOWAIT, which uvmm-nvme's cached reads use).
+echo "bench: [${SECONDS}s] 8. uvmm-nvme 4 KiB random reads, depth 1 and 32 (n=$nvme_n)"
+if [[ ! -x $BUILD/uvmm-nvme || ! -x $BUILD/bench/nvme_io ]]; then
+	for name in nvme_qd1 nvme_qd32; do
+		skip "$name" "$BUILD/uvmm-nvme or $BUILD/bench/nvme_io missing"
+	done
+elif ! "$BUILD/bench/nvme_io" --make-image "$out/nvme.img" "$nvme_mib" 2>"$out/nvme_io.log"; then
+	fail nvme_qd1 "nvme_io --make-image: $(tail -n 1 "$out/nvme_io.log")"
+else
+	"$BUILD/uvmm-nvme" --image "$out/nvme.img" "$work/nvme.sock" 2>"$work/nvme.srv" &
+	nvme_pid=$!
+	pids+=("$nvme_pid")
+	for ((i = 0; i < 100; i++)); do
+		grep -q "listening on" "$work/nvme.srv" 2>/dev/null && break
+		sleep 0.05
+	done
+	if ! "$BUILD/bench/nvme_io" --raw "$nvme_n" "$work/nvme.sock" "$out/nvme.img" \
+			>>"$raw" 2>"$out/nvme_io.log"; then
+		fail nvme_qd1 "nvme_io: $(tail -n 1 "$out/nvme_io.log") (server: $(tail -n 1 "$work/nvme.srv"))"
+	fi
+	kill "$nvme_pid" 2>/dev/null
+	wait "$nvme_pid" 2>/dev/null
+	rm -f "$out/nvme.img"
 fi
 
 # ---- 7: footprint ------------------------------------------------------------------

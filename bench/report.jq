@@ -115,7 +115,13 @@ def rows($dma):
 	 ref: "qemu-system-x86_64 (Debian's, stripped)"},
 	{id: "7c", name: "threads", refname: "QEMU microvm", group: "footprint", unit: "count", m: ["threads_uvmm"], r: ["threads_qemu"],
 	 what: "threads, idle guest",
-	 ref: "QEMU -M microvm, same guest"}
+	 ref: "QEMU -M microvm, same guest"},
+	{id: "8a", name: "NVMe 4 KiB read, QD1", refname: "host pread", group: "nvme", unit: "ns", m: ["nvme_qd1"], r: ["pread_qd1"],
+	 what: "4 KiB random read through uvmm-nvme at queue depth 1 (host client polling the CQ, page-cached image)",
+	 ref: "pread() of a random 4 KiB block of the same image"},
+	{id: "8b", name: "NVMe 4 KiB read, QD32", refname: "host pread", group: "nvme", unit: "ns", m: ["nvme_qd32"], r: ["pread_qd32"],
+	 what: "4 KiB random reads through uvmm-nvme, 32 in flight, time per read",
+	 ref: "pread() of 32 random 4 KiB blocks one after another, time per read"}
 	];
 
 # Why a figure is missing: its SKIP line, else "not measured".
@@ -128,6 +134,8 @@ skips_of($lines) as $skip |
 fails_of($lines) as $fail |
 bench_of($lines) as $bench |
 (($info.tsc_khz // "0") | tonumber) as $khz |
+# nvme_io failing as a whole fails both of its rows.
+($fail + (if $fail.nvme_qd1 then {nvme_qd32: $fail.nvme_qd1} else {} end)) as $fail |
 # bench-vfu.elf failing as a whole fails each of its rows.
 ($fail + (if $fail.bench_vfu then
 	reduce ("cfg_vfu", "bar0_vfu", "bar0w_vfu", "efd_vfu", "bar2_read", "bar2_write", "dma_map",

@@ -119,7 +119,8 @@ jq -r --arg fmt md -f bench/table.jq "$json" >"$dest/results.md"
 # The chart: one bar per row, coloured by group.
 jq -r '
 	{start: "0x4e79a7", boot: "0xf28e2b", trap: "0xe15759", mmap: "0x76b7b2",
-	 dma: "0x59a14f", irq: "0xedc948", footprint: "0xb07aa1"} as $colour |
+	 dma: "0x59a14f", irq: "0xedc948", footprint: "0xb07aa1",
+	 nvme: "0x9c755f"} as $colour |
 	.rows[] | "\(.id) \(.ratio // 0) \($colour[.group]) \"\(.id) \(.name)\""
 ' "$json" >"$work/chart.dat"
 heading=$(jq -r '"uvmm / reference, \(.date[:10]), \(.host.description)\(if .quick then " (QUICK=1)" else "" end)"' "$json")

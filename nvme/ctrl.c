@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * The NVMe controller model (see ctrl.h). Commands run to completion in
- * nvme_ctrl_process(): nothing is ever in flight between two calls, so a
- * reset or a queue deletion has nothing to cancel, and Abort never finds
- * its command.
+ * The NVMe controller model (see ctrl.h). Admin commands, Write Zeroes,
+ * deallocation and anything that needs DMA by messages run to completion
+ * in nvme_ctrl_process(). Reads, writes and flushes with guest memory
+ * mapped go to ops->submit when there is one and complete later, in any
+ * order, through nvme_ctrl_io_done() (with cfg.read_nowait, a read the
+ * page cache holds completes at once). Each such command holds a slot in
+ * its CQ from submission on, so its completion always has room. What
+ * would leave I/O behind (a reset, deleting an SQ, a shutdown) first
+ * drains it through ops->drain; after a reset the late completions are
+ * recognised by the epoch they were submitted in and dropped. Abort
+ * never aborts ("not aborted" is always a valid answer).
  *
  * Page size is 4 KiB only (CAP.MPSMIN = MPSMAX = 0) and queues must be
  * physically contiguous (CAP.CQR), which keeps every queue entry a
@@ -13,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +54,7 @@ struct nvme_queue {
 	u16 iv;
 	u16 nr_sqs;		/* SQs posting here */
 	bool irq_due;
+	u32 inflight;		/* submitted commands holding an entry */
 };
 
 struct error_entry {
@@ -86,7 +95,15 @@ struct nvme_ctrl {
 
 	struct nvme_ctrl_stats stats;
 	u8 *bounce;		/* NVME_MAX_XFER */
+
+	/* Commands out with ops->submit; the reset count they belong to. */
+	unsigned int inflight;
+	u32 epoch;
+	u16 cur_sqid;		/* the SQ process_sq() runs */
 };
+
+/* io_command()'s answer for a command that completes later. */
+#define SC_PENDING	0xffff
 
 /* ---- guest memory ------------------------------------------------------- */
 
@@ -333,12 +350,22 @@ static bool doorbell_write(struct nvme_ctrl *c, u64 off, u32 val)
 
 /* ---- completions -------------------------------------------------------- */
 
+/* No entry left once the commands in flight have theirs. */
 static bool cq_full(struct nvme_ctrl *c, u16 cqid)
 {
 	struct nvme_queue *q = &c->cq[cqid];
+	u32 used;
 
 	q->head = shadow_read(c, cqid, true, q->head, q->size);
-	return (q->tail + 1) % q->size == q->head;
+	used = (q->tail + q->size - q->head) % q->size;
+	return used + q->inflight + 1 >= q->size;
+}
+
+/* Every submitted command back (ops->drain) before the caller goes on. */
+static void drain(struct nvme_ctrl *c)
+{
+	if (c->inflight && c->cfg.ops->drain)
+		c->cfg.ops->drain(c->cfg.opaque);
 }
 
 static void cfs(struct nvme_ctrl *c, const char *why)
@@ -409,6 +436,9 @@ static int backing_sync(struct nvme_ctrl *c)
 	return fdatasync(c->cfg.fd) && errno != EINVAL ? -errno : 0;
 }
 
+static u16 bounce_io(struct nvme_ctrl *c, struct prp_seg *segs,
+		     unsigned int nr, u64 off, bool write);
+
 /* Read or write [off, off + len) of the image against the PRP segments. */
 static u16 data_io(struct nvme_ctrl *c, struct prp_seg *segs, unsigned int nr,
 		   u64 off, bool write)
@@ -417,7 +447,6 @@ static u16 data_io(struct nvme_ctrl *c, struct prp_seg *segs, unsigned int nr,
 	unsigned int i;
 	u64 total = 0;
 	ssize_t n;
-	u8 *b;
 
 	/* Zero copies when the guest pages are mapped here. */
 	for (i = 0; i < nr && c->cfg.ops->dma_ptr; i++) {
@@ -435,6 +464,41 @@ static u16 data_io(struct nvme_ctrl *c, struct prp_seg *segs, unsigned int nr,
 		return n == (ssize_t)total ? NVME_SC_SUCCESS :
 					     NVME_SC_INTERNAL;
 	}
+	return bounce_io(c, segs, nr, off, write);
+}
+
+/*
+ * The guest pages of a read or write as host pointers, when every one is
+ * mapped here: true with io->iov filled.
+ */
+static bool io_map(struct nvme_ctrl *c, struct prp_seg *segs, unsigned int nr,
+		   struct nvme_io *io)
+{
+	unsigned int i;
+
+	if (!c->cfg.ops->dma_ptr || !nr)
+		return false;
+	for (i = 0; i < nr; i++) {
+		io->iov[i].iov_base = c->cfg.ops->dma_ptr(c->cfg.opaque,
+							  segs[i].addr,
+							  segs[i].len,
+							  io->op == NVME_IO_READ);
+		if (!io->iov[i].iov_base)
+			return false;
+		io->iov[i].iov_len = segs[i].len;
+	}
+	io->nr_iov = nr;
+	return true;
+}
+
+static u16 bounce_io(struct nvme_ctrl *c, struct prp_seg *segs,
+		     unsigned int nr, u64 off, bool write)
+{
+	unsigned int i;
+	u64 total;
+	ssize_t n;
+	u8 *b;
+
 	/* Otherwise through the bounce buffer and the dma_rw op. */
 	for (i = 0, total = 0, b = c->bounce; i < nr; i++) {
 		if (write && c->cfg.ops->dma_rw(c->cfg.opaque, segs[i].addr,
@@ -452,6 +516,92 @@ static u16 data_io(struct nvme_ctrl *c, struct prp_seg *segs, unsigned int nr,
 		total += segs[i].len;
 	}
 	return NVME_SC_SUCCESS;
+}
+
+/* An io for sqe, from the SQ process_sq() is running (c->cur_sqid). */
+static struct nvme_io *io_new(struct nvme_ctrl *c, const struct nvme_sqe *sqe,
+			      enum nvme_io_op op)
+{
+	struct nvme_io *io = malloc(sizeof(*io));
+
+	if (!io)
+		return NULL;
+	memset(io, 0, offsetof(struct nvme_io, iov));
+	io->op = op;
+	io->fd = c->cfg.fd;
+	io->sqe = *sqe;
+	io->sqid = c->cur_sqid;
+	io->cqid = c->sq[c->cur_sqid].cqid;
+	io->epoch = c->epoch;
+	return io;
+}
+
+static void io_submit(struct nvme_ctrl *c, struct nvme_io *io)
+{
+	c->inflight++;
+	c->cq[io->cqid].inflight++;
+	c->cfg.ops->submit(c->cfg.opaque, io);
+}
+
+void nvme_io_run(struct nvme_io *io)
+{
+	ssize_t n;
+
+	io->result = 0;
+	if (io->op != NVME_IO_FLUSH) {
+		n = io->op == NVME_IO_WRITE ?
+		    pwritev(io->fd, io->iov, (int)io->nr_iov, (off_t)io->off) :
+		    preadv(io->fd, io->iov, (int)io->nr_iov, (off_t)io->off);
+		if (n < 0)
+			io->result = -errno;
+		else if ((u64)n != io->len)
+			io->result = -EIO;
+		if (io->result || !io->sync)
+			return;
+	}
+	/* EINVAL: a memfd or a pipe has nothing to sync. */
+	if (fdatasync(io->fd) && errno != EINVAL)
+		io->result = -errno;
+}
+
+void nvme_ctrl_io_done(struct nvme_ctrl *c, struct nvme_io *io)
+{
+	u16 sc = io->result ? NVME_SC_INTERNAL : NVME_SC_SUCCESS;
+
+	c->inflight--;
+	/* Submitted before a reset: the queues it belonged to are gone. */
+	if (io->epoch != c->epoch) {
+		free(io);
+		return;
+	}
+	c->cq[io->cqid].inflight--;
+	if (!sc && io->op == NVME_IO_WRITE) {
+		c->stats.write_cmds++;
+		c->stats.bytes_written += io->len;
+	} else if (!sc && io->op == NVME_IO_READ) {
+		c->stats.read_cmds++;
+		c->stats.bytes_read += io->len;
+	}
+	complete(c, io->sqid, &io->sqe, sc, 0);
+	free(io);
+}
+
+/*
+ * A read whose blocks are all in the page cache is a copy: done here it
+ * costs less than the two thread switches of handing it out. RWF_NOWAIT
+ * makes the kernel refuse (EAGAIN, or a short read) instead of waiting
+ * for the disk; a file system without it says EOPNOTSUPP. Either way the
+ * read then goes to ops->submit, so a slow image still never stalls.
+ */
+static bool read_now(struct nvme_ctrl *c, struct nvme_io *io)
+{
+	ssize_t n;
+
+	if (!c->cfg.read_nowait)
+		return false;
+	n = preadv2(io->fd, io->iov, (int)io->nr_iov, (off_t)io->off,
+		    RWF_NOWAIT);
+	return n == (ssize_t)io->len;
 }
 
 static u16 cmd_rw(struct nvme_ctrl *c, const struct nvme_sqe *sqe, bool write)
@@ -472,6 +622,28 @@ static u16 cmd_rw(struct nvme_ctrl *c, const struct nvme_sqe *sqe, bool write)
 	sc = prp_map(c, sqe->prp1, sqe->prp2, (u32)len, segs, &nr);
 	if (sc)
 		return sc;
+	if (c->cfg.ops->submit) {
+		struct nvme_io *io = io_new(c, sqe,
+					    write ? NVME_IO_WRITE : NVME_IO_READ);
+
+		if (io && io_map(c, segs, nr, io)) {
+			io->off = slba << c->lbads;
+			io->len = len;
+			if (!write && read_now(c, io)) {
+				free(io);
+				c->stats.read_cmds++;
+				c->stats.bytes_read += len;
+				return NVME_SC_SUCCESS;
+			}
+			/* FUA, or no volatile cache: stable before done. */
+			io->sync = write && ((sqe->cdw12 >> 30) & 1 ||
+					     !(c->vwc & 1)) &&
+				   !c->cfg.readonly;
+			io_submit(c, io);
+			return SC_PENDING;
+		}
+		free(io);
+	}
 	sc = data_io(c, segs, nr, slba << c->lbads, write);
 	if (sc)
 		return sc;
@@ -554,12 +726,33 @@ static u16 cmd_dsm(struct nvme_ctrl *c, const struct nvme_sqe *sqe)
 	return NVME_SC_SUCCESS;
 }
 
+/*
+ * The data of every write completed so far on stable storage. Writes
+ * still in flight need not be (the spec's Flush covers completed
+ * commands), so a flush never waits for them.
+ */
+static u16 cmd_flush(struct nvme_ctrl *c, const struct nvme_sqe *sqe)
+{
+	struct nvme_io *io;
+
+	if (c->cfg.readonly)
+		return NVME_SC_SUCCESS;
+	if (c->cfg.ops->submit) {
+		io = io_new(c, sqe, NVME_IO_FLUSH);
+		if (io) {
+			io_submit(c, io);
+			return SC_PENDING;
+		}
+	}
+	return backing_sync(c) ? NVME_SC_INTERNAL : NVME_SC_SUCCESS;
+}
+
 static u16 io_command(struct nvme_ctrl *c, const struct nvme_sqe *sqe)
 {
 	u8 opc = sqe->cdw0 & 0xff;
 
 	if (opc == NVME_CMD_FLUSH && sqe->nsid == 0xffffffff)
-		return backing_sync(c) ? NVME_SC_INTERNAL : NVME_SC_SUCCESS;
+		return cmd_flush(c, sqe);
 	switch (opc) {
 	case NVME_CMD_FLUSH:
 	case NVME_CMD_WRITE:
@@ -574,7 +767,7 @@ static u16 io_command(struct nvme_ctrl *c, const struct nvme_sqe *sqe)
 		return NVME_SC_INVALID_NS;
 	switch (opc) {
 	case NVME_CMD_FLUSH:
-		return backing_sync(c) ? NVME_SC_INTERNAL : NVME_SC_SUCCESS;
+		return cmd_flush(c, sqe);
 	case NVME_CMD_WRITE:
 		return cmd_rw(c, sqe, true);
 	case NVME_CMD_READ:
@@ -763,7 +956,8 @@ static u16 cmd_delete_sq(struct nvme_ctrl *c, const struct nvme_sqe *sqe)
 
 	if (!qid || qid >= NR_QUEUES || !c->sq[qid].present)
 		return NVME_SC_QID_INVALID;
-	/* Nothing of it is in flight: commands run to completion. */
+	/* Its commands in flight complete first, while it still exists. */
+	drain(c);
 	c->cq[c->sq[qid].cqid].nr_sqs--;
 	c->sq[qid].present = false;
 	return NVME_SC_SUCCESS;
@@ -1005,7 +1199,7 @@ static bool admin_command(struct nvme_ctrl *c, const struct nvme_sqe *sqe,
 		*sc = cmd_identify(c, sqe);
 		break;
 	case NVME_ADM_ABORT:
-		/* Every command has completed by now: "not aborted". */
+		/* "Not aborted": the command completes as it would have. */
 		*sc = NVME_SC_SUCCESS;
 		*dw0 = 1;
 		break;
@@ -1060,12 +1254,18 @@ static unsigned int process_sq(struct nvme_ctrl *c, u16 qid)
 			if (!admin_command(c, &sqe, &sc, &dw0))
 				continue;
 		} else {
+			c->cur_sqid = qid;
 			sc = io_command(c, &sqe);
+			if (sc == SC_PENDING) {
+				done++;
+				goto next;
+			}
 		}
 		complete(c, qid, &sqe, sc, dw0);
 		done++;
 		if (!qid)
 			aer_flush(c);
+next:
 		/* A shadow tail may have moved on meanwhile. */
 		if (sq->head == sq->tail)
 			sq->tail = shadow_read(c, qid, false, sq->tail,
@@ -1156,6 +1356,9 @@ bool nvme_ctrl_intx_pending(struct nvme_ctrl *c)
 /* CC.EN 1 -> 0, or a function reset: queues, features and events go. */
 static void ctrl_disable(struct nvme_ctrl *c)
 {
+	/* I/O in flight writes guest memory: let it end, drop its completions. */
+	c->epoch++;
+	drain(c);
 	memset(c->sq, 0, sizeof(c->sq));
 	memset(c->cq, 0, sizeof(c->cq));
 	c->csts &= ~(NVME_CSTS_RDY | NVME_CSTS_CFS);
@@ -1208,6 +1411,8 @@ static void cc_write(struct nvme_ctrl *c, u32 v)
 		ctrl_enable(c);
 	}
 	if (NVME_CC_SHN(v) && !(NVME_CC_SHN(old))) {
+		/* Shutdown complete means every command's data is stored. */
+		drain(c);
 		if (nvme_ctrl_flush(c))
 			log_warn("flush at shutdown failed");
 		c->csts = (c->csts & ~NVME_CSTS_SHST_MASK) |
@@ -1376,6 +1581,8 @@ void nvme_ctrl_destroy(struct nvme_ctrl *c)
 {
 	if (!c)
 		return;
+	c->epoch++;
+	drain(c);
 	free(c->bounce);
 	free(c);
 }

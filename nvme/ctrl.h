@@ -8,7 +8,9 @@
  * queues are walked by nvme_ctrl_process(), and everything that touches
  * the host (guest memory, interrupts) goes out through the ops. The
  * namespace is a file descriptor (an image file or a memfd) read and
- * written with pread/pwrite. Not thread-safe: one thread drives it.
+ * written with preadv/pwritev, on the caller's thread or, with
+ * ops->submit, on threads of the caller's choosing (struct nvme_io).
+ * The controller itself is not thread-safe: one thread drives it.
  *
  * Every value a guest writes is checked; a bad one gets the status the
  * spec names, CSTS.CFS where the spec says so, or an asynchronous event,
@@ -132,6 +134,36 @@ struct nvme_cqe {
 _Static_assert(sizeof(struct nvme_sqe) == 64, "SQ entry size");
 _Static_assert(sizeof(struct nvme_cqe) == 16, "CQ entry size");
 
+/*
+ * A data command handed to ops->submit to run on another thread: a read
+ * or write of the namespace straight to or from guest memory (iov), or a
+ * flush. nvme_io_run() does it (blocking) and sets result; the io then
+ * goes back to the controller through nvme_ctrl_io_done() on the
+ * controller's thread, which posts its completion and frees it.
+ */
+#define NVME_IO_MAX_IOV		(NVME_MAX_XFER / NVME_PAGE_SIZE + 1)
+
+enum nvme_io_op { NVME_IO_READ, NVME_IO_WRITE, NVME_IO_FLUSH };
+
+struct nvme_io {
+	struct nvme_io *next;	/* free for the submitter's lists */
+	enum nvme_io_op op;
+	int fd;
+	u64 off;		/* byte offset in the namespace */
+	bool sync;		/* a write: fdatasync before it is done */
+	unsigned int nr_iov;
+	struct iovec iov[NVME_IO_MAX_IOV];
+	int result;		/* 0 or -errno, from nvme_io_run() */
+	/* The controller's: where and what the completion says. */
+	struct nvme_sqe sqe;
+	u16 sqid, cqid;
+	u32 epoch;
+	u64 len;
+};
+
+/* Runs io on the calling thread: preadv/pwritev (+ fdatasync), or fdatasync. */
+void nvme_io_run(struct nvme_io *io);
+
 struct nvme_ctrl_ops {
 	/*
 	 * Host pointer for guest [addr, addr + len) when it is mapped in one
@@ -142,6 +174,19 @@ struct nvme_ctrl_ops {
 	int (*dma_rw)(void *opaque, u64 addr, void *buf, u64 len, bool write);
 	/* Raise interrupt vector (MSI-X vector, or INTx when none). */
 	void (*irq)(void *opaque, u16 vector);
+	/*
+	 * Optional: run io asynchronously and give it back with
+	 * nvme_ctrl_io_done() on the controller's thread, in any order.
+	 * Without it, every command completes inside nvme_ctrl_process().
+	 */
+	void (*submit)(void *opaque, struct nvme_io *io);
+	/*
+	 * With submit: wait until every submitted io has run and give each
+	 * back with nvme_ctrl_io_done() before returning. The controller
+	 * calls it when it must not leave I/O behind: a reset, a queue
+	 * deletion, a shutdown, nvme_ctrl_destroy().
+	 */
+	void (*drain)(void *opaque);
 };
 
 struct nvme_ctrl_config {
@@ -153,6 +198,11 @@ struct nvme_ctrl_config {
 	u16 queue_depth;	/* 2..NVME_MAX_QUEUE_DEPTH: CAP.MQES + 1 */
 	u16 nr_vectors;		/* MSI-X vectors offered (>= 1) */
 	const char *serial;	/* at most 20 characters */
+	/*
+	 * With ops->submit: a read first tries preadv2(RWF_NOWAIT) on the
+	 * controller's thread and is only handed out when that would wait.
+	 */
+	bool read_nowait;
 	u16 vid, ssvid;
 	const struct nvme_ctrl_ops *ops;
 	void *opaque;
@@ -181,6 +231,13 @@ bool nvme_ctrl_mmio_write(struct nvme_ctrl *c, u64 off, u64 val,
  * completion queue's interrupt once. Returns the commands completed.
  */
 unsigned int nvme_ctrl_process(struct nvme_ctrl *c);
+
+/*
+ * A submitted io is done: its completion is posted (unless the controller
+ * was reset since) and io freed. Interrupts go out at the next
+ * nvme_ctrl_process(), which also runs what the freed CQ room allows.
+ */
+void nvme_ctrl_io_done(struct nvme_ctrl *c, struct nvme_io *io);
 
 /* Whether any enabled completion queue holds unread entries (INTx level). */
 bool nvme_ctrl_intx_pending(struct nvme_ctrl *c);

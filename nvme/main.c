@@ -9,8 +9,15 @@
  * Threads: the main thread runs the server loop and every callback, so
  * the controller needs no lock. A doorbell write only records the tail
  * and kicks the loop; the commands run in ops->work after the write's
- * reply went out, as a device works after its doorbell. The signal
+ * reply went out, as a device works after its doorbell. Reads, writes
+ * and flushes go on to the I/O threads (aio.c, --io-threads), so a slow
+ * image never stalls the loop: a finished batch kicks the loop, whose
+ * ops->work posts the completions and raises the vectors. The signal
  * thread only asks the loop to stop.
+ *
+ * Once the socket listens and the threads run, a seccomp filter
+ * (sandbox.c) bounds what the process can do; a small helper process
+ * forked before it removes the socket file when the server exits.
  */
 #define LOG_PREFIX NULL
 
@@ -30,10 +37,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "nvme/aio.h"
 #include "nvme/ctrl.h"
+#include "nvme/sandbox.h"
 #include "vfio-user/server.h"
 
 #define NVME_VENDOR_ID		0x5555
@@ -51,6 +61,7 @@
 #define MAX_MAPS		64
 #define DEFAULT_QUEUES		4
 #define DEFAULT_DEPTH		1024
+#define DEFAULT_IO_THREADS	4
 
 struct map {
 	u64 iova, size;
@@ -61,6 +72,7 @@ struct map {
 struct nvme_dev {
 	struct vfu_server *srv;
 	struct nvme_ctrl *ctrl;
+	struct nvme_aio *aio;		/* NULL: I/O on the loop thread */
 	u8 cfg[CFG_SIZE], wmask[CFG_SIZE];
 	u16 nr_vectors;
 	bool intx_masked;
@@ -149,10 +161,52 @@ static void dev_irq(void *opaque, u16 vector)
 		intx_raise(d, "completion");
 }
 
+/* Finished I/O back to the controller: completions posted, not yet raised. */
+static void dev_reap(struct nvme_dev *d)
+{
+	struct nvme_io *io, *next;
+
+	for (io = d->aio ? nvme_aio_reap(d->aio) : NULL; io; io = next) {
+		next = io->next;
+		nvme_ctrl_io_done(d->ctrl, io);
+	}
+}
+
+static void dev_submit(void *opaque, struct nvme_io *io)
+{
+	struct nvme_dev *d = opaque;
+
+	nvme_aio_submit(d->aio, io);
+}
+
+static void dev_drain(void *opaque)
+{
+	struct nvme_dev *d = opaque;
+
+	nvme_aio_wait_idle(d->aio);
+	dev_reap(d);
+}
+
+/* From an I/O thread: the loop reaps in ops->work. */
+static void dev_io_notify(void *opaque)
+{
+	struct nvme_dev *d = opaque;
+
+	vfu_server_kick(d->srv);
+}
+
 static const struct nvme_ctrl_ops ctrl_ops = {
 	.dma_ptr = dev_dma_ptr,
 	.dma_rw = dev_dma_rw,
 	.irq = dev_irq,
+};
+
+static const struct nvme_ctrl_ops ctrl_ops_aio = {
+	.dma_ptr = dev_dma_ptr,
+	.dma_rw = dev_dma_rw,
+	.irq = dev_irq,
+	.submit = dev_submit,
+	.drain = dev_drain,
 };
 
 /* ---- config space -------------------------------------------------------- */
@@ -253,6 +307,7 @@ static void dev_work(void *opaque)
 {
 	struct nvme_dev *d = opaque;
 
+	dev_reap(d);
 	nvme_ctrl_process(d->ctrl);
 }
 
@@ -313,6 +368,13 @@ static void dev_dma_unmap(void *opaque, u64 iova, u64 size)
 	struct nvme_dev *d = opaque;
 	unsigned int i;
 
+	/*
+	 * An I/O thread may be reading or writing that memory: wait for
+	 * them all before the library unmaps it. Their completions are
+	 * posted later, from ops->work.
+	 */
+	if (d->aio)
+		nvme_aio_wait_idle(d->aio);
 	for (i = 0; i < d->nr_maps;) {
 		if (d->maps[i].iova == iova && d->maps[i].size == size)
 			d->maps[i] = d->maps[--d->nr_maps];
@@ -344,11 +406,14 @@ static const struct vfu_server_ops srv_ops = {
 
 /* ---- setup ----------------------------------------------------------------- */
 
+enum sandbox_mode { SANDBOX_AUTO, SANDBOX_ON, SANDBOX_OFF };
+
 struct options {
 	const char *image, *serial, *socket;
 	u64 size;
 	bool readonly, no_dma_fd;
-	unsigned int queues, depth, block_size;
+	unsigned int queues, depth, block_size, io_threads;
+	enum sandbox_mode sandbox;
 };
 
 static int open_backing(const struct options *o, int *fd, u64 *size)
@@ -417,7 +482,8 @@ static int dev_init(struct nvme_dev *d, const struct options *o, int fd,
 		.queue_depth = (u16)o->depth,
 		.nr_vectors = (u16)(o->queues + 1), .serial = o->serial,
 		.vid = NVME_VENDOR_ID, .ssvid = NVME_VENDOR_ID,
-		.ops = &ctrl_ops, .opaque = d,
+		.ops = o->io_threads ? &ctrl_ops_aio : &ctrl_ops, .opaque = d,
+		.read_nowait = true,
 	};
 	struct vfu_server_region bar0 = {
 		.size = NVME_BAR0_SIZE,
@@ -429,6 +495,12 @@ static int dev_init(struct nvme_dev *d, const struct options *o, int fd,
 	int ret;
 
 	d->nr_vectors = (u16)(o->queues + 1);
+	if (o->io_threads) {
+		ret = nvme_aio_create(o->io_threads, nvme_io_run,
+				      dev_io_notify, d, &d->aio);
+		if (ret)
+			return ret;
+	}
 	ret = nvme_ctrl_create(&cc, &d->ctrl);
 	if (ret)
 		return ret;
@@ -489,12 +561,17 @@ static void usage(FILE *f)
 "      --queue-depth N    entries per queue, 2-%d (default %d)\n"
 "      --serial STR       serial number, at most 20 characters\n"
 "      --no-dma-fd        map no guest memory: DMA by messages\n"
+"      --io-threads N     threads doing reads, writes and flushes, 0-%d\n"
+"                         (default %d; 0: on the message loop's thread)\n"
+"      --sandbox on|off   seccomp filter once listening (default: on where\n"
+"                         the kernel has seccomp; never in sanitizer builds)\n"
 "  -v, --verbose          log device events (twice: protocol traces)\n"
 "  -h, --help\n"
 "  Serves one client at a time and waits for the next; SIGTERM flushes\n"
-"  the image and exits 0. Status 1 on errors, 2 on a bad command line.\n",
+"  the image and exits 0. Status 1 on errors, 2 on a bad command line,\n"
+"  12 when the sandbox stopped a forbidden system call (one line names it).\n",
 		NVME_MAX_IOQ, DEFAULT_QUEUES, NVME_MAX_QUEUE_DEPTH,
-		DEFAULT_DEPTH);
+		DEFAULT_DEPTH, NVME_AIO_MAX_THREADS, DEFAULT_IO_THREADS);
 }
 
 static bool parse_uint(const char *s, unsigned int lo, unsigned int hi,
@@ -548,6 +625,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "queue-depth", required_argument, NULL, 'd' },
 		{ "serial", required_argument, NULL, 'S' },
 		{ "no-dma-fd", no_argument, NULL, 'n' },
+		{ "sandbox", required_argument, NULL, 'X' },
+		{ "io-threads", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -602,6 +681,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'n':
 			o->no_dma_fd = true;
 			break;
+		case 'T':
+			if (!parse_uint(optarg, 0, NVME_AIO_MAX_THREADS,
+					&o->io_threads)) {
+				log_err("--io-threads: 0-%d, not '%s'",
+					NVME_AIO_MAX_THREADS, optarg);
+				return 2;
+			}
+			break;
+		case 'X':
+			if (!strcmp(optarg, "on")) {
+				o->sandbox = SANDBOX_ON;
+			} else if (!strcmp(optarg, "off")) {
+				o->sandbox = SANDBOX_OFF;
+			} else {
+				log_err("--sandbox: '%s' is not on or off",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -636,6 +734,71 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->socket = argv[optind];
 	log_set_level(verbose >= 2 ? LOG_TRACE : verbose ? LOG_DEBUG :
 				     LOG_WARN);
+	return 0;
+}
+
+/*
+ * The socket file's remover: a child that waits for its pipe to close
+ * (the server exiting, however it exits) and unlinks the path. The
+ * sandboxed server cannot unlink, and should not be able to unlink
+ * whatever path it likes. SIGTERM and SIGINT stay blocked in the child,
+ * as in the server when it forks, so a Ctrl-C to the process group
+ * leaves the removal to the server's end. Returns its pid, or -errno.
+ */
+static pid_t start_remover(const char *path, int listen_fd, int *pipe_wr)
+{
+	pid_t pid;
+	int p[2];
+	char c;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (!pid) {
+		close(p[1]);
+		close(listen_fd);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		unlink(path);
+		_exit(0);
+	}
+	close(p[0]);
+	*pipe_wr = p[1];
+	return pid;
+}
+
+/*
+ * --sandbox: auto goes on without a filter where there is none (a note at
+ * -v), on makes that a failure. 0 or -1 (said).
+ */
+static int start_sandbox(const struct options *o, const char *path,
+			 int listen_fd, pid_t *remover, int *remover_fd)
+{
+	char err[200];
+	int ret;
+
+	if (o->sandbox == SANDBOX_OFF)
+		return 0;
+	*remover = start_remover(path, listen_fd, remover_fd);
+	if (*remover < 0) {
+		log_err("sandbox: the socket remover: %s", strerror(-*remover));
+		return -1;
+	}
+	ret = nvme_sandbox_install(err, sizeof(err));
+	if (ret == -ENOSYS && o->sandbox == SANDBOX_AUTO) {
+		log_info("sandbox: off: %s", err);
+		return 0;
+	}
+	if (ret) {
+		log_err("sandbox: %s", err);
+		return -1;
+	}
+	nvme_sandbox_selftest();
 	return 0;
 }
 
@@ -678,6 +841,7 @@ int main(int argc, char **argv)
 	struct options o = {
 		.queues = DEFAULT_QUEUES, .depth = DEFAULT_DEPTH,
 		.block_size = 512, .serial = "UVMMNVME0001",
+		.io_threads = DEFAULT_IO_THREADS,
 	};
 	struct nvme_dev d = { 0 };
 	/*
@@ -687,7 +851,8 @@ int main(int argc, char **argv)
 	static struct life life = { .stop_efd = -1 };
 	pthread_t sig_thread;
 	char err[256];
-	int ret, fd = -1, listen_fd = -1, status = 1;
+	int ret, fd = -1, listen_fd = -1, status = 1, remover_fd = -1;
+	pid_t remover = -1;
 	sigset_t set;
 	u64 size = 0;
 
@@ -726,6 +891,8 @@ int main(int argc, char **argv)
 		goto out_unlink;
 	}
 	pthread_detach(sig_thread);
+	if (start_sandbox(&o, o.socket, listen_fd, &remover, &remover_fd))
+		goto out_unlink;
 	/* Scripts wait for this line: a client may connect from now on. */
 	fprintf(stderr, "uvmm-nvme: listening on %s (%llu blocks of %u bytes%s)\n",
 		o.socket, (unsigned long long)(size / o.block_size),
@@ -739,11 +906,20 @@ out_unlink:
 	pthread_mutex_lock(&life.lock);
 	life.srv = NULL;
 	pthread_mutex_unlock(&life.lock);
-	unlink(o.socket);
+	if (remover > 0) {
+		/* Its pipe closed, it removes the socket; wait for that. */
+		close(remover_fd);
+		while (waitpid(remover, NULL, 0) < 0 && errno == EINTR)
+			;
+	} else {
+		unlink(o.socket);
+	}
 	close(listen_fd);
 out:
-	vfu_server_destroy(d.srv);
+	/* The controller drains the I/O threads; they kick the server. */
 	nvme_ctrl_destroy(d.ctrl);
+	nvme_aio_destroy(d.aio);
+	vfu_server_destroy(d.srv);
 	if (fd >= 0)
 		close(fd);
 	/* The signal thread may still write it: leave it to exit. */

@@ -45,6 +45,7 @@ done
 echo "== command line and bad images"
 bash tests/cli/run-cli.sh
 bash tests/cli/run-uvmm-qemu.sh
+bash tests/cli/install-lib.sh
 
 echo "== docs"
 bash tests/cli/doc-links.sh

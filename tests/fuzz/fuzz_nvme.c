@@ -8,6 +8,13 @@
  * DMA larger than a command can move, never raise a vector it does not
  * have, and never grow or shrink the namespace's file.
  *
+ * With config bit 3 data commands go out through ops->submit (as in
+ * uvmm-nvme's I/O threads) and come back, one per process operation
+ * before the pass, newest first (bit 4: oldest first), so completions
+ * arrive out of order and resets and queue deletions meet I/O in
+ * flight. Each io must stay inside guest memory, and no more may be in
+ * flight than the completion queues have room for.
+ *
  * Input: [u8 config] then operations, each [u8 op][fields...]:
  *   0 mmio write: u16 off, u8 len (1/2/4/8 by its low 2 bits), u64 value
  *   1 mmio read:  u16 off, u8 len
@@ -38,9 +45,15 @@ static bool in_mem(u64 addr, u64 len)
 	       len <= MEM_SIZE - (addr - MEM_BASE);
 }
 
+#define MAX_HELD	32	/* more than 2 I/O CQs of 8 entries can hold */
+
 struct fenv {
 	u8 *mem;		/* its own heap block: ASan sees overruns */
 	bool no_ptr;
+	bool fifo;
+	struct nvme_ctrl *c;
+	struct nvme_io *held[MAX_HELD];
+	unsigned int nr_held;
 };
 
 static void *f_dma_ptr(void *opaque, u64 addr, u64 len, bool write)
@@ -74,10 +87,63 @@ static void f_irq(void *opaque, u16 vector)
 	FUZZ_CHECK(vector < NR_VECTORS);
 }
 
+static void f_submit(void *opaque, struct nvme_io *io)
+{
+	struct fenv *e = opaque;
+	u64 total = 0;
+	unsigned int i;
+
+	FUZZ_CHECK(e->nr_held < MAX_HELD);
+	FUZZ_CHECK(io->nr_iov <= NVME_IO_MAX_IOV);
+	for (i = 0; i < io->nr_iov; i++) {
+		u8 *b = io->iov[i].iov_base;
+
+		FUZZ_CHECK(b >= e->mem && b - e->mem <= MEM_SIZE &&
+			   io->iov[i].iov_len <= (size_t)(MEM_SIZE - (b - e->mem)));
+		total += io->iov[i].iov_len;
+	}
+	FUZZ_CHECK(io->op == NVME_IO_FLUSH || total == io->len);
+	FUZZ_CHECK(io->off + io->len <= DISK_SIZE);
+	e->held[e->nr_held++] = io;
+}
+
+/* One held io runs and comes back: the newest, or with fifo the oldest. */
+static void finish_one(struct fenv *e)
+{
+	struct nvme_io *io;
+
+	if (!e->nr_held)
+		return;
+	if (e->fifo) {
+		io = e->held[0];
+		memmove(e->held, e->held + 1, --e->nr_held * sizeof(io));
+	} else {
+		io = e->held[--e->nr_held];
+	}
+	nvme_io_run(io);
+	nvme_ctrl_io_done(e->c, io);
+}
+
+static void f_drain(void *opaque)
+{
+	struct fenv *e = opaque;
+
+	while (e->nr_held)
+		finish_one(e);
+}
+
 static const struct nvme_ctrl_ops f_ops = {
 	.dma_ptr = f_dma_ptr,
 	.dma_rw = f_dma_rw,
 	.irq = f_irq,
+};
+
+static const struct nvme_ctrl_ops f_ops_async = {
+	.dma_ptr = f_dma_ptr,
+	.dma_rw = f_dma_rw,
+	.irq = f_irq,
+	.submit = f_submit,
+	.drain = f_drain,
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -120,11 +186,15 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	cfg.block_size = conf & 1 ? 4096 : 512;
 	cfg.readonly = conf & 2;
 	e.no_ptr = conf & 4;
+	if (conf & 8)
+		cfg.ops = &f_ops_async;
+	e.fifo = conf & 16;
 	e.mem = calloc(1, MEM_SIZE);
 	if (!e.mem)
 		return 0;
 	cfg.opaque = &e;
 	FUZZ_CHECK(nvme_ctrl_create(&cfg, &c) == 0);
+	e.c = c;
 	while (take(&data, &size, &op, 1)) {
 		switch (op % 7) {
 		case 0:
@@ -153,6 +223,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			memcpy(e.mem + (off % (MEM_SIZE / 8)) * 8, &val, 8);
 			break;
 		case 4:
+			finish_one(&e);
 			nvme_ctrl_process(c);
 			break;
 		case 5:
@@ -170,7 +241,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	}
 out:
 	nvme_ctrl_process(c);
-	nvme_ctrl_destroy(c);
+	nvme_ctrl_destroy(c);	/* drains what is still held */
+	FUZZ_CHECK(!e.nr_held);
 	free(e.mem);
 	/* Nothing wrote past the namespace's end. */
 	FUZZ_CHECK(!fstat(disk_fd, &st) && st.st_size == DISK_SIZE);
