@@ -1001,8 +1001,11 @@ static void test_hostile_never_answers_times_out(void **state)
 
 	(void)state;
 	assert_int_equal(hostile_read(h, SC_SILENT), -ETIMEDOUT);
+	/*
+	 * Not before the timeout (behaviour). No upper bound: how late the
+	 * thread wakes is the machine's load, and -ETIMEDOUT says it did.
+	 */
 	assert_true(mono_ms() - t0 >= 190);
-	assert_true(mono_ms() - t0 < 2000);
 	assert_non_null(strstr(vfu_client_error_string(h->c), "no reply"));
 	hostile_close(h);
 }
