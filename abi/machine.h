@@ -92,7 +92,11 @@
 #define ACPI_PM1_CNT_SLP_TYP_SHIFT 10
 #define ACPI_PM1_CNT_SLP_TYP_MASK (7 << ACPI_PM1_CNT_SLP_TYP_SHIFT)
 #define ACPI_PM1_CNT_SLP_EN	(1 << 13)
+#define ACPI_SLP_TYP_S3		1	/* the DSDT's _S3: sleep to RAM */
 #define ACPI_SLP_TYP_S5		5
+/* PM1 status and enable bits: the RTC alarm as a wake source, and WAK_STS. */
+#define ACPI_PM1_RTC_STS	(1 << 10)
+#define ACPI_PM1_WAK_STS	(1 << 15)
 /* QEMU's pc-testdev (--device pc-testdev only), kvm-unit-tests' ports. */
 #define PC_TESTDEV_PORT		0xe0		/* 4-byte scratch register */
 #define PC_TESTDEV_FLUSH_PORT	0xe4		/* 4 bytes: flush a page */

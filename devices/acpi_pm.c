@@ -25,6 +25,7 @@ struct acpi_pm {
 	u16 pm1_sts;
 	u16 pm1_en;
 	u16 pm1_cnt;
+	bool sleeping;		/* in S3, until an enabled wake event */
 	u64 (*now_ns)(void);
 };
 
@@ -81,14 +82,37 @@ static void pm_write(void *opaque, u64 off, const void *data, u32 len)
 		pm->pm1_cnt &= ~ACPI_PM1_CNT_SLP_EN;
 		sleep_type = (pm->pm1_cnt & ACPI_PM1_CNT_SLP_TYP_MASK) >>
 			     ACPI_PM1_CNT_SLP_TYP_SHIFT;
+		/* Entering S3 clears the wake status of the last one. */
+		if (sleep_type == ACPI_SLP_TYP_S3) {
+			pm->sleeping = true;
+			pm->pm1_sts &= ~ACPI_PM1_WAK_STS;
+		}
 	}
 	pthread_mutex_unlock(&pm->lock);
 	/*
 	 * Soft off (the DSDT's _S5), as an OS powers off: the VM ends with
-	 * status 0. Other sleep states are not offered, so not acted on.
+	 * status 0. Sleep to RAM (_S3): the vCPUs park until a wake event.
+	 * Other sleep types are not offered, so not acted on.
 	 */
 	if (sleep_type == ACPI_SLP_TYP_S5)
 		svc_request_stop(pm->svc, STATUS_OK, NULL);
+	else if (sleep_type == ACPI_SLP_TYP_S3)
+		svc_request_suspend(pm->svc);
+}
+
+void acpi_pm_wake_event(struct acpi_pm *pm, u16 source)
+{
+	bool wake = false;
+
+	pthread_mutex_lock(&pm->lock);
+	if (pm->sleeping && (pm->pm1_en & source)) {
+		pm->pm1_sts |= source | ACPI_PM1_WAK_STS;
+		pm->sleeping = false;
+		wake = true;
+	}
+	pthread_mutex_unlock(&pm->lock);
+	if (wake)
+		svc_request_wake(pm->svc);
 }
 
 static const struct bus_ops pm_ops = {

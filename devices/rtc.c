@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "abi/machine.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "devices/rtc.h"
@@ -27,6 +28,8 @@
 #define CMOS_CHECKSUM_FIRST 0x10
 #define CMOS_CHECKSUM_LAST 0x2d
 #define RTC_B_IRQ_ENABLES (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE)
+/* 244 us of warning plus the 1984 us update cycle, per the datasheet. */
+#define RTC_UIP_NS 2228000ULL
 /* A host thread cannot tick at 8192 Hz usefully: 1024 Hz (rate 6) at most. */
 #define RTC_MIN_PERIOD_NS 976562
 
@@ -51,9 +54,14 @@ struct rtc {
 	pthread_t thread;
 };
 
+/*
+ * CLOCK_REALTIME, not time(): time() reads the coarse clock, which turns
+ * the second a few milliseconds late, after UIP and the timer thread have
+ * already seen the update.
+ */
 static time_t host_now(void)
 {
-	return time(NULL);
+	return clock_ns(CLOCK_REALTIME) / 1000000000ULL;
 }
 
 /* Caller holds lock. */
@@ -203,6 +211,24 @@ static void rtc_update_irq(struct rtc *rtc)
 	svc_set_irq_line(rtc->svc, RTC_IRQ, level);
 }
 
+/*
+ * UIP, as the MC146818 shows it: high from 244 us before each update
+ * through the 1984 us the update takes, so software that waits for an
+ * update edge (kvm-unit-tests' s3 test, firmware calibrating against the
+ * RTC) sees one every second. The time itself never changes mid-read
+ * here. Not while SET holds updates off, and never on a test's clock,
+ * which has no fraction of a second. Caller holds lock.
+ */
+static bool update_in_progress(const struct rtc *rtc)
+{
+	u64 frac;
+
+	if (rtc->now != host_now || (rtc->cmos[RTC_REG_B] & RTC_B_SET))
+		return false;
+	frac = clock_ns(CLOCK_REALTIME) % 1000000000ULL;
+	return frac >= 1000000000ULL - RTC_UIP_NS;
+}
+
 /* Caller holds lock. */
 static u8 rtc_read_register(struct rtc *rtc, u8 index)
 {
@@ -213,8 +239,8 @@ static u8 rtc_read_register(struct rtc *rtc, u8 index)
 		return read_time_register(rtc, index);
 	switch (index) {
 	case RTC_REG_A:
-		/* Updates are instantaneous here: never "in progress". */
-		return rtc->cmos[RTC_REG_A] & ~RTC_A_UIP;
+		return (rtc->cmos[RTC_REG_A] & ~RTC_A_UIP) |
+		       (update_in_progress(rtc) ? RTC_A_UIP : 0);
 	case RTC_REG_C:
 		/*
 		 * The timer's flags, and (for guests that poll with
@@ -357,8 +383,11 @@ static u64 rtc_tick(struct rtc *rtc, u64 mono)
 		if (t != rtc->tick_time) {
 			rtc->tick_time = t;
 			rtc->flags |= RTC_C_UF;
-			if (alarm_matches(rtc))
+			if (alarm_matches(rtc)) {
 				rtc->flags |= RTC_C_AF;
+				/* The alarm wakes a machine in ACPI S3. */
+				svc_wake_event(rtc->svc, ACPI_PM1_RTC_STS);
+			}
 		}
 		/* The host's next second boundary, when time() moves on. */
 		rt = clock_ns(CLOCK_REALTIME);

@@ -49,6 +49,15 @@ struct dev_services {
 	/* KVM ioeventfds: whether KVM has them, and (de)assigning one. */
 	bool (*has_ioeventfd)(void *ctx);
 	int (*ioeventfd)(void *ctx, const struct vm_ioeventfd *e, bool assign);
+	/*
+	 * ACPI sleep to RAM (S3): suspend parks every vCPU; wake lets them
+	 * go as a resumed machine (the boot CPU in real mode at the FACS
+	 * waking vector, the others waiting for INIT/SIPI).
+	 */
+	void (*request_suspend)(void *ctx);
+	void (*request_wake)(void *ctx);
+	/* A wake source fired (its ACPI_PM1_*_STS bit); the PM block decides. */
+	void (*wake_event)(void *ctx, u16 source);
 };
 
 static inline int svc_set_irq_line(const struct dev_services *svc,
@@ -78,6 +87,21 @@ static inline int svc_ioeventfd(const struct dev_services *svc,
 				const struct vm_ioeventfd *e, bool assign)
 {
 	return svc->ioeventfd(svc->ctx, e, assign);
+}
+
+static inline void svc_request_suspend(const struct dev_services *svc)
+{
+	svc->request_suspend(svc->ctx);
+}
+
+static inline void svc_request_wake(const struct dev_services *svc)
+{
+	svc->request_wake(svc->ctx);
+}
+
+static inline void svc_wake_event(const struct dev_services *svc, u16 source)
+{
+	svc->wake_event(svc->ctx, source);
 }
 
 #endif

@@ -103,6 +103,64 @@ static int svc_vm_ioeventfd(void *ctx, const struct vm_ioeventfd *e,
 	return vm_ioeventfd(ctx, e, assign);
 }
 
+static void vm_suspend(void *ctx)
+{
+	struct vm *vm = ctx;
+	unsigned int i;
+
+	pthread_mutex_lock(&vm->sleep_lock);
+	if (!vm->suspended) {
+		vm->suspended = true;
+		__atomic_add_fetch(&vm->sleep_epoch, 1, __ATOMIC_SEQ_CST);
+	}
+	pthread_mutex_unlock(&vm->sleep_lock);
+	log_info("ACPI S3: the guest sleeps; every vCPU parks until a wake event");
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+}
+
+static void vm_wake(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	log_info("ACPI S3: a wake event: the vCPUs resume");
+	pthread_mutex_lock(&vm->sleep_lock);
+	vm->suspended = false;
+	pthread_cond_broadcast(&vm->sleep_cond);
+	pthread_mutex_unlock(&vm->sleep_lock);
+}
+
+static void vm_wake_event(void *ctx, u16 source)
+{
+	struct vm *vm = ctx;
+
+	if (vm->acpi_pm)
+		acpi_pm_wake_event(vm->acpi_pm, source);
+}
+
+u64 vm_sleep_epoch(struct vm *vm)
+{
+	return __atomic_load_n(&vm->sleep_epoch, __ATOMIC_SEQ_CST);
+}
+
+bool vm_sleep_wait(struct vm *vm, u32 *waking_vector)
+{
+	const u32 *vector;
+	bool stopping;
+
+	pthread_mutex_lock(&vm->sleep_lock);
+	while (vm->suspended && !(stopping = vm_stopping(vm)))
+		pthread_cond_wait(&vm->sleep_cond, &vm->sleep_lock);
+	stopping = vm_stopping(vm);
+	pthread_mutex_unlock(&vm->sleep_lock);
+	if (stopping)
+		return false;
+	/* FACS: Firmware Waking Vector at offset 12, real mode. */
+	vector = vm->facs_gpa ? gpa_to_hva(vm, vm->facs_gpa + 12, 4) : NULL;
+	*waking_vector = vector ? *vector : 0;
+	return true;
+}
+
 const struct dev_services *vm_services(struct vm *vm)
 {
 	struct dev_services *svc = &vm->services;
@@ -118,6 +176,9 @@ const struct dev_services *vm_services(struct vm *vm)
 	svc->request_reset = svc_vm_request_reset;
 	svc->has_ioeventfd = svc_vm_has_ioeventfd;
 	svc->ioeventfd = svc_vm_ioeventfd;
+	svc->request_suspend = vm_suspend;
+	svc->request_wake = vm_wake;
+	svc->wake_event = vm_wake_event;
 	return svc;
 }
 
@@ -217,6 +278,10 @@ static void vm_stop(struct vm *vm, int status, bool guest_reset,
 	vm->exit_status = status;
 	snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s", reason);
 	pthread_mutex_unlock(&vm->stop_lock);
+	/* vCPUs parked in an ACPI sleep see the stop too. */
+	pthread_mutex_lock(&vm->sleep_lock);
+	pthread_cond_broadcast(&vm->sleep_cond);
+	pthread_mutex_unlock(&vm->sleep_lock);
 	if (vm->stop_eventfd >= 0 &&
 	    write(vm->stop_eventfd, &one, sizeof(one)) < 0)
 		log_warn("cannot signal the stop: %s", strerror(errno));
@@ -546,6 +611,8 @@ int vm_build(const struct vm_config *cfg, struct vm **out, int *status)
 	vm->mem.memfd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->memslot_lock, NULL);
+	pthread_mutex_init(&vm->sleep_lock, NULL);
+	pthread_cond_init(&vm->sleep_cond, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 
@@ -741,5 +808,7 @@ void vm_destroy(struct vm *vm)
 	bus_destroy(&vm->pio);
 	pthread_mutex_destroy(&vm->memslot_lock);
 	pthread_mutex_destroy(&vm->stop_lock);
+	pthread_cond_destroy(&vm->sleep_cond);
+	pthread_mutex_destroy(&vm->sleep_lock);
 	free(vm);
 }

@@ -85,6 +85,17 @@ struct vm {
 	struct vfu_device *vfu_devices[CONFIG_MAX_DEVICES];
 	unsigned int nr_vfu_devices;
 
+	/*
+	 * ACPI S3. sleep_lock protects suspended; sleep_epoch counts the
+	 * sleeps (atomic reads), so a vCPU that never saw one parked still
+	 * resets as a resumed CPU. facs_gpa: where the waking vector is.
+	 */
+	pthread_mutex_t sleep_lock;
+	pthread_cond_t sleep_cond;
+	bool suspended;
+	u64 sleep_epoch;
+	u64 facs_gpa;
+
 	pthread_mutex_t stop_lock;
 	bool stop_requested;
 	bool guest_reset;	/* the stop is the guest resetting the machine */
@@ -112,6 +123,14 @@ void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
  */
 void vm_request_reset(struct vm *vm, const char *why);
 bool vm_stopping(struct vm *vm);
+
+/*
+ * ACPI S3, for the vCPU threads: the number of sleeps so far, and the wait
+ * for the wake that ends the current one. vm_sleep_wait() returns false
+ * when the VM stops instead, else true with the FACS waking vector.
+ */
+u64 vm_sleep_epoch(struct vm *vm);
+bool vm_sleep_wait(struct vm *vm, u32 *waking_vector);
 
 /* Guest RAM through the one checked helper; NULL unless the range is RAM. */
 void *gpa_to_hva(struct vm *vm, u64 gpa, u64 len);

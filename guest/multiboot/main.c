@@ -3,14 +3,16 @@
  * multiboot: booted as a Multiboot 1 kernel (a 32-bit ELF, as
  * kvm-unit-tests' x86 tests are), it checks what the loader handed over
  * and what fw_cfg says against the command line the boot test passes:
- *   mem=SIZE cpus=N module=TEXT [pc-testdev] [shutdown]
+ *   mem=SIZE cpus=N module=TEXT [pc-testdev] [shutdown] [s3=wake|nowake]
  * (the module file holds TEXT followed by a newline). With pc-testdev it
  * checks that device's ports, IRQ lines and iomem, without it that they
- * are absent; with shutdown it ends by writing "Shutdown" to port 0x8900.
+ * are absent; with shutdown it ends by writing "Shutdown" to port 0x8900;
+ * with s3 it ends by sleeping to RAM (check_s3()).
  */
 #include "guest.h"
 #include "abi/fw_cfg.h"
 #include "abi/machine.h"
+#include "abi/mc146818.h"
 #include "abi/multiboot.h"
 
 #define VEC_LINE	0x60
@@ -244,6 +246,109 @@ out:
 	report_prefix_pop();
 }
 
+/*
+ * ACPI S3, the way kvm-unit-tests' s3 test sleeps: a real-mode stub copied
+ * to S3_STUB is the FACS waking vector; the RTC alarm fires every second
+ * and RTC_EN (s3=wake) makes it a wake event; then _S3's SLP_TYP with
+ * SLP_EN. The stub, in real mode after the wake, reports through the
+ * debug-exit port: 0 (status 1) when PM1 status shows WAK_STS and RTC_STS
+ * and the marker written before the sleep is intact (nothing after the
+ * sleep write ran); 1 (status 3) without the status bits, 2 (status 5)
+ * with the marker overwritten. With s3=nowake RTC_EN stays clear, so the
+ * machine must sleep until uvmm's --timeout.
+ */
+#define S3_STUB		0x1000
+#define S3_MARKER	0x1100
+#define S3_MARKER_VALUE	0x5a5a5a5a
+#define S3_STR(x)	#x
+#define S3_XSTR(x)	S3_STR(x)
+
+extern char s3_stub_start[], s3_stub_end[];
+asm(".pushsection .text.s3stub, \"ax\"\n"
+    ".code16\n"
+    "s3_stub_start:\n"
+    "	mov $" S3_XSTR(ACPI_PM1_EVT) ", %dx\n"
+    "	in %dx, %ax\n"
+    "	and $0x8400, %ax\n"		/* WAK_STS | RTC_STS */
+    "	mov $1, %ebx\n"
+    "	cmp $0x8400, %ax\n"
+    "	jne 1f\n"
+    "	mov $2, %ebx\n"
+    "	mov " S3_XSTR(S3_MARKER) ", %eax\n"
+    "	cmp $" S3_XSTR(S3_MARKER_VALUE) ", %eax\n"
+    "	jne 1f\n"
+    "	xor %ebx, %ebx\n"
+    "1:	mov %ebx, %eax\n"
+    "	mov $" S3_XSTR(DEBUG_EXIT_PORT) ", %dx\n"
+    "	out %eax, %dx\n"
+    "2:	hlt\n"
+    "	jmp 2b\n"
+    "s3_stub_end:\n"
+    ".code64\n"
+    ".popsection\n");
+
+static u8 rtc_read(u8 reg)
+{
+	outb(RTC_INDEX_PORT, reg);
+	return inb(RTC_DATA_PORT);
+}
+
+static void rtc_write(u8 reg, u8 val)
+{
+	outb(RTC_INDEX_PORT, reg);
+	outb(RTC_DATA_PORT, val);
+}
+
+static void check_s3(bool wake)
+{
+	const u8 *rsdp = find_rsdp(), *rsdt, *t, *fadt = NULL;
+	volatile u32 *marker = (volatile u32 *)S3_MARKER;
+	u32 i, n, len, addr, facs, evt, cnt;
+
+	report_prefix_push("s3");
+	if (!rsdp)
+		abort_test("no RSDP");
+	memcpy(&addr, rsdp + 16, 4);
+	rsdt = (const u8 *)(u64)addr;
+	memcpy(&len, rsdt + 4, 4);
+	n = (len - 36) / 4;
+	for (i = 0; i < n; i++) {
+		memcpy(&addr, rsdt + 36 + i * 4, 4);
+		t = (const u8 *)(u64)addr;
+		if (!memcmp(t, "FACP", 4))
+			fadt = t;
+	}
+	if (!fadt)
+		abort_test("no FADT");
+	memcpy(&facs, fadt + 36, 4);
+	memcpy(&evt, fadt + 56, 4);
+	memcpy(&cnt, fadt + 64, 4);
+	memcpy((void *)S3_STUB, s3_stub_start, s3_stub_end - s3_stub_start);
+	memcpy((void *)(u64)(facs + 12), &(u32){ S3_STUB }, 4);
+	*marker = S3_MARKER_VALUE;
+	outw(evt + 2, wake ? ACPI_PM1_RTC_STS : 0);	/* PM1 enable */
+
+	/* The alarm every second, armed just after an update, as s3 does. */
+	while (!(rtc_read(RTC_REG_A) & RTC_A_UIP))
+		;
+	while (rtc_read(RTC_REG_A) & RTC_A_UIP)
+		;
+	rtc_read(RTC_REG_C);
+	rtc_write(RTC_SECONDS_ALARM, RTC_ALARM_ANY);
+	rtc_write(RTC_MINUTES_ALARM, RTC_ALARM_ANY);
+	rtc_write(RTC_HOURS_ALARM, RTC_ALARM_ANY);
+	rtc_write(RTC_REG_B, rtc_read(RTC_REG_B) | RTC_B_AIE);
+
+	printf("s3: sleeping (%s), waking vector %#x in the FACS at %#x\n",
+	       wake ? "RTC alarm enabled as a wake event" : "no wake event enabled",
+	       S3_STUB, facs);
+	outw(cnt, ACPI_PM1_CNT_SLP_EN |
+		  (ACPI_SLP_TYP_S3 << ACPI_PM1_CNT_SLP_TYP_SHIFT));
+	/* Never here: a CPU that runs on overwrites the marker. */
+	for (;;)
+		*marker = 0xdead;
+}
+
 static void line_handler(unsigned int vector)
 {
 	(void)vector;
@@ -328,6 +433,7 @@ int main(void)
 	const struct multiboot_info *mbi = (const void *)(u64)mb_entry_ebx;
 	u64 mem = param_u64("mem", true), cpus = param_u64("cpus", false);
 	char flag[8];
+	int status;
 
 	report_prefix_push("multiboot");
 	check_entry();
@@ -343,5 +449,11 @@ int main(void)
 		check_no_pc_testdev();
 	if (cmdline_param("shutdown", flag, sizeof(flag)))
 		shutdown();
-	return report_summary();
+	if (!cmdline_param("s3", flag, sizeof(flag)))
+		return report_summary();
+	/* The sleep ends the run: the summary of the rest comes first. */
+	status = report_summary();
+	if (!status)
+		check_s3(strcmp(flag, "nowake") != 0);
+	return status;
 }
