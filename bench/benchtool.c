@@ -27,15 +27,8 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "common/clock.h"
 #include "common/types.h"
-
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
-}
 
 static int usage(void)
 {
@@ -73,7 +66,7 @@ static int cmd_exec(int argc, char **argv)
 		fprintf(stderr, "benchtool: %s: %s\n", out, strerror(errno));
 		return 1;
 	}
-	start = now_ns();
+	start = mono_ns();
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "benchtool: fork: %s\n", strerror(errno));
@@ -95,7 +88,7 @@ static int cmd_exec(int argc, char **argv)
 			return 1;
 		}
 	}
-	end = now_ns();
+	end = mono_ns();
 	close(fd);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != want) {
 		fprintf(stderr, "benchtool: %s: %s %d, expected status %d\n",
@@ -133,11 +126,11 @@ static int cmd_memcpy(int argc, char **argv)
 	memset(b, 0xa5, size);
 	printf("BENCH memcpy ns 1");
 	for (i = 0; i < runs; i++) {
-		t = now_ns();
+		t = mono_ns();
 		memcpy(b, a, size);
 		/* Keep the copy: the compiler may not drop it. */
 		asm volatile("" : : "r"(b) : "memory");
-		printf(" %llu", (unsigned long long)(now_ns() - t));
+		printf(" %llu", (unsigned long long)(mono_ns() - t));
 	}
 	printf("\n");
 	free(a);

@@ -243,10 +243,10 @@ done
 
 # ---- 3-6: the vfio-user device, guest-timed at CPL3 ------------------------------
 echo "bench: [${SECONDS}s] 3-6. vfio-user device: trapped accesses, mmap'ed BAR, DMA, MSI-X (n=$n)"
-start_server() {	# start_server NAME [ARGS...]: testdev on $work/NAME.sock
+start_server() {	# start_server NAME [ARGS...]: sampledev on $work/NAME.sock
 	local name=$1 i
 	shift
-	"$BUILD/tests/servers/testdev" "$@" "$work/$name.sock" 2>"$work/$name.srv" &
+	"$BUILD/tests/servers/sampledev" "$@" "$work/$name.sock" 2>"$work/$name.srv" &
 	pids+=($!)
 	for ((i = 0; i < 100; i++)); do
 		grep -q "listening on" "$work/$name.srv" 2>/dev/null && return 0
@@ -270,7 +270,7 @@ if UVMM_PHASES=$work/phases.srv start_server dev0 && start_server dev1 --no-dma-
 		cp "$work/vfu.out" "$out/bench_vfu.log"
 	fi
 else
-	fail bench_vfu "testdev did not start: $(cat "$work"/dev*.srv)"
+	fail bench_vfu "sampledev did not start: $(cat "$work"/dev*.srv)"
 fi
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 pids=()

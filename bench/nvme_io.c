@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "nvme/ctrl.h"
 #include "vfio-user/client.h"
@@ -58,14 +59,6 @@ static struct vfu_client *cl;
 static u8 *mem;
 static struct q adm, io;
 static u16 cid;
-
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
-}
 
 static void die(const char *what, int err)
 {
@@ -205,7 +198,7 @@ static u64 nvme_batch(u64 blocks, unsigned int depth)
 
 	for (i = 0; i < depth; i++)
 		blk[i] = rnd() % blocks;
-	t0 = now_ns();
+	t0 = mono_ns();
 	for (i = 0; i < depth; i++) {
 		struct nvme_sqe s = {
 			.cdw0 = NVME_CMD_READ, .nsid = 1,
@@ -222,7 +215,7 @@ static u64 nvme_batch(u64 blocks, unsigned int depth)
 		if (pop(&io))
 			die("read", 0);
 	doorbell(NVME_DOORBELL_BASE + 12, io.head);
-	t0 = now_ns() - t0;
+	t0 = mono_ns() - t0;
 	/* Completions come in any order: each buffer holds its own block. */
 	for (i = 0; i < depth; i++)
 		check(mem + DATA_OFF + i * BLOCK, blk[i]);
@@ -236,12 +229,12 @@ static u64 pread_batch(int fd, u64 blocks, unsigned int depth)
 
 	for (i = 0; i < depth; i++)
 		blk[i] = rnd() % blocks;
-	t0 = now_ns();
+	t0 = mono_ns();
 	for (i = 0; i < depth; i++)
 		if (pread(fd, mem + DATA_OFF + i * BLOCK, BLOCK,
 			  (off_t)(blk[i] * BLOCK)) != BLOCK)
 			die("pread", -errno);
-	t0 = now_ns() - t0;
+	t0 = mono_ns() - t0;
 	for (i = 0; i < depth; i++)
 		check(mem + DATA_OFF + i * BLOCK, blk[i]);
 	return t0;

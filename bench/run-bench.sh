@@ -36,7 +36,7 @@ for tool in jq gnuplot; do
 	fi
 done
 for f in "$BUILD/uvmm" "$BUILD/bench/benchtool" "$BUILD/bench/vfu_rtt" \
-	 "$BUILD/guest/bench-vfu.elf" "$BUILD/tests/servers/testdev" \
+	 "$BUILD/guest/bench-vfu.elf" "$BUILD/tests/servers/sampledev" \
 	 "$BUILD/uvmm-qemu" "$BUILD/guest/multiboot.elf"; do
 	if [[ ! -x $f && ! -f $f ]]; then
 		echo "bench: $f missing: run make all first" >&2

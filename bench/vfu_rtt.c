@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "vfio-user/client.h"
 #include "vfio-user/server.h"
@@ -32,14 +33,6 @@
 #define REQ_SIZE	(16 + 16)
 #define REP_SIZE	(16 + 16 + 4)
 #define WRITE_SIZE	(16 + 16 + 4)
-
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -94,12 +87,12 @@ static int ping_pong(int fd, int iters, u64 *samples)
 	int i;
 
 	for (i = 0; i < iters; i++) {
-		u64 t0 = now_ns();
+		u64 t0 = mono_ns();
 
 		if (full_io(fd, req, sizeof(req), true) ||
 		    full_io(fd, rep, sizeof(rep), false))
 			break;
-		samples[i] = now_ns() - t0;
+		samples[i] = mono_ns() - t0;
 	}
 	return i;
 }
@@ -142,11 +135,11 @@ static bool run_bare_send(int iters, u64 *samples)
 		return false;
 	pthread_create(&t, NULL, bare_sink, &sv[1]);
 	for (i = 0; i < iters; i++) {
-		u64 t0 = now_ns();
+		u64 t0 = mono_ns();
 
 		if (full_io(sv[0], msg, sizeof(msg), true))
 			break;
-		samples[i] = now_ns() - t0;
+		samples[i] = mono_ns() - t0;
 	}
 	shutdown(sv[0], SHUT_RDWR);
 	pthread_join(t, NULL);
@@ -231,11 +224,11 @@ static bool run_vfu(int iters, u64 *samples)
 	if (vfu_client_connect_fd(sv[0], NULL, &c))
 		return false;
 	for (i = 0; i < iters; i++) {
-		u64 t0 = now_ns();
+		u64 t0 = mono_ns();
 
 		if (vfu_client_region_read(c, 0, 16, &v, 4))
 			break;
-		samples[i] = now_ns() - t0;
+		samples[i] = mono_ns() - t0;
 	}
 	vfu_client_close(c);
 	pthread_join(t, NULL);

@@ -6,7 +6,7 @@
  * Per-phase timestamps of vfio-user messages, for `make bench`: with
  * UVMM_PHASES=FILE, uvmm records for each request a vCPU made: the vCPU's
  * exit, the send of the request, the reply received, its re-entry; a
- * server (testdev) records when it had each request and when it replied.
+ * server (sampledev) records when it had each request and when it replied.
  * CLOCK_MONOTONIC is one clock for both processes, so bench/measure.sh
  * joins the two files on the message id. Off (one predictable branch)
  * without the variable; FILE is written at exit, one line a message:

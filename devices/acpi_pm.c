@@ -11,29 +11,23 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "devices/acpi_pm.h"
-#include "vmm/acpi.h"
-#include "vmm/vm.h"
+#include "abi/machine.h"
+#include "vmm/services.h"
 
 #define PM1_SCI_EN 0x0001
 #define PM_TMR_MASK 0xffffff
 
 struct acpi_pm {
-	struct vm *vm;
+	const struct dev_services *svc;
 	pthread_mutex_t lock;
 	u16 pm1_sts;
 	u16 pm1_en;
 	u16 pm1_cnt;
+	bool sleeping;		/* in S3, until an enabled wake event */
 	u64 (*now_ns)(void);
 };
-
-static u64 monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* Ticks since the clock's zero; exact in 128 bits. */
 static u32 timer_value(struct acpi_pm *pm)
@@ -88,14 +82,37 @@ static void pm_write(void *opaque, u64 off, const void *data, u32 len)
 		pm->pm1_cnt &= ~ACPI_PM1_CNT_SLP_EN;
 		sleep_type = (pm->pm1_cnt & ACPI_PM1_CNT_SLP_TYP_MASK) >>
 			     ACPI_PM1_CNT_SLP_TYP_SHIFT;
+		/* Entering S3 clears the wake status of the last one. */
+		if (sleep_type == ACPI_SLP_TYP_S3) {
+			pm->sleeping = true;
+			pm->pm1_sts &= ~ACPI_PM1_WAK_STS;
+		}
 	}
 	pthread_mutex_unlock(&pm->lock);
 	/*
 	 * Soft off (the DSDT's _S5), as an OS powers off: the VM ends with
-	 * status 0. Other sleep states are not offered, so not acted on.
+	 * status 0. Sleep to RAM (_S3): the vCPUs park until a wake event.
+	 * Other sleep types are not offered, so not acted on.
 	 */
 	if (sleep_type == ACPI_SLP_TYP_S5)
-		vm_request_stop(pm->vm, STATUS_OK, NULL);
+		svc_request_stop(pm->svc, STATUS_OK, NULL);
+	else if (sleep_type == ACPI_SLP_TYP_S3)
+		svc_request_suspend(pm->svc);
+}
+
+void acpi_pm_wake_event(struct acpi_pm *pm, u16 source)
+{
+	bool wake = false;
+
+	pthread_mutex_lock(&pm->lock);
+	if (pm->sleeping && (pm->pm1_en & source)) {
+		pm->pm1_sts |= source | ACPI_PM1_WAK_STS;
+		pm->sleeping = false;
+		wake = true;
+	}
+	pthread_mutex_unlock(&pm->lock);
+	if (wake)
+		svc_request_wake(pm->svc);
 }
 
 static const struct bus_ops pm_ops = {
@@ -103,18 +120,18 @@ static const struct bus_ops pm_ops = {
 	.write = pm_write,
 };
 
-int acpi_pm_create(struct vm *vm, struct acpi_pm **out)
+int acpi_pm_create(const struct dev_services *svc, struct acpi_pm **out)
 {
 	struct acpi_pm *pm = calloc(1, sizeof(*pm));
 	int ret;
 
 	if (!pm)
 		return -ENOMEM;
-	pm->vm = vm;
+	pm->svc = svc;
 	pm->pm1_cnt = PM1_SCI_EN;
-	pm->now_ns = monotonic_ns;
+	pm->now_ns = mono_ns;
 	pthread_mutex_init(&pm->lock, NULL);
-	ret = bus_register(&vm->pio, ACPI_PM_BASE, ACPI_PM_LEN, &pm_ops, pm,
+	ret = bus_register(svc->pio, ACPI_PM_BASE, ACPI_PM_LEN, &pm_ops, pm,
 			   "acpi-pm");
 	if (ret) {
 		pthread_mutex_destroy(&pm->lock);
@@ -134,7 +151,7 @@ void acpi_pm_destroy(struct acpi_pm *pm)
 {
 	if (!pm)
 		return;
-	bus_unregister(&pm->vm->pio, ACPI_PM_BASE, pm);
+	bus_unregister(pm->svc->pio, ACPI_PM_BASE, pm);
 	pthread_mutex_destroy(&pm->lock);
 	free(pm);
 }

@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "devices/debug_exit.h"
-#include "vmm/vm.h"
+#include "vmm/services.h"
 
 struct debug_exit {
-	struct vm *vm;
+	const struct dev_services *svc;
 	enum debug_exit_mode mode;
 };
 
@@ -39,7 +39,7 @@ static void debug_exit_write(void *opaque, u64 off, const void *data, u32 len)
 	(void)off;
 	memcpy(&value, data, MIN(len, sizeof(value)));
 	/* The status is the guest's own word: no message of ours. */
-	vm_request_stop(dev->vm, debug_exit_status(dev->mode, value), NULL);
+	svc_request_stop(dev->svc, debug_exit_status(dev->mode, value), NULL);
 }
 
 static const struct bus_ops debug_exit_ops = {
@@ -47,7 +47,7 @@ static const struct bus_ops debug_exit_ops = {
 	.write = debug_exit_write,
 };
 
-int debug_exit_create(struct vm *vm, enum debug_exit_mode mode,
+int debug_exit_create(const struct dev_services *svc, enum debug_exit_mode mode,
 		      struct debug_exit **out)
 {
 	struct debug_exit *dev = calloc(1, sizeof(*dev));
@@ -55,9 +55,9 @@ int debug_exit_create(struct vm *vm, enum debug_exit_mode mode,
 
 	if (!dev)
 		return -ENOMEM;
-	dev->vm = vm;
+	dev->svc = svc;
 	dev->mode = mode;
-	ret = bus_register(&vm->pio, DEBUG_EXIT_PORT, DEBUG_EXIT_PORT_SIZE,
+	ret = bus_register(svc->pio, DEBUG_EXIT_PORT, DEBUG_EXIT_PORT_SIZE,
 			   &debug_exit_ops, dev, "debug-exit");
 	if (ret) {
 		free(dev);
@@ -71,6 +71,6 @@ void debug_exit_destroy(struct debug_exit *dev)
 {
 	if (!dev)
 		return;
-	bus_unregister(&dev->vm->pio, DEBUG_EXIT_PORT, dev);
+	bus_unregister(dev->svc->pio, DEBUG_EXIT_PORT, dev);
 	free(dev);
 }

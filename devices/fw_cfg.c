@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "devices/fw_cfg.h"
-#include "vmm/vm.h"
+#include "vmm/services.h"
 
 #define FW_CFG_MAX_ITEMS 16
 #define FW_CFG_ITEM_MAX 16
@@ -24,7 +24,7 @@ struct fw_cfg_item {
 };
 
 struct fw_cfg {
-	struct vm *vm;
+	const struct dev_services *svc;
 	pthread_mutex_t lock;	/* vCPUs share the selector and offset */
 	struct fw_cfg_item items[FW_CFG_MAX_ITEMS];
 	unsigned int nr_items;
@@ -103,9 +103,9 @@ static const struct bus_ops fw_cfg_ops = {
 	.write = fw_cfg_write,
 };
 
-int fw_cfg_create(struct vm *vm, struct fw_cfg **out)
+int fw_cfg_create(const struct dev_services *svc, struct fw_cfg **out)
 {
-	const struct guest_memory *mem = &vm->mem;
+	const struct guest_memory *mem = svc->mem;
 	u64 ram_end = 0;
 	struct fw_cfg *dev;
 	unsigned int i;
@@ -114,7 +114,7 @@ int fw_cfg_create(struct vm *vm, struct fw_cfg **out)
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return -ENOMEM;
-	dev->vm = vm;
+	dev->svc = svc;
 	pthread_mutex_init(&dev->lock, NULL);
 	for (i = 0; i < mem->nr_regions; i++)
 		ram_end = MAX(ram_end, mem->regions[i].gpa + mem->regions[i].size);
@@ -124,15 +124,15 @@ int fw_cfg_create(struct vm *vm, struct fw_cfg **out)
 	add_item(dev, FW_CFG_UUID, (const u8[16]){ 0 }, 16);
 	add_le(dev, FW_CFG_RAM_SIZE, mem->size, 8);
 	add_le(dev, FW_CFG_NOGRAPHIC, 1, 2);
-	add_le(dev, FW_CFG_NB_CPUS, vm->cfg->nr_cpus, 2);
+	add_le(dev, FW_CFG_NB_CPUS, svc->nr_cpus, 2);
 	/* No CPU hotplug: the most CPUs there will ever be. */
-	add_le(dev, FW_CFG_MAX_CPUS, vm->cfg->nr_cpus, 2);
+	add_le(dev, FW_CFG_MAX_CPUS, svc->nr_cpus, 2);
 	/* The highest RAM address + 1: kvm-unit-tests caps its heap there. */
 	add_le(dev, FW_CFG_MAX_RAM, ram_end, 8);
 	/* The file directory: a big-endian count of 0 and no entries. */
 	add_le(dev, FW_CFG_FILE_DIR, 0, 4);
 
-	ret = bus_register(&vm->pio, FW_CFG_PORT_SEL, FW_CFG_PORT_LEN,
+	ret = bus_register(svc->pio, FW_CFG_PORT_SEL, FW_CFG_PORT_LEN,
 			   &fw_cfg_ops, dev, "fw_cfg");
 	if (ret) {
 		pthread_mutex_destroy(&dev->lock);
@@ -147,7 +147,7 @@ void fw_cfg_destroy(struct fw_cfg *dev)
 {
 	if (!dev)
 		return;
-	bus_unregister(&dev->vm->pio, FW_CFG_PORT_SEL, dev);
+	bus_unregister(dev->svc->pio, FW_CFG_PORT_SEL, dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }

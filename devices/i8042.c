@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "devices/i8042.h"
-#include "vmm/vm.h"
+#include "vmm/services.h"
 
 #define STATUS_OBF 0x01		/* output buffer full */
 #define STATUS_SYS 0x04		/* system flag: self-test passed */
@@ -30,7 +30,7 @@
 #define CMD_PULSE_RESET 0xfe
 
 struct i8042 {
-	struct vm *vm;
+	const struct dev_services *svc;
 	/* lock protects the fields below. */
 	pthread_mutex_t lock;
 	u8 status;
@@ -47,7 +47,7 @@ static void i8042_put_output(struct i8042 *dev, u8 byte)
 
 static void i8042_reset_machine(struct i8042 *dev)
 {
-	vm_request_reset(dev->vm, "through the i8042");
+	svc_request_reset(dev->svc, "through the i8042");
 }
 
 static void i8042_command(struct i8042 *dev, u8 cmd)
@@ -169,24 +169,24 @@ static const struct bus_ops i8042_command_ops = {
 	.write = i8042_command_port_write,
 };
 
-int i8042_create(struct vm *vm, struct i8042 **out)
+int i8042_create(const struct dev_services *svc, struct i8042 **out)
 {
 	struct i8042 *dev = calloc(1, sizeof(*dev));
 	int ret;
 
 	if (!dev)
 		return -ENOMEM;
-	dev->vm = vm;
+	dev->svc = svc;
 	dev->status = STATUS_SYS;
 	dev->ctr = 0x30;	/* both ports disabled, no interrupts */
 	ret = -pthread_mutex_init(&dev->lock, NULL);
 	if (ret)
 		goto err_free;
-	ret = bus_register(&vm->pio, I8042_DATA_PORT, 1, &i8042_data_ops, dev,
+	ret = bus_register(svc->pio, I8042_DATA_PORT, 1, &i8042_data_ops, dev,
 			   "i8042-data");
 	if (ret)
 		goto err_mutex;
-	ret = bus_register(&vm->pio, I8042_COMMAND_PORT, 1, &i8042_command_ops,
+	ret = bus_register(svc->pio, I8042_COMMAND_PORT, 1, &i8042_command_ops,
 			   dev, "i8042-command");
 	if (ret)
 		goto err_data;
@@ -194,7 +194,7 @@ int i8042_create(struct vm *vm, struct i8042 **out)
 	return 0;
 
 err_data:
-	bus_unregister(&vm->pio, I8042_DATA_PORT, dev);
+	bus_unregister(svc->pio, I8042_DATA_PORT, dev);
 err_mutex:
 	pthread_mutex_destroy(&dev->lock);
 err_free:
@@ -206,8 +206,8 @@ void i8042_destroy(struct i8042 *dev)
 {
 	if (!dev)
 		return;
-	bus_unregister(&dev->vm->pio, I8042_COMMAND_PORT, dev);
-	bus_unregister(&dev->vm->pio, I8042_DATA_PORT, dev);
+	bus_unregister(dev->svc->pio, I8042_COMMAND_PORT, dev);
+	bus_unregister(dev->svc->pio, I8042_DATA_PORT, dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }

@@ -4,11 +4,11 @@
 
 #include "abi/machine.h"
 
-struct vm;
+struct dev_services;
 struct i8042;
 
 
-int i8042_create(struct vm *vm, struct i8042 **out);
+int i8042_create(const struct dev_services *svc, struct i8042 **out);
 void i8042_destroy(struct i8042 *dev);
 
 #endif

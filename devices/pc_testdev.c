@@ -15,12 +15,12 @@
 
 #include "common/log.h"
 #include "devices/pc_testdev.h"
-#include "vmm/vm.h"
+#include "vmm/services.h"
 
 #define SHUTDOWN_WORD "Shutdown"
 
 struct pc_testdev {
-	struct vm *vm;
+	const struct dev_services *svc;
 	pthread_mutex_t lock;	/* scratch, iomem and the shutdown match */
 	u32 scratch;
 	unsigned int shutdown_matched;	/* bytes of SHUTDOWN_WORD seen */
@@ -85,7 +85,7 @@ static void flush_write(void *opaque, u64 off, const void *data, u32 len)
 
 	(void)off;
 	memcpy(&gpa, data, MIN(len, sizeof(gpa)));
-	hva = gpa_to_hva(dev->vm, gpa & ~(u64)(page - 1), page);
+	hva = mem_gpa_to_hva(dev->svc->mem, gpa & ~(u64)(page - 1), page);
 	if (!hva)
 		return;
 	if (mprotect(hva, page, PROT_NONE) ||
@@ -113,7 +113,7 @@ static void irq_write(void *opaque, u64 off, const void *data, u32 len)
 	u32 i;
 
 	for (i = 0; i < len && off + i < PC_TESTDEV_NR_IRQS; i++)
-		vm_set_irq_line(dev->vm, off + i, b[i] != 0);
+		svc_set_irq_line(dev->svc, off + i, b[i] != 0);
 }
 
 static void irq_read(void *opaque, u64 off, void *data, u32 len)
@@ -174,7 +174,7 @@ static void shutdown_write(void *opaque, u64 off, const void *data, u32 len)
 	}
 	pthread_mutex_unlock(&dev->lock);
 	if (done)
-		vm_request_stop(dev->vm, STATUS_OK, NULL);
+		svc_request_stop(dev->svc, STATUS_OK, NULL);
 }
 
 static const struct bus_ops shutdown_ops = {
@@ -202,11 +202,11 @@ static const struct {
 static void unregister(struct pc_testdev *dev, unsigned int n)
 {
 	while (n--)
-		bus_unregister(ranges[n].mmio ? &dev->vm->mmio : &dev->vm->pio,
+		bus_unregister(ranges[n].mmio ? dev->svc->mmio : dev->svc->pio,
 			       ranges[n].base, dev);
 }
 
-int pc_testdev_create(struct vm *vm, struct pc_testdev **out)
+int pc_testdev_create(const struct dev_services *svc, struct pc_testdev **out)
 {
 	struct pc_testdev *dev = calloc(1, sizeof(*dev));
 	unsigned int i;
@@ -214,10 +214,10 @@ int pc_testdev_create(struct vm *vm, struct pc_testdev **out)
 
 	if (!dev)
 		return -ENOMEM;
-	dev->vm = vm;
+	dev->svc = svc;
 	pthread_mutex_init(&dev->lock, NULL);
 	for (i = 0; i < ARRAY_SIZE(ranges); i++) {
-		ret = bus_register(ranges[i].mmio ? &vm->mmio : &vm->pio,
+		ret = bus_register(ranges[i].mmio ? svc->mmio : svc->pio,
 				   ranges[i].base, ranges[i].len, ranges[i].ops,
 				   dev, ranges[i].name);
 		if (ret) {

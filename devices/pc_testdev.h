@@ -2,9 +2,10 @@
 #ifndef UVMM_PC_TESTDEV_H
 #define UVMM_PC_TESTDEV_H
 
+#include "abi/machine.h"
 #include "common/types.h"
 
-struct vm;
+struct dev_services;
 struct pc_testdev;
 
 /*
@@ -18,16 +19,8 @@ struct pc_testdev;
  *   0xff000000  64 KiB of memory behind MMIO exits (not a memslot)
  *   0x8900      the string "Shutdown" ends the run with status 0
  */
-#define PC_TESTDEV_PORT 0xe0
-#define PC_TESTDEV_FLUSH_PORT 0xe4
-#define PC_TESTDEV_BYTE_PORT 0xe8
-#define PC_TESTDEV_IRQ_PORT 0x2000
-#define PC_TESTDEV_NR_IRQS 24
-#define PC_TESTDEV_IOMEM 0xff000000ULL
-#define PC_TESTDEV_IOMEM_LEN 0x10000
-#define PC_TESTDEV_SHUTDOWN_PORT 0x8900
 
-int pc_testdev_create(struct vm *vm, struct pc_testdev **out);
+int pc_testdev_create(const struct dev_services *svc, struct pc_testdev **out);
 void pc_testdev_destroy(struct pc_testdev *dev);
 
 #endif

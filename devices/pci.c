@@ -19,7 +19,7 @@
 #include "devices/pci.h"
 #include "vmm/irq.h"
 #include "vmm/pci_irq.h"
-#include "vmm/vm.h"
+#include "vmm/services.h"
 
 #define PCI_CAP_FIRST 0x40
 #define PCI_CAP_MAX_WALK 48		/* 192 bytes / 4: a loop guard */
@@ -109,7 +109,7 @@ struct pci_intx_state {
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 
 struct pci_function {
-	struct vm *vm;
+	const struct dev_services *svc;
 	const struct pci_function_ops *ops;
 	void *priv;
 	char name[32];
@@ -363,9 +363,10 @@ static void init_header(struct pci_function *fn,
 	}
 }
 
-int pci_function_create(struct vm *vm, const struct pci_function_info *info,
-			const struct pci_function_ops *ops, void *priv,
-			struct pci_function **out)
+int pci_function_new(const struct dev_services *svc,
+		     const struct pci_function_info *info,
+		     const struct pci_function_ops *ops, void *priv,
+		     struct pci_function **out)
 {
 	static const struct pci_function_ops no_ops;
 	pthread_mutexattr_t attr;
@@ -381,7 +382,7 @@ int pci_function_create(struct vm *vm, const struct pci_function_info *info,
 	fn = calloc(1, sizeof(*fn));
 	if (!fn)
 		return -ENOMEM;
-	fn->vm = vm;
+	fn->svc = svc;
 	fn->ops = ops ? ops : &no_ops;
 	fn->priv = priv;
 	fn->devfn = -1;
@@ -413,7 +414,7 @@ int pci_function_create(struct vm *vm, const struct pci_function_info *info,
 
 static void vector_release(struct pci_function *fn, struct pci_vector *v)
 {
-	struct irq_router *irq = fn->vm->irq;
+	struct irq_router *irq = fn->svc->irq;
 
 	if (v->attached)
 		irq_irqfd_deassign(irq, v->fd, v->gsi);
@@ -435,8 +436,8 @@ void pci_function_destroy(struct pci_function *fn)
 		struct pci_region *r = &fn->regions[i];
 
 		if (r->on)
-			bus_unregister(r->type == PCI_BAR_IO ? &fn->vm->pio :
-				       &fn->vm->mmio, r->addr, r);
+			bus_unregister(r->type == PCI_BAR_IO ? fn->svc->pio :
+				       fn->svc->mmio, r->addr, r);
 	}
 	if (fn->msi.cap)
 		for (i = 0; i < fn->msi.max_vectors; i++)
@@ -447,7 +448,7 @@ void pci_function_destroy(struct pci_function *fn)
 	free(fn->msix.vec);
 	free(fn->msix.table);
 	if (fn->intx.attached)
-		irq_irqfd_deassign(fn->vm->irq, fn->intx.trigger_fd,
+		irq_irqfd_deassign(fn->svc->irq, fn->intx.trigger_fd,
 				   fn->intx.gsi);
 	if (fn->intx.trigger_fd >= 0)
 		close(fn->intx.trigger_fd);
@@ -509,7 +510,7 @@ static void vector_drain(struct pci_vector *v)
 static void vector_sync(struct pci_function *fn, struct pci_vector *v,
 			bool active, u64 addr, u32 data)
 {
-	struct irq_router *irq = fn->vm->irq;
+	struct irq_router *irq = fn->svc->irq;
 
 	if (!active) {
 		if (v->attached && !irq_irqfd_deassign(irq, v->fd, v->gsi))
@@ -1010,7 +1011,7 @@ static const struct bus_ops region_ops = {
 
 static bool overlaps_ram(struct pci_function *fn, u64 addr, u64 size)
 {
-	const struct guest_memory *mem = &fn->vm->mem;
+	const struct guest_memory *mem = fn->svc->mem;
 	unsigned int i;
 
 	for (i = 0; i < mem->nr_regions; i++) {
@@ -1072,7 +1073,7 @@ static struct pci_bar_window region_wanted(struct pci_function *fn,
 /* Caller holds lock: make the bus registration match the config space. */
 static void region_update(struct pci_function *fn, struct pci_region *r)
 {
-	struct bus *bus = r->type == PCI_BAR_IO ? &fn->vm->pio : &fn->vm->mmio;
+	struct bus *bus = r->type == PCI_BAR_IO ? fn->svc->pio : fn->svc->mmio;
 	struct pci_bar_window want;
 	struct pci_region old = *r;
 	int ret;
@@ -1346,7 +1347,7 @@ void pci_intx_resampled(struct pci_function *fn)
 
 int pci_function_attach(struct pci_function *fn, u8 devfn)
 {
-	struct irq_router *irq = fn->vm->irq;
+	struct irq_router *irq = fn->svc->irq;
 	int ret = 0;
 
 	pthread_mutex_lock(&fn->lock);

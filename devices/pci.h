@@ -37,7 +37,7 @@
 
 #include "common/types.h"
 
-struct vm;
+struct dev_services;
 struct pci_function;
 
 #define PCI_CONFIG_SPACE_SIZE 4096	/* ECAM reaches all of it */
@@ -147,9 +147,10 @@ struct pci_function_ops {
  * Checks info (BAR sizes and types, pin, ROM) and builds the header. The
  * function is inert until pci_host_add() gives it a device number.
  */
-int pci_function_create(struct vm *vm, const struct pci_function_info *info,
-			const struct pci_function_ops *ops, void *priv,
-			struct pci_function **out);
+int pci_function_new(const struct dev_services *svc,
+		     const struct pci_function_info *info,
+		     const struct pci_function_ops *ops, void *priv,
+		     struct pci_function **out);
 /* Unmaps its BARs, detaches its irqfds, closes its eventfds, frees it. */
 void pci_function_destroy(struct pci_function *fn);
 void *pci_function_priv(struct pci_function *fn);

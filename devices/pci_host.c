@@ -19,7 +19,8 @@
 #include "vmm/irq.h"
 #include "vmm/mptable.h"
 #include "vmm/pci_irq.h"
-#include "vmm/vm.h"
+#include "vmm/config.h"
+#include "vmm/services.h"
 
 #define PCI_DEVFNS 256
 #define PCI_SLOTS 32
@@ -27,7 +28,7 @@
 #define CONF1_ADDRESS_MASK (PCI_CONF1_ENABLE | 0x00fffffcu)
 
 struct pci_host {
-	struct vm *vm;
+	const struct dev_services *svc;
 	struct pci_function *bridge;
 	u64 mmio64_base;
 	int wake_fd;			/* wakes the resample thread */
@@ -540,7 +541,7 @@ static const struct pci_function_info bridge_info = {
 	.class_code = PCI_HOST_CLASS,
 };
 
-int pci_host_create(struct vm *vm, struct pci_host **out)
+int pci_host_create(const struct dev_services *svc, struct pci_host **out)
 {
 	struct pci_host *host;
 	int ret;
@@ -548,8 +549,8 @@ int pci_host_create(struct vm *vm, struct pci_host **out)
 	host = calloc(1, sizeof(*host));
 	if (!host)
 		return -ENOMEM;
-	host->vm = vm;
-	host->mmio64_base = pci_mmio64_base(vm->mem.size ? vm->mem.size :
+	host->svc = svc;
+	host->mmio64_base = pci_mmio64_base(svc->mem->size ? svc->mem->size :
 					    CONFIG_MIN_MEMORY);
 	pthread_mutex_init(&host->lock, NULL);
 	host->wake_fd = irq_eventfd_create();
@@ -557,21 +558,21 @@ int pci_host_create(struct vm *vm, struct pci_host **out)
 		ret = host->wake_fd;
 		goto err;
 	}
-	ret = pci_function_create(vm, &bridge_info, NULL, NULL, &host->bridge);
+	ret = pci_function_new(svc, &bridge_info, NULL, NULL, &host->bridge);
 	if (ret)
 		goto err;
 	ret = pci_host_add(host, host->bridge, PCI_DEVFN(0, 0));
 	if (ret)
 		goto err;
-	ret = bus_register(&vm->pio, PCI_CONF1_ADDRESS_PORT, 4,
+	ret = bus_register(svc->pio, PCI_CONF1_ADDRESS_PORT, 4,
 			   &conf1_address_ops, host, "pci conf1 address");
 	if (ret)
 		goto err;
-	ret = bus_register(&vm->pio, PCI_CONF1_DATA_PORT, 4, &conf1_data_ops,
+	ret = bus_register(svc->pio, PCI_CONF1_DATA_PORT, 4, &conf1_data_ops,
 			   host, "pci conf1 data");
 	if (ret)
 		goto err;
-	ret = bus_register(&vm->mmio, PCI_ECAM_BASE, PCI_ECAM_SIZE, &ecam_ops,
+	ret = bus_register(svc->mmio, PCI_ECAM_BASE, PCI_ECAM_SIZE, &ecam_ops,
 			   host, "pci ecam");
 	if (ret)
 		goto err;
@@ -600,9 +601,9 @@ void pci_host_destroy(struct pci_host *host)
 		wake_thread(host);
 		pthread_join(host->thread, NULL);
 	}
-	bus_unregister(&host->vm->mmio, PCI_ECAM_BASE, host);
-	bus_unregister(&host->vm->pio, PCI_CONF1_DATA_PORT, host);
-	bus_unregister(&host->vm->pio, PCI_CONF1_ADDRESS_PORT, host);
+	bus_unregister(host->svc->mmio, PCI_ECAM_BASE, host);
+	bus_unregister(host->svc->pio, PCI_CONF1_DATA_PORT, host);
+	bus_unregister(host->svc->pio, PCI_CONF1_ADDRESS_PORT, host);
 	for (i = 0; i < PCI_DEVFNS; i++)
 		if (host->functions[i] && host->functions[i] != host->bridge)
 			pci_function_destroy(host->functions[i]);

@@ -17,7 +17,7 @@
 
 #include "common/types.h"
 
-struct vm;
+struct dev_services;
 struct pci_function;
 struct pci_host;
 struct mptable_intx;
@@ -37,7 +37,7 @@ struct mptable_intx;
  */
 u64 pci_mmio64_base(u64 ram_bytes);
 
-int pci_host_create(struct vm *vm, struct pci_host **out);
+int pci_host_create(const struct dev_services *svc, struct pci_host **out);
 /* Destroys the host bridge function and every function still added. */
 void pci_host_destroy(struct pci_host *host);
 

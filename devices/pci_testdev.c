@@ -16,7 +16,7 @@
 #include "devices/pci.h"
 #include "devices/pci_host.h"
 #include "devices/pci_testdev.h"
-#include "vmm/vm.h"
+#include "vmm/services.h"
 
 struct pci_testdev {
 	struct pci_function *fn;
@@ -24,7 +24,7 @@ struct pci_testdev {
 	u32 scratch[PCI_NUM_REGIONS];
 	u32 raised;
 	/* The ioeventfd doorbell: registered while BAR0 decodes. */
-	struct vm *vm;
+	const struct dev_services *svc;
 	int doorbell_fd;
 	bool doorbell_on;
 	struct vm_ioeventfd doorbell;
@@ -32,7 +32,7 @@ struct pci_testdev {
 };
 
 /* The doorbell's eventfd signals so far, plus the trapped rings. */
-static u32 testdev_doorbells(struct pci_testdev *dev)
+static u32 pci_testdev_doorbells(struct pci_testdev *dev)
 {
 	u64 n;
 
@@ -42,7 +42,7 @@ static u32 testdev_doorbells(struct pci_testdev *dev)
 	return __atomic_load_n(&dev->doorbells, __ATOMIC_RELAXED);
 }
 
-static void testdev_remap(struct pci_function *fn, unsigned int bar,
+static void pci_testdev_remap(struct pci_function *fn, unsigned int bar,
 			  struct pci_bar_window old_win,
 			  struct pci_bar_window new_win)
 {
@@ -52,7 +52,7 @@ static void testdev_remap(struct pci_function *fn, unsigned int bar,
 	if (bar != PCI_TESTDEV_BAR_REGS || dev->doorbell_fd < 0)
 		return;
 	if (dev->doorbell_on)
-		vm_ioeventfd(dev->vm, &dev->doorbell, false);
+		svc_ioeventfd(dev->svc, &dev->doorbell, false);
 	dev->doorbell_on = false;
 	if (!new_win.on)
 		return;
@@ -61,7 +61,7 @@ static void testdev_remap(struct pci_function *fn, unsigned int bar,
 		.len = 4,
 		.fd = dev->doorbell_fd,
 	};
-	dev->doorbell_on = !vm_ioeventfd(dev->vm, &dev->doorbell, true);
+	dev->doorbell_on = !svc_ioeventfd(dev->svc, &dev->doorbell, true);
 }
 
 static u32 pattern_at(u64 off)
@@ -69,7 +69,7 @@ static u32 pattern_at(u64 off)
 	return (u32)off ^ PCI_TESTDEV_PATTERN;
 }
 
-static void testdev_read(struct pci_function *fn, unsigned int bar, u64 off,
+static void pci_testdev_read(struct pci_function *fn, unsigned int bar, u64 off,
 			 void *data, u32 len)
 {
 	struct pci_testdev *dev = pci_function_priv(fn);
@@ -81,7 +81,7 @@ static void testdev_read(struct pci_function *fn, unsigned int bar, u64 off,
 		value = off == 0 ? 0xaa55 : 0xaa;
 	} else if (bar == PCI_TESTDEV_BAR_REGS &&
 		   off == PCI_TESTDEV_REG_DOORBELLS) {
-		value = testdev_doorbells(dev);
+		value = pci_testdev_doorbells(dev);
 	} else if (off == PCI_TESTDEV_REG_MAGIC) {
 		value = PCI_TESTDEV_MAGIC;
 	} else if (off == PCI_TESTDEV_REG_SCRATCH) {
@@ -103,7 +103,7 @@ static void testdev_read(struct pci_function *fn, unsigned int bar, u64 off,
 	memcpy(data, &value, MIN(len, (u32)sizeof(value)));
 }
 
-static void testdev_raise(struct pci_testdev *dev, enum pci_irq_mode mode, u32 vector)
+static void pci_testdev_raise(struct pci_testdev *dev, enum pci_irq_mode mode, u32 vector)
 {
 	struct pci_function *fn = dev->fn;
 	int ret;
@@ -126,7 +126,7 @@ static void testdev_raise(struct pci_testdev *dev, enum pci_irq_mode mode, u32 v
 		__atomic_add_fetch(&dev->raised, 1, __ATOMIC_RELAXED);
 }
 
-static void testdev_write(struct pci_function *fn, unsigned int bar, u64 off,
+static void pci_testdev_write(struct pci_function *fn, unsigned int bar, u64 off,
 			  const void *data, u32 len)
 {
 	struct pci_testdev *dev = pci_function_priv(fn);
@@ -143,19 +143,19 @@ static void testdev_write(struct pci_function *fn, unsigned int bar, u64 off,
 		return;
 	switch (off) {
 	case PCI_TESTDEV_REG_MSIX:
-		testdev_raise(dev, PCI_IRQ_MSIX, value);
+		pci_testdev_raise(dev, PCI_IRQ_MSIX, value);
 		break;
 	case PCI_TESTDEV_REG_MSI:
-		testdev_raise(dev, PCI_IRQ_MSI, value);
+		pci_testdev_raise(dev, PCI_IRQ_MSI, value);
 		break;
 	case PCI_TESTDEV_REG_INTX:
 		if (value & 1)
-			testdev_raise(dev, PCI_IRQ_INTX, 0);
+			pci_testdev_raise(dev, PCI_IRQ_INTX, 0);
 		else
 			pci_intx_set_level(fn, false);
 		break;
 	case PCI_TESTDEV_REG_RAISE:
-		testdev_raise(dev, pci_irq_mode(fn, NULL), value);
+		pci_testdev_raise(dev, pci_irq_mode(fn, NULL), value);
 		break;
 	case PCI_TESTDEV_REG_DOORBELL:
 		__atomic_fetch_add(&dev->doorbells, 1, __ATOMIC_RELAXED);
@@ -163,10 +163,10 @@ static void testdev_write(struct pci_function *fn, unsigned int bar, u64 off,
 	}
 }
 
-static const struct pci_function_ops testdev_ops = {
-	.bar_read = testdev_read,
-	.bar_write = testdev_write,
-	.bar_remap = testdev_remap,
+static const struct pci_function_ops pci_testdev_ops = {
+	.bar_read = pci_testdev_read,
+	.bar_write = pci_testdev_write,
+	.bar_remap = pci_testdev_remap,
 };
 
 static const struct pci_function_info testdev_info = {
@@ -196,7 +196,7 @@ static const struct pci_function_info testdev_info = {
 	.rom_size = PCI_TESTDEV_ROM_SIZE,
 };
 
-int pci_testdev_create(struct vm *vm, struct pci_host *host,
+int pci_testdev_create(const struct dev_services *svc, struct pci_host *host,
 		       struct pci_testdev **out)
 {
 	struct pci_testdev *dev = calloc(1, sizeof(*dev));
@@ -204,11 +204,11 @@ int pci_testdev_create(struct vm *vm, struct pci_host *host,
 
 	if (!dev)
 		return -ENOMEM;
-	dev->vm = vm;
+	dev->svc = svc;
 	/* Without ioeventfds in KVM the doorbell traps like any register. */
-	dev->doorbell_fd = vm_has_ioeventfd(vm) ?
+	dev->doorbell_fd = svc_has_ioeventfd(svc) ?
 			   eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
-	ret = pci_function_create(vm, &testdev_info, &testdev_ops, dev,
+	ret = pci_function_new(svc, &testdev_info, &pci_testdev_ops, dev,
 				  &dev->fn);
 	if (ret)
 		goto err_free;
@@ -241,7 +241,7 @@ void pci_testdev_destroy(struct pci_testdev *dev)
 	if (!dev)
 		return;
 	if (dev->doorbell_on)
-		vm_ioeventfd(dev->vm, &dev->doorbell, false);
+		svc_ioeventfd(dev->svc, &dev->doorbell, false);
 	if (dev->doorbell_fd >= 0)
 		close(dev->doorbell_fd);
 	free(dev);

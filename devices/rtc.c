@@ -16,9 +16,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "abi/machine.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "devices/rtc.h"
-#include "vmm/vm.h"
+#include "vmm/services.h"
 
 #define RTC_A_WRITABLE 0x7f
 #define RTC_A_DEFAULT 0x26		/* 32.768 kHz divider, 1024 Hz rate */
@@ -26,11 +28,13 @@
 #define CMOS_CHECKSUM_FIRST 0x10
 #define CMOS_CHECKSUM_LAST 0x2d
 #define RTC_B_IRQ_ENABLES (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE)
+/* 244 us of warning plus the 1984 us update cycle, per the datasheet. */
+#define RTC_UIP_NS 2228000ULL
 /* A host thread cannot tick at 8192 Hz usefully: 1024 Hz (rate 6) at most. */
 #define RTC_MIN_PERIOD_NS 976562
 
 struct rtc {
-	struct vm *vm;
+	const struct dev_services *svc;
 	time_t (*now)(void);
 
 	/* lock protects every field below. */
@@ -50,9 +54,14 @@ struct rtc {
 	pthread_t thread;
 };
 
+/*
+ * CLOCK_REALTIME, not time(): time() reads the coarse clock, which turns
+ * the second a few milliseconds late, after UIP and the timer thread have
+ * already seen the update.
+ */
 static time_t host_now(void)
 {
-	return time(NULL);
+	return clock_ns(CLOCK_REALTIME) / 1000000000ULL;
 }
 
 /* Caller holds lock. */
@@ -199,7 +208,25 @@ static void rtc_update_irq(struct rtc *rtc)
 	if (level == rtc->irq_level)
 		return;
 	rtc->irq_level = level;
-	vm_set_irq_line(rtc->vm, RTC_IRQ, level);
+	svc_set_irq_line(rtc->svc, RTC_IRQ, level);
+}
+
+/*
+ * UIP, as the MC146818 shows it: high from 244 us before each update
+ * through the 1984 us the update takes, so software that waits for an
+ * update edge (kvm-unit-tests' s3 test, firmware calibrating against the
+ * RTC) sees one every second. The time itself never changes mid-read
+ * here. Not while SET holds updates off, and never on a test's clock,
+ * which has no fraction of a second. Caller holds lock.
+ */
+static bool update_in_progress(const struct rtc *rtc)
+{
+	u64 frac;
+
+	if (rtc->now != host_now || (rtc->cmos[RTC_REG_B] & RTC_B_SET))
+		return false;
+	frac = clock_ns(CLOCK_REALTIME) % 1000000000ULL;
+	return frac >= 1000000000ULL - RTC_UIP_NS;
 }
 
 /* Caller holds lock. */
@@ -212,8 +239,8 @@ static u8 rtc_read_register(struct rtc *rtc, u8 index)
 		return read_time_register(rtc, index);
 	switch (index) {
 	case RTC_REG_A:
-		/* Updates are instantaneous here: never "in progress". */
-		return rtc->cmos[RTC_REG_A] & ~RTC_A_UIP;
+		return (rtc->cmos[RTC_REG_A] & ~RTC_A_UIP) |
+		       (update_in_progress(rtc) ? RTC_A_UIP : 0);
 	case RTC_REG_C:
 		/*
 		 * The timer's flags, and (for guests that poll with
@@ -312,14 +339,6 @@ static const struct bus_ops rtc_ops = {
 	.write = rtc_io_write,
 };
 
-static u64 clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* Register A's rate select as a period; 0 when it selects none. */
 static u64 periodic_ns(u8 reg_a)
 {
@@ -364,8 +383,11 @@ static u64 rtc_tick(struct rtc *rtc, u64 mono)
 		if (t != rtc->tick_time) {
 			rtc->tick_time = t;
 			rtc->flags |= RTC_C_UF;
-			if (alarm_matches(rtc))
+			if (alarm_matches(rtc)) {
 				rtc->flags |= RTC_C_AF;
+				/* The alarm wakes a machine in ACPI S3. */
+				svc_wake_event(rtc->svc, ACPI_PM1_RTC_STS);
+			}
 		}
 		/* The host's next second boundary, when time() moves on. */
 		rt = clock_ns(CLOCK_REALTIME);
@@ -418,11 +440,11 @@ static void put16(u8 *cmos, unsigned int index, u64 value)
 }
 
 /* The bytes a PC BIOS leaves for the OS, as SeaBIOS and QEMU lay them out. */
-static void rtc_fill_cmos(struct rtc *rtc, const struct vm *vm)
+static void rtc_fill_cmos(struct rtc *rtc, const struct dev_services *svc)
 {
-	u64 low_end = mem_low_end(&vm->mem);
-	u64 high = vm->mem.size > low_end ? vm->mem.size - low_end : 0;
-	unsigned int nr_cpus = vm->cfg ? vm->cfg->nr_cpus : 1;
+	u64 low_end = mem_low_end(svc->mem);
+	u64 high = svc->mem->size > low_end ? svc->mem->size - low_end : 0;
+	unsigned int nr_cpus = svc->nr_cpus;
 	u8 *cmos = rtc->cmos;
 	u16 sum = 0;
 	unsigned int i;
@@ -456,7 +478,7 @@ static void rtc_stop_thread(struct rtc *rtc)
 	pthread_join(rtc->thread, NULL);
 }
 
-int rtc_create(struct vm *vm, struct rtc **out)
+int rtc_create(const struct dev_services *svc, struct rtc **out)
 {
 	struct rtc *rtc = calloc(1, sizeof(*rtc));
 	pthread_condattr_t attr;
@@ -464,9 +486,9 @@ int rtc_create(struct vm *vm, struct rtc **out)
 
 	if (!rtc)
 		return -ENOMEM;
-	rtc->vm = vm;
+	rtc->svc = svc;
 	rtc->now = host_now;
-	rtc_fill_cmos(rtc, vm);
+	rtc_fill_cmos(rtc, svc);
 	rtc->last_c_read = rtc->now();
 	ret = -pthread_mutex_init(&rtc->lock, NULL);
 	if (ret)
@@ -483,7 +505,7 @@ int rtc_create(struct vm *vm, struct rtc **out)
 	ret = -pthread_create(&rtc->thread, NULL, rtc_timer_thread, rtc);
 	if (ret)
 		goto err_cond;
-	ret = bus_register(&vm->pio, RTC_INDEX_PORT, 2, &rtc_ops, rtc, "rtc");
+	ret = bus_register(svc->pio, RTC_INDEX_PORT, 2, &rtc_ops, rtc, "rtc");
 	if (ret)
 		goto err_thread;
 	*out = rtc;
@@ -513,7 +535,7 @@ void rtc_destroy(struct rtc *rtc)
 {
 	if (!rtc)
 		return;
-	bus_unregister(&rtc->vm->pio, RTC_INDEX_PORT, rtc);
+	bus_unregister(rtc->svc->pio, RTC_INDEX_PORT, rtc);
 	rtc_stop_thread(rtc);
 	pthread_cond_destroy(&rtc->wake);
 	pthread_mutex_destroy(&rtc->lock);

@@ -17,7 +17,7 @@
 
 #include "common/log.h"
 #include "devices/uart16550.h"
-#include "vmm/vm.h"
+#include "vmm/services.h"
 
 #define UART_RBR_THR 0
 #define UART_IER 1
@@ -71,7 +71,7 @@
 #define CTRL_A 0x01
 
 struct uart {
-	struct vm *vm;
+	const struct dev_services *svc;
 	u16 base;
 	unsigned int irq;
 	int out_fd;
@@ -141,7 +141,7 @@ static void uart_update_irq(struct uart *u)
 	if (level == u->irq_level)
 		return;
 	u->irq_level = level;
-	vm_set_irq_line(u->vm, u->irq, level);
+	svc_set_irq_line(u->svc, u->irq, level);
 }
 
 static void uart_transmit(struct uart *u, u8 byte)
@@ -298,7 +298,7 @@ static const struct bus_ops uart_ops = {
 	.write = uart_io_write,
 };
 
-int uart_create(struct vm *vm, u16 base, unsigned int irq, int out_fd,
+int uart_create(const struct dev_services *svc, u16 base, unsigned int irq, int out_fd,
 		int in_fd, struct uart **out)
 {
 	struct uart *u = calloc(1, sizeof(*u));
@@ -306,7 +306,7 @@ int uart_create(struct vm *vm, u16 base, unsigned int irq, int out_fd,
 
 	if (!u)
 		return -ENOMEM;
-	u->vm = vm;
+	u->svc = svc;
 	u->base = base;
 	u->irq = irq;
 	u->out_fd = out_fd;
@@ -319,7 +319,7 @@ int uart_create(struct vm *vm, u16 base, unsigned int irq, int out_fd,
 	ret = -pthread_mutex_init(&u->lock, NULL);
 	if (ret)
 		goto err_free;
-	ret = bus_register(&vm->pio, base, 8, &uart_ops, u, "uart");
+	ret = bus_register(svc->pio, base, 8, &uart_ops, u, "uart");
 	if (ret)
 		goto err_mutex;
 	*out = u;
@@ -338,7 +338,7 @@ static void uart_console_byte(struct uart *u, u8 byte)
 	if (u->saw_ctrl_a) {
 		u->saw_ctrl_a = false;
 		if (byte == 'x' || byte == 'X') {
-			vm_request_stop(u->vm, STATUS_OK,
+			svc_request_stop(u->svc, STATUS_OK,
 					"quit from the console (Ctrl-A x)");
 			return;
 		}
@@ -434,7 +434,7 @@ void uart_destroy(struct uart *u)
 		close(u->wake_fd);
 	if (u->termios_saved)
 		tcsetattr(u->in_fd, TCSANOW, &u->saved_termios);
-	bus_unregister(&u->vm->pio, u->base, u);
+	bus_unregister(u->svc->pio, u->base, u);
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 }

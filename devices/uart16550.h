@@ -6,7 +6,7 @@
 
 #include "common/types.h"
 
-struct vm;
+struct dev_services;
 struct uart;
 
 
@@ -15,7 +15,7 @@ struct uart;
  * a terminal, it is put in raw mode and read by a thread of the UART's
  * own; Ctrl-A x asks the VM to stop. in_fd is not owned either.
  */
-int uart_create(struct vm *vm, u16 base, unsigned int irq, int out_fd,
+int uart_create(const struct dev_services *svc, u16 base, unsigned int irq, int out_fd,
 		int in_fd, struct uart **out);
 int uart_start_input(struct uart *uart);
 void uart_destroy(struct uart *uart);

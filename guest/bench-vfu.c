@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * bench-vfu: the guest side of `make bench` (bench/measure.sh), with two
- * test devices (tests/servers/testdev: the first one DMA-mapped, the
+ * test devices (tests/servers/sampledev: the first one DMA-mapped, the
  * second with --no-dma-fd) and uvmm's built-in PCI function 1234:7e57 as
  * the in-process reference. Every timed loop runs at CPL3 (run_user),
  * which software KVM runs natively, and prints its raw samples as
@@ -39,8 +39,8 @@
  * bench.dma_mib=N (default 64), bench.dma_runs=N (default 5; one more,
  * untimed, first warms the server's mapping).
  */
-#include "testdev.h"
-#include "devices/pci_testdev.h"
+#include "sampledev.h"
+#include "abi/pci_testdev.h"
 
 #define VEC_VFU		0x40
 #define VEC_REF		0x41
@@ -63,7 +63,7 @@ struct target {
 struct bench {
 	unsigned int n, batches, dma_runs;
 	u64 dma_len;
-	struct testdev dev[2];
+	struct sampledev dev[2];
 	struct target vfu, ref;
 	u64 *a, *b;		/* samples */
 	u8 *src, *dst;		/* DMA buffers */
@@ -217,27 +217,27 @@ static void time_mmap(struct bench *b, u64 ram)
  * One SYNC copy src -> dst: ticks until the STATUS read after the DMA_CMD
  * write returned (the write may be posted; the read comes after it).
  */
-static u64 dma_once(struct bench *b, const struct testdev *d, u64 *server_ns)
+static u64 dma_once(struct bench *b, const struct sampledev *d, u64 *server_ns)
 {
 	u32 status;
 	u64 t;
 
-	testdev_set(d, TESTDEV_REG_DMA_SRC_LO, (u32)(u64)b->src);
-	testdev_set(d, TESTDEV_REG_DMA_SRC_HI, (u64)b->src >> 32);
-	testdev_set(d, TESTDEV_REG_DMA_DST_LO, (u32)(u64)b->dst);
-	testdev_set(d, TESTDEV_REG_DMA_DST_HI, (u64)b->dst >> 32);
-	testdev_set(d, TESTDEV_REG_DMA_LEN, (u32)b->dma_len);
+	sampledev_set(d, SAMPLEDEV_REG_DMA_SRC_LO, (u32)(u64)b->src);
+	sampledev_set(d, SAMPLEDEV_REG_DMA_SRC_HI, (u64)b->src >> 32);
+	sampledev_set(d, SAMPLEDEV_REG_DMA_DST_LO, (u32)(u64)b->dst);
+	sampledev_set(d, SAMPLEDEV_REG_DMA_DST_HI, (u64)b->dst >> 32);
+	sampledev_set(d, SAMPLEDEV_REG_DMA_LEN, (u32)b->dma_len);
 	t = rdtsc();
-	testdev_set(d, TESTDEV_REG_DMA_CMD, TESTDEV_DMA_OP_COPY |
-		    TESTDEV_DMA_SYNC | TESTDEV_DMA_NO_CSUM);
-	status = testdev_reg(d, TESTDEV_REG_DMA_STATUS);
+	sampledev_set(d, SAMPLEDEV_REG_DMA_CMD, SAMPLEDEV_DMA_OP_COPY |
+		    SAMPLEDEV_DMA_SYNC | SAMPLEDEV_DMA_NO_CSUM);
+	status = sampledev_reg(d, SAMPLEDEV_REG_DMA_STATUS);
 	t = rdtsc() - t;
-	if (status != TESTDEV_DMA_DONE) {
+	if (status != SAMPLEDEV_DMA_DONE) {
 		printf("FAIL: DMA copy: status %u, error %u\n", status,
-		       testdev_reg(d, TESTDEV_REG_DMA_ERR));
+		       sampledev_reg(d, SAMPLEDEV_REG_DMA_ERR));
 		b->ok = false;
 	}
-	*server_ns = testdev_reg(d, TESTDEV_REG_DMA_NS);
+	*server_ns = sampledev_reg(d, SAMPLEDEV_REG_DMA_NS);
 	return t;
 }
 
@@ -332,10 +332,10 @@ static int run(void *arg)
 	time_writes(b, b->vfu.efd, b->ref.efd, "efd_vfu", "efd_ref");
 	/* The doorbells rang as eventfds, none as a message. */
 	if (readl(b->vfu.efd_count) != b->n || readl(b->ref.efd_count) != b->n ||
-	    readl(b->dev[0].bar0.addr + TESTDEV_REG_EFD_TRAPPED)) {
+	    readl(b->dev[0].bar0.addr + SAMPLEDEV_REG_EFD_TRAPPED)) {
 		printf("FAIL: doorbells: server %u, built-in %u, want %u; %u by message\n",
 		       readl(b->vfu.efd_count), readl(b->ref.efd_count), b->n,
-		       readl(b->dev[0].bar0.addr + TESTDEV_REG_EFD_TRAPPED));
+		       readl(b->dev[0].bar0.addr + SAMPLEDEV_REG_EFD_TRAPPED));
 		b->ok = false;
 	}
 	time_port(b);
@@ -386,10 +386,10 @@ int main(void)
 	b.dma_runs = param("bench.dma_runs", 5);
 	b.dma_len = (u64)param("bench.dma_mib", 64) << 20;
 	b.ok = true;
-	if (b.dma_len > TESTDEV_DMA_MAX_LEN)
-		b.dma_len = TESTDEV_DMA_MAX_LEN;
-	if (!testdev_find(0, &b.dev[0]) || !testdev_find(1, &b.dev[1]))
-		abort_test("two testdev servers on bus 0");
+	if (b.dma_len > SAMPLEDEV_DMA_MAX_LEN)
+		b.dma_len = SAMPLEDEV_DMA_MAX_LEN;
+	if (!sampledev_find(0, &b.dev[0]) || !sampledev_find(1, &b.dev[1]))
+		abort_test("two sampledev servers on bus 0");
 	if (!find_builtin(&ref_bdf))
 		abort_test("uvmm's built-in function %04x:%04x",
 			   PCI_TESTDEV_VENDOR_ID, PCI_TESTDEV_DEVICE_ID);
@@ -402,18 +402,18 @@ int main(void)
 		  PCI_CMD_MASTER);
 
 	b.vfu.cfg = pci_ecam_base() + ((u64)b.dev[0].bdf << 12) +
-		    TESTDEV_CFG_VNDR_SIG_OFF;
+		    SAMPLEDEV_CFG_VNDR_SIG_OFF;
 	b.ref.cfg = pci_ecam_base() + ((u64)ref_bdf << 12);
-	b.vfu.bar0 = b.dev[0].bar0.addr + TESTDEV_REG_ID;
+	b.vfu.bar0 = b.dev[0].bar0.addr + SAMPLEDEV_REG_ID;
 	b.ref.bar0 = regs.addr + PCI_TESTDEV_REG_MAGIC;
-	b.vfu.bar0w = b.dev[0].bar0.addr + TESTDEV_REG_SCRATCH;
+	b.vfu.bar0w = b.dev[0].bar0.addr + SAMPLEDEV_REG_SCRATCH;
 	b.ref.bar0w = regs.addr + PCI_TESTDEV_REG_SCRATCH;
-	b.vfu.efd = b.dev[0].bar0.addr + TESTDEV_REG_EFD_DOORBELL;
+	b.vfu.efd = b.dev[0].bar0.addr + SAMPLEDEV_REG_EFD_DOORBELL;
 	b.ref.efd = regs.addr + PCI_TESTDEV_REG_DOORBELL;
-	b.vfu.efd_count = b.dev[0].bar0.addr + TESTDEV_REG_EFD_COUNT;
+	b.vfu.efd_count = b.dev[0].bar0.addr + SAMPLEDEV_REG_EFD_COUNT;
 	b.ref.efd_count = regs.addr + PCI_TESTDEV_REG_DOORBELLS;
-	b.vfu.doorbell = b.dev[0].bar0.addr + TESTDEV_REG_DOORBELL;
-	b.vfu.doorbell_val = TESTDEV_IRQ_MSIX(0);
+	b.vfu.doorbell = b.dev[0].bar0.addr + SAMPLEDEV_REG_DOORBELL;
+	b.vfu.doorbell_val = SAMPLEDEV_IRQ_MSIX(0);
 	b.vfu.vector = VEC_VFU;
 	b.ref.doorbell = regs.addr + PCI_TESTDEV_REG_MSIX;
 	b.ref.doorbell_val = 0;
@@ -423,7 +423,7 @@ int main(void)
 	apic = lapic_id();
 	set_irq_handler(VEC_VFU, irq_handler);
 	set_irq_handler(VEC_REF, irq_handler);
-	msix_vector0(b.dev[0].bdf, b.dev[0].bar0.addr + TESTDEV_MSIX_TABLE,
+	msix_vector0(b.dev[0].bdf, b.dev[0].bar0.addr + SAMPLEDEV_MSIX_TABLE,
 		     apic, VEC_VFU);
 	msix_vector0(ref_bdf, msix.addr, apic, VEC_REF);
 

@@ -30,8 +30,9 @@
  * by instruction on software KVM. "INFO: ... took N ms" lines time each
  * part (TSC calibrated against the local APIC timer).
  */
-#include "testdev.h"
-#include "devices/pci_testdev.h"
+#include "sampledev.h"
+#include "abi/machine.h"
+#include "abi/pci_testdev.h"
 
 #define MAX_FNS			32
 
@@ -44,11 +45,10 @@
 #define PIC_ELCR2		0x4d1
 #define PIT_CH0			0x40
 #define PIT_CMD			0x43
-#define I8042_CMD		0x64
-#define DEBUG_EXIT_PORT		0xf4
-#define DEBUG_EXIT_SIZE		4
-#define COM1			0x3f8
-#define CONF1_ADDRESS		0xcf8
+#define I8042_CMD		I8042_COMMAND_PORT
+#define DEBUG_EXIT_SIZE		DEBUG_EXIT_PORT_SIZE
+#define COM1			UART_COM1_BASE
+#define CONF1_ADDRESS		PCI_CONF1_ADDRESS_PORT
 
 /* Local APIC registers (xAPIC MMIO). */
 #define LAPIC_VERSION		0x030
@@ -81,7 +81,7 @@ struct fn {
 	u16 vendor;
 	u16 device;
 	bool builtin;		/* uvmm's test function, 1234:7e57 */
-	bool vfu;		/* tests/servers/testdev behind vfio-user */
+	bool vfu;		/* tests/servers/sampledev behind vfio-user */
 	u8 msi_cap;
 	u8 msix_cap;
 	struct pci_bar bars[7];
@@ -178,8 +178,8 @@ static int enumerate(void *arg)
 		f->device = pci_read(f->bdf, PCI_CFG_DEVICE, 2);
 		f->builtin = f->vendor == PCI_TESTDEV_VENDOR_ID &&
 			     f->device == PCI_TESTDEV_DEVICE_ID;
-		f->vfu = f->vendor == TESTDEV_VENDOR_ID &&
-			 f->device == TESTDEV_DEVICE_ID;
+		f->vfu = f->vendor == SAMPLEDEV_VENDOR_ID &&
+			 f->device == SAMPLEDEV_DEVICE_ID;
 		f->msi_cap = pci_find_cap(f->bdf, PCI_CAP_MSI);
 		f->msix_cap = pci_find_cap(f->bdf, PCI_CAP_MSIX);
 		for (index = 0; index <= 6; index += step)
@@ -249,10 +249,10 @@ static bool devices_work(void)
 		ok &= readl(b->bars[0].addr + PCI_TESTDEV_REG_SCRATCH) == ~old;
 	}
 	if (v) {
-		ok &= readl(v->bars[0].addr + TESTDEV_REG_ID) == TESTDEV_ID_MAGIC;
-		old = readl(v->bars[0].addr + TESTDEV_REG_SCRATCH);
-		writel(v->bars[0].addr + TESTDEV_REG_SCRATCH, ~old);
-		ok &= readl(v->bars[0].addr + TESTDEV_REG_SCRATCH) == ~old;
+		ok &= readl(v->bars[0].addr + SAMPLEDEV_REG_ID) == SAMPLEDEV_ID_MAGIC;
+		old = readl(v->bars[0].addr + SAMPLEDEV_REG_SCRATCH);
+		writel(v->bars[0].addr + SAMPLEDEV_REG_SCRATCH, ~old);
+		ok &= readl(v->bars[0].addr + SAMPLEDEV_REG_SCRATCH) == ~old;
 	}
 	return ok;
 }
@@ -940,8 +940,8 @@ struct irq_dev {
 static void irq_raise(const struct irq_dev *d, u32 n, bool msi)
 {
 	if (d->f->vfu)
-		writel(d->regs + TESTDEV_REG_DOORBELL,
-		       msi ? TESTDEV_IRQ_MSI : TESTDEV_IRQ_MSIX(n));
+		writel(d->regs + SAMPLEDEV_REG_DOORBELL,
+		       msi ? SAMPLEDEV_IRQ_MSI : SAMPLEDEV_IRQ_MSIX(n));
 	else
 		writel(d->regs + (msi ? PCI_TESTDEV_REG_MSI : PCI_TESTDEV_REG_MSIX),
 		       n);
@@ -1071,9 +1071,9 @@ static int irq_garbage(void *arg)
 	}
 	if (d->f->vfu) {
 		/* a kind the device does not know, INTx raised and acked */
-		writel(d->regs + TESTDEV_REG_DOORBELL, 0x30000);
-		writel(d->regs + TESTDEV_REG_DOORBELL, TESTDEV_IRQ_INTX);
-		writel(d->regs + TESTDEV_REG_INTX_ACK, 0xffffffff);
+		writel(d->regs + SAMPLEDEV_REG_DOORBELL, 0x30000);
+		writel(d->regs + SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_INTX);
+		writel(d->regs + SAMPLEDEV_REG_INTX_ACK, 0xffffffff);
 	} else {
 		writel(d->regs + PCI_TESTDEV_REG_INTX, 1);
 		writel(d->regs + PCI_TESTDEV_REG_RAISE, 0xffffffff);
@@ -1096,7 +1096,7 @@ static const struct irq_dev *intx_dev;
 static void intx_handler(unsigned int vector)
 {
 	(void)vector;
-	writel(intx_dev->regs + TESTDEV_REG_INTX_ACK, 0xffffffff);
+	writel(intx_dev->regs + SAMPLEDEV_REG_INTX_ACK, 0xffffffff);
 }
 
 /*
@@ -1121,7 +1121,7 @@ static bool intx_disable_bytewise(const struct irq_dev *d)
 	irq_wait(VEC_INTX, ~0ULL, NO_IRQ_MS);
 	before = irq_count(VEC_INTX);
 	pci_write(bdf, PCI_CFG_COMMAND + 1, 1, high | (PCI_CMD_INTX_DISABLE >> 8));
-	writel(d->regs + TESTDEV_REG_DOORBELL, TESTDEV_IRQ_INTX);
+	writel(d->regs + SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_INTX);
 	quiet = !irq_wait(VEC_INTX, before + 1, NO_IRQ_MS);
 	pci_write(bdf, PCI_CFG_COMMAND + 1, 1, high & ~(PCI_CMD_INTX_DISABLE >> 8));
 	arrived = irq_wait(VEC_INTX, before + 1, IRQ_MS);
@@ -1144,7 +1144,7 @@ static bool irq_dev_init(struct irq_dev *d, struct fn *f)
 	table = pci_read(f->bdf, f->msix_cap + 4, 4);
 	pba = pci_read(f->bdf, f->msix_cap + 8, 4);
 	d->f = f;
-	d->name = f->vfu ? "vfio-user testdev" : "built-in test function";
+	d->name = f->vfu ? "vfio-user sampledev" : "built-in test function";
 	d->nr = (flags & 0x7ff) + 1;
 	d->table = f->bars[table & 7].addr + (table & ~7u);
 	d->pba = f->bars[pba & 7].addr + (pba & ~7u);
@@ -1212,10 +1212,10 @@ int main(void)
 	       nr_fns);
 	v = find_fn(true);
 	if (v)
-		report(true, "vfio-user testdev at 00:%02x.%u", PCI_BDF_DEV(v->bdf),
+		report(true, "vfio-user sampledev at 00:%02x.%u", PCI_BDF_DEV(v->bdf),
 		       PCI_BDF_FN(v->bdf));
 	else
-		report_info("no vfio-user testdev attached");
+		report_info("no vfio-user sampledev attached");
 
 	test_ports();
 	test_mmio();

@@ -14,7 +14,7 @@
  * the interrupt checks need CPL0 for sti/hlt and stay short.
  */
 #include "guest.h"
-#include "devices/pci_testdev.h"
+#include "abi/pci_testdev.h"
 
 #define MAX_FNS		64
 #define NO_IRQ_MS	20	/* how long "no interrupt came" waits */
@@ -39,7 +39,7 @@ struct fn_info {
 
 static struct fn_info fns[MAX_FNS];
 static unsigned int nr_fns;
-static struct fn_info *testdev;
+static struct fn_info *pci_testdev;
 
 static const char *const bar_kind[] = { "none", "io", "mem32", "mem64" };
 
@@ -187,8 +187,8 @@ static int describe(void *arg)
 		if (f->bdf == 0 && (f->class >> 8) == 0x0600)
 			host_bridge = true;
 		if (f->vendor == PCI_TESTDEV_VENDOR_ID &&
-		    f->device == PCI_TESTDEV_DEVICE_ID && !testdev)
-			testdev = f;
+		    f->device == PCI_TESTDEV_DEVICE_ID && !pci_testdev)
+			pci_testdev = f;
 
 		for (index = 0; index <= 6; index += step) {
 			struct pci_bar *bar = &f->bars[index];
@@ -326,8 +326,8 @@ static void set_decode(u32 bdf, u16 bits, bool on)
 
 static void move_bar(unsigned int index, u64 window_kind, const char *what)
 {
-	struct pci_bar *bar = &testdev->bars[index];
-	u32 bdf = testdev->bdf;
+	struct pci_bar *bar = &pci_testdev->bars[index];
+	u32 bdf = pci_testdev->bdf;
 	u16 decode = bar->type == PCI_BAR_IO ? PCI_CMD_IO : PCI_CMD_MEM;
 	u64 old = bar->addr, to;
 	bool ok;
@@ -361,9 +361,9 @@ static void move_bar(unsigned int index, u64 window_kind, const char *what)
 	       what, index, old, to);
 }
 
-static int testdev_bars(void *arg)
+static int pci_testdev_bars(void *arg)
 {
-	struct pci_bar *b = testdev->bars;
+	struct pci_bar *b = pci_testdev->bars;
 	u32 rom;
 
 	(void)arg;
@@ -382,11 +382,11 @@ static int testdev_bars(void *arg)
 	move_bar(PCI_TESTDEV_BAR_MEM64, PCI_WINDOW_MEM64, "64-bit");
 
 	/* The ROM decodes only with its enable bit. */
-	rom = pci_read(testdev->bdf, PCI_CFG_ROM, 4);
-	pci_write(testdev->bdf, PCI_CFG_ROM, 4, rom | 1);
+	rom = pci_read(pci_testdev->bdf, PCI_CFG_ROM, 4);
+	pci_write(pci_testdev->bdf, PCI_CFG_ROM, 4, rom | 1);
 	report(readw(b[6].addr) == 0xaa55,
 	       "expansion ROM at %#lx starts with 55 aa once enabled", b[6].addr);
-	pci_write(testdev->bdf, PCI_CFG_ROM, 4, rom & ~1u);
+	pci_write(pci_testdev->bdf, PCI_CFG_ROM, 4, rom & ~1u);
 	report(readw(b[6].addr) == 0xffff, "expansion ROM off again: all-ones");
 	return 0;
 }
@@ -440,8 +440,8 @@ static void check_msix(u32 bdf, u8 apic)
 	}
 	table_reg = pci_read(bdf, cap + 4, 4);
 	pba_reg = pci_read(bdf, cap + 8, 4);
-	table = testdev->bars[table_reg & 7].addr + (table_reg & ~7u);
-	pba = testdev->bars[pba_reg & 7].addr + (pba_reg & ~7u);
+	table = pci_testdev->bars[table_reg & 7].addr + (table_reg & ~7u);
+	pba = pci_testdev->bars[pba_reg & 7].addr + (pba_reg & ~7u);
 	ctrl = pci_read(bdf, cap + 2, 2);
 	report((ctrl & 0x7ff) + 1 == PCI_TESTDEV_MSIX_VECTORS,
 	       "MSI-X: %u vectors, table at %#lx, PBA at %#lx",
@@ -522,7 +522,7 @@ static void check_msi(u32 bdf, u8 apic)
 static void check_intx(u32 bdf, u8 apic)
 {
 	bool active_low = false;
-	int gsi = map_intx(PCI_BDF_DEV(bdf), testdev->pin, &active_low);
+	int gsi = map_intx(PCI_BDF_DEV(bdf), pci_testdev->pin, &active_low);
 	u16 cmd = pci_read(bdf, PCI_CFG_COMMAND, 2);
 	bool held, pending;
 	unsigned int i;
@@ -537,7 +537,7 @@ static void check_intx(u32 bdf, u8 apic)
 	report(irq_wait(VEC_INTX, 1, IRQ_MS) &&
 	       !(pci_read(bdf, PCI_CFG_STATUS, 2) & PCI_STATUS_INTX),
 	       "INTx: pin %c arrives through IOAPIC GSI %d (level)",
-	       'A' + testdev->pin - 1, gsi);
+	       'A' + pci_testdev->pin - 1, gsi);
 	/* Left high at the EOI: the line comes back until it is cleared. */
 	intx_keep_high = 1;
 	raise(PCI_TESTDEV_REG_INTX, 1);
@@ -575,11 +575,11 @@ static void check_intx(u32 bdf, u8 apic)
 	ioapic_mask(gsi);
 }
 
-static void testdev_interrupts(void)
+static void pci_testdev_interrupts(void)
 {
 	u8 apic;
 
-	regs = testdev->bars[PCI_TESTDEV_BAR_REGS].addr;
+	regs = pci_testdev->bars[PCI_TESTDEV_BAR_REGS].addr;
 	lapic_enable();
 	apic = lapic_id();
 	set_irq_handler(VEC_MSIX, msi_handler);
@@ -589,9 +589,9 @@ static void testdev_interrupts(void)
 	set_irq_handler(VEC_MSI_BASE + 3, msi_handler);
 	set_irq_handler(VEC_INTX, intx_handler);
 	report_prefix_push("irq");
-	check_msix(testdev->bdf, apic);
-	check_msi(testdev->bdf, apic);
-	check_intx(testdev->bdf, apic);
+	check_msix(pci_testdev->bdf, apic);
+	check_msi(pci_testdev->bdf, apic);
+	check_intx(pci_testdev->bdf, apic);
 	report_prefix_pop();
 }
 
@@ -615,12 +615,12 @@ int main(void)
 	run_user(conf1_rules, NULL);
 	run_user(enumerate, NULL);
 	run_user(describe, NULL);
-	if (!testdev) {
+	if (!pci_testdev) {
 		report_skip("no uvmm test function (%04x:%04x): relocation and interrupts",
 			    PCI_TESTDEV_VENDOR_ID, PCI_TESTDEV_DEVICE_ID);
 		return report_summary();
 	}
-	run_user(testdev_bars, NULL);
-	testdev_interrupts();
+	run_user(pci_testdev_bars, NULL);
+	pci_testdev_interrupts();
 	return report_summary();
 }

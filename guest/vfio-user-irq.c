@@ -4,14 +4,14 @@
  * handler exactly once: every MSI-X vector, MSI, and INTx (level, acked
  * in the handler). The server writes eventfds that KVM irqfds deliver.
  */
-#include "testdev.h"
+#include "sampledev.h"
 
 #define VEC_MSIX 0x40		/* + vector */
 #define VEC_MSI 0x50
 #define VEC_INTX 0x58
 #define WAIT_MS 2000
 
-static struct testdev dev;
+static struct sampledev dev;
 static u32 intx_status_seen;
 
 static void msi_handler(unsigned int vector)
@@ -23,8 +23,8 @@ static void intx_handler(unsigned int vector)
 {
 	(void)vector;
 	/* Level-triggered: quiet the device before the EOI. */
-	intx_status_seen |= testdev_reg(&dev, TESTDEV_REG_INTX_STATUS);
-	testdev_set(&dev, TESTDEV_REG_INTX_ACK, 0xffffffff);
+	intx_status_seen |= sampledev_reg(&dev, SAMPLEDEV_REG_INTX_STATUS);
+	sampledev_set(&dev, SAMPLEDEV_REG_INTX_ACK, 0xffffffff);
 }
 
 static void wait_quiet(void)
@@ -39,7 +39,7 @@ static void wait_quiet(void)
 static void check_msix(u8 apic)
 {
 	u8 cap = pci_find_cap(dev.bdf, PCI_CAP_MSIX);
-	u64 table = dev.bar0.addr + TESTDEV_MSIX_TABLE;
+	u64 table = dev.bar0.addr + SAMPLEDEV_MSIX_TABLE;
 	unsigned int n;
 
 	for (n = 0; n < 4; n++) {
@@ -50,7 +50,7 @@ static void check_msix(u8 apic)
 	}
 	pci_write(dev.bdf, cap + 2, 2, 0x8000);		/* MSI-X enable */
 	for (n = 0; n < 4; n++) {
-		testdev_set(&dev, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSIX(n));
+		sampledev_set(&dev, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSIX(n));
 		irq_wait(VEC_MSIX + n, 1, WAIT_MS);
 		wait_quiet();
 		report(irq_count(VEC_MSIX + n) == 1,
@@ -68,7 +68,7 @@ static void check_msi(u8 apic)
 	pci_write(dev.bdf, cap + 8, 4, msi_address(apic) >> 32);
 	pci_write(dev.bdf, cap + 12, 2, msi_data(VEC_MSI));
 	pci_write(dev.bdf, cap + 2, 2, 0x1);		/* MSI enable */
-	testdev_set(&dev, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSI);
+	sampledev_set(&dev, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSI);
 	irq_wait(VEC_MSI, 1, WAIT_MS);
 	wait_quiet();
 	report(irq_count(VEC_MSI) == 1, "MSI delivered exactly once (%lu)",
@@ -84,14 +84,14 @@ static void check_intx(u8 apic)
 	unsigned int gsi = 16 + (slot + pin - 1) % 8;
 
 	ioapic_route(gsi, VEC_INTX, true, true, apic);
-	testdev_set(&dev, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_INTX);
+	sampledev_set(&dev, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_INTX);
 	irq_wait(VEC_INTX, 1, WAIT_MS);
 	wait_quiet();
 	report(irq_count(VEC_INTX) == 1 &&
-	       (intx_status_seen & TESTDEV_INTX_DOORBELL),
+	       (intx_status_seen & SAMPLEDEV_INTX_DOORBELL),
 	       "INTx (pin %u, GSI %u) delivered exactly once and acked (%lu)",
 	       pin, gsi, irq_count(VEC_INTX));
-	report(testdev_reg(&dev, TESTDEV_REG_INTX_STATUS) == 0,
+	report(sampledev_reg(&dev, SAMPLEDEV_REG_INTX_STATUS) == 0,
 	       "INTx status clear after the ack");
 	ioapic_mask(gsi);
 }
@@ -101,8 +101,8 @@ int main(void)
 	unsigned int n;
 	u8 apic;
 
-	if (!testdev_find(0, &dev)) {
-		report(false, "testdev found on bus 0");
+	if (!sampledev_find(0, &dev)) {
+		report(false, "sampledev found on bus 0");
 		return report_summary();
 	}
 	lapic_enable();
@@ -114,7 +114,7 @@ int main(void)
 	check_msix(apic);
 	check_msi(apic);
 	check_intx(apic);
-	report(testdev_reg(&dev, TESTDEV_REG_IRQ_LOST) == 0,
+	report(sampledev_reg(&dev, SAMPLEDEV_REG_IRQ_LOST) == 0,
 	       "the server lost no interrupt");
 	return report_summary();
 }

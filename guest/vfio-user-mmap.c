@@ -4,7 +4,7 @@
  * by uvmm, no exits): what the guest writes the server checksums, and
  * what the server writes (a DMA into BAR2) the guest reads.
  */
-#include "testdev.h"
+#include "sampledev.h"
 
 #define LEN 4096
 
@@ -12,12 +12,12 @@ static u8 source[LEN] __attribute__((aligned(4096)));
 
 int main(void)
 {
-	struct testdev dev;
+	struct sampledev dev;
 	volatile u8 *bar2;
 	u32 i, want, bad = 0;
 
-	if (!testdev_find(0, &dev)) {
-		report(false, "testdev found on bus 0");
+	if (!sampledev_find(0, &dev)) {
+		report(false, "sampledev found on bus 0");
 		return report_summary();
 	}
 	bar2 = (volatile u8 *)dev.bar2.addr;
@@ -25,17 +25,17 @@ int main(void)
 		bar2[i] = (u8)(i * 13 + 7);
 	for (i = 0; i < LEN; i++)
 		source[i] = (u8)(i * 13 + 7);
-	want = testdev_fnv1a(source, LEN);
-	testdev_set(&dev, TESTDEV_REG_BAR2_CSUM_LEN, LEN);
-	report(testdev_reg(&dev, TESTDEV_REG_BAR2_CSUM) == want,
+	want = sampledev_fnv1a(source, LEN);
+	sampledev_set(&dev, SAMPLEDEV_REG_BAR2_CSUM_LEN, LEN);
+	report(sampledev_reg(&dev, SAMPLEDEV_REG_BAR2_CSUM) == want,
 	       "BAR2 written by the guest: the server's checksum %#x matches",
 	       want);
 
 	/* The reverse: the server fills BAR2 from guest RAM. */
 	for (i = 0; i < LEN; i++)
 		source[i] = (u8)(i ^ 0x5a);
-	report(testdev_dma(&dev, TESTDEV_DMA_OP_COPY, (u64)source,
-			   TESTDEV_DMA_BAR2 | 0x1000, LEN) == TESTDEV_DMA_DONE,
+	report(sampledev_dma(&dev, SAMPLEDEV_DMA_OP_COPY, (u64)source,
+			   SAMPLEDEV_DMA_BAR2 | 0x1000, LEN) == SAMPLEDEV_DMA_DONE,
 	       "server copied guest RAM into BAR2");
 	for (i = 0; i < LEN; i++)
 		if (bar2[0x1000 + i] != (u8)(i ^ 0x5a))

@@ -7,7 +7,7 @@
  * as NO_REPLY messages, printed as "batch N: P of M writes posted" for the
  * boot test to compare with what the command line asked for.
  */
-#include "testdev.h"
+#include "sampledev.h"
 
 #define BATCH 64
 
@@ -16,52 +16,52 @@ static u32 fold(u32 h, u32 v)
 	unsigned int i;
 
 	for (i = 0; i < 4; i++)
-		h = TESTDEV_FNV1A_STEP(h, (v >> (8 * i)) & 0xff);
+		h = SAMPLEDEV_FNV1A_STEP(h, (v >> (8 * i)) & 0xff);
 	return h;
 }
 
-static void batch(const struct testdev *dev, unsigned int n, u32 *hash,
+static void batch(const struct sampledev *dev, unsigned int n, u32 *hash,
 		  u32 *count, u32 seed)
 {
-	u32 before = testdev_reg(dev, TESTDEV_REG_POSTED_COUNT);
+	u32 before = sampledev_reg(dev, SAMPLEDEV_REG_POSTED_COUNT);
 	u32 v = seed, i, got_hash, got_count, posted;
 
 	for (i = 0; i < BATCH; i++) {
 		v = v * 1664525u + 1013904223u;
-		testdev_set(dev, TESTDEV_REG_SEQ, v);
+		sampledev_set(dev, SAMPLEDEV_REG_SEQ, v);
 		*hash = fold(*hash, v);
 	}
 	*count += BATCH;
 	/* The reads go behind every write on the socket. */
-	got_hash = testdev_reg(dev, TESTDEV_REG_SEQ_HASH);
-	got_count = testdev_reg(dev, TESTDEV_REG_SEQ_COUNT);
+	got_hash = sampledev_reg(dev, SAMPLEDEV_REG_SEQ_HASH);
+	got_count = sampledev_reg(dev, SAMPLEDEV_REG_SEQ_COUNT);
 	report(got_hash == *hash && got_count == *count,
 	       "batch %u: %u writes arrived in order (hash %#x, want %#x; count %u, want %u)",
 	       n, BATCH, got_hash, *hash, got_count, *count);
 	/* The reads above are not posted, so they do not count. */
-	posted = testdev_reg(dev, TESTDEV_REG_POSTED_COUNT) - before;
+	posted = sampledev_reg(dev, SAMPLEDEV_REG_POSTED_COUNT) - before;
 	printf("batch %u: %u of %u writes posted\n", n, posted, BATCH);
 }
 
 int main(void)
 {
-	struct testdev dev;
-	u32 hash = TESTDEV_FNV1A_INIT, count = 0, before;
+	struct sampledev dev;
+	u32 hash = SAMPLEDEV_FNV1A_INIT, count = 0, before;
 
-	if (!testdev_find(0, &dev)) {
-		report(false, "testdev found on bus 0");
+	if (!sampledev_find(0, &dev)) {
+		report(false, "sampledev found on bus 0");
 		return report_summary();
 	}
-	report(testdev_reg(&dev, TESTDEV_REG_SEQ_COUNT) == 0 &&
-	       testdev_reg(&dev, TESTDEV_REG_SEQ_HASH) == TESTDEV_FNV1A_INIT,
+	report(sampledev_reg(&dev, SAMPLEDEV_REG_SEQ_COUNT) == 0 &&
+	       sampledev_reg(&dev, SAMPLEDEV_REG_SEQ_HASH) == SAMPLEDEV_FNV1A_INIT,
 	       "SEQ starts empty");
 	batch(&dev, 1, &hash, &count, 1);
 	batch(&dev, 2, &hash, &count, 2);
 	/* Config writes are never posted. */
-	before = testdev_reg(&dev, TESTDEV_REG_POSTED_COUNT);
-	pci_write(dev.bdf, TESTDEV_CFG_SCRATCH, 4, 0xc0ffee);
-	report(pci_read(dev.bdf, TESTDEV_CFG_SCRATCH, 4) == 0xc0ffee &&
-	       testdev_reg(&dev, TESTDEV_REG_POSTED_COUNT) == before,
+	before = sampledev_reg(&dev, SAMPLEDEV_REG_POSTED_COUNT);
+	pci_write(dev.bdf, SAMPLEDEV_CFG_SCRATCH, 4, 0xc0ffee);
+	report(pci_read(dev.bdf, SAMPLEDEV_CFG_SCRATCH, 4) == 0xc0ffee &&
+	       sampledev_reg(&dev, SAMPLEDEV_REG_POSTED_COUNT) == before,
 	       "a config space write is not posted");
 	return report_summary();
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * vfio-user-reconnect: keeps the test device busy for secs=N seconds
+ * vfio-user-reconnect: keeps the sample device busy for secs=N seconds
  * (--cmdline, default 5) while the test kills its server and starts a
  * new one on the same socket (uvmm with on-error=reconnect). Each round
  * reads a trapped register, writes and reads back the scratch register,
@@ -22,7 +22,7 @@
  * restarts; so is the longest round (it includes the wait for an MSI-X
  * whose doorbell went to a server that died before it rang).
  */
-#include "testdev.h"
+#include "sampledev.h"
 
 #define VEC_MSIX	0x40
 #define MARKER		0x52434e54	/* "TNCR" */
@@ -31,7 +31,7 @@
 #define PM_TMR_PORT	0x608		/* 24 bits at 3.579545 MHz */
 #define PM_TMR_HZ	3579545ULL
 
-static struct testdev dev;
+static struct sampledev dev;
 static u64 tsc_per_ms;
 /* The longest single device access: what a vCPU waited through. */
 static u64 longest_access_us;
@@ -66,7 +66,7 @@ static void access_took(u64 t0)
 static u32 reg(u32 off)
 {
 	u64 t0 = now_us();
-	u32 val = testdev_reg(&dev, off);
+	u32 val = sampledev_reg(&dev, off);
 
 	access_took(t0);
 	return val;
@@ -76,7 +76,7 @@ static void set(u32 off, u32 val)
 {
 	u64 t0 = now_us();
 
-	testdev_set(&dev, off, val);
+	sampledev_set(&dev, off, val);
 	access_took(t0);
 }
 
@@ -88,7 +88,7 @@ static void msix_handler(unsigned int vector)
 static void msix_setup(void)
 {
 	u8 cap = pci_find_cap(dev.bdf, PCI_CAP_MSIX);
-	u64 table = dev.bar0.addr + TESTDEV_MSIX_TABLE;
+	u64 table = dev.bar0.addr + SAMPLEDEV_MSIX_TABLE;
 	u8 apic = lapic_id();
 
 	writel(table, (u32)msi_address(apic));
@@ -101,7 +101,7 @@ static void msix_setup(void)
 static bool marker_held(void)
 {
 	u64 t0 = now_us();
-	u32 val = pci_read(dev.bdf, TESTDEV_CFG_SCRATCH, 4);
+	u32 val = pci_read(dev.bdf, SAMPLEDEV_CFG_SCRATCH, 4);
 
 	access_took(t0);
 	return val == MARKER;
@@ -119,34 +119,34 @@ static void run_round(u32 n, u8 *src, u8 *dst, struct round *r)
 	u64 before = irq_count(VEC_MSIX), t0;
 	unsigned int i;
 
-	r->id = reg(TESTDEV_REG_ID);
-	set(TESTDEV_REG_SCRATCH, value);
-	r->scratch = reg(TESTDEV_REG_SCRATCH);
+	r->id = reg(SAMPLEDEV_REG_ID);
+	set(SAMPLEDEV_REG_SCRATCH, value);
+	r->scratch = reg(SAMPLEDEV_REG_SCRATCH);
 
 	/* The server reads the bytes the guest sees through the mapping. */
 	bar2[n % 64] = value;
 	r->bar2_back = bar2[n % 64] == value;
 	for (i = 0; i < 64; i++)
 		copy[i] = bar2[i];
-	set(TESTDEV_REG_BAR2_CSUM_LEN, sizeof(copy));
-	r->bar2_csum = reg(TESTDEV_REG_BAR2_CSUM);
-	r->bar2_want = testdev_fnv1a(copy, sizeof(copy));
+	set(SAMPLEDEV_REG_BAR2_CSUM_LEN, sizeof(copy));
+	r->bar2_csum = reg(SAMPLEDEV_REG_BAR2_CSUM);
+	r->bar2_want = sampledev_fnv1a(copy, sizeof(copy));
 
 	for (i = 0; i < DMA_LEN; i++)
 		src[i] = (u8)(i * 7 + n);
 	memset(dst, 0, DMA_LEN);
 	t0 = now_us();
-	r->dma_status = testdev_dma(&dev, TESTDEV_DMA_OP_COPY, (u64)src,
+	r->dma_status = sampledev_dma(&dev, SAMPLEDEV_DMA_OP_COPY, (u64)src,
 				    (u64)dst, DMA_LEN);
 	access_took(t0);
-	r->dma_csum = reg(TESTDEV_REG_DMA_CSUM);
+	r->dma_csum = reg(SAMPLEDEV_REG_DMA_CSUM);
 	r->dma_bytes = !memcmp(src, dst, DMA_LEN);
 
 	/*
 	 * A doorbell the server took but never rang, because it died, is
 	 * not waited for: the marker tells, every 100 ms of the wait.
 	 */
-	set(TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSIX(0));
+	set(SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSIX(0));
 	for (i = 0; i < WAIT_MS / 100; i++) {
 		r->irq = irq_wait(VEC_MSIX, before + 1, 100);
 		if (r->irq || !marker_held())
@@ -165,8 +165,8 @@ int main(void)
 
 	if (cmdline_param("secs", val, sizeof(val)))
 		secs = strtoull(val, NULL, 0);
-	if (!testdev_find(0, &dev)) {
-		report(false, "testdev found on bus 0");
+	if (!sampledev_find(0, &dev)) {
+		report(false, "sampledev found on bus 0");
 		return report_summary();
 	}
 	calibrate();
@@ -175,7 +175,7 @@ int main(void)
 	msix_setup();
 	src = alloc_pages(1);
 	dst = alloc_pages(1);
-	pci_write(dev.bdf, TESTDEV_CFG_SCRATCH, 4, MARKER);
+	pci_write(dev.bdf, SAMPLEDEV_CFG_SCRATCH, 4, MARKER);
 	printf("vfio-user-reconnect: %lu s of I/O; restart the server at will\n",
 	       secs);
 	start = now_us();
@@ -186,7 +186,7 @@ int main(void)
 		if (!marker_held()) {
 			restarts_seen++;
 			since_restart = 0;
-			pci_write(dev.bdf, TESTDEV_CFG_SCRATCH, 4, MARKER);
+			pci_write(dev.bdf, SAMPLEDEV_CFG_SCRATCH, 4, MARKER);
 		}
 		run_round(n, src, dst, &r);
 		if (!marker_held()) {
@@ -195,11 +195,11 @@ int main(void)
 			longest = took > longest ? took : longest;
 			continue;	/* spanned a restart: run it again */
 		}
-		if (r.id != TESTDEV_ID_MAGIC ||
+		if (r.id != SAMPLEDEV_ID_MAGIC ||
 		    r.scratch != n * 2654435761u + 1 || !r.bar2_back ||
 		    r.bar2_csum != r.bar2_want ||
-		    r.dma_status != TESTDEV_DMA_DONE || !r.dma_bytes ||
-		    r.dma_csum != testdev_fnv1a(src, DMA_LEN) || !r.irq) {
+		    r.dma_status != SAMPLEDEV_DMA_DONE || !r.dma_bytes ||
+		    r.dma_csum != sampledev_fnv1a(src, DMA_LEN) || !r.irq) {
 			if (bad++ < 5)
 				report(false,
 				       "round %u: id %#x scratch %#x bar2 %d csum %#x dma %u/%d/%#x msix %d",
@@ -220,7 +220,7 @@ int main(void)
 	       since_restart);
 	report_info("restarts seen %u, longest access %lu us, longest round %lu us",
 		    restarts_seen, longest_access_us, longest);
-	report(testdev_reg(&dev, TESTDEV_REG_IRQ_LOST) == 0,
+	report(sampledev_reg(&dev, SAMPLEDEV_REG_IRQ_LOST) == 0,
 	       "the last server lost no interrupt");
 	return report_summary();
 }

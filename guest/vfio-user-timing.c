@@ -6,7 +6,7 @@
  * The TSC rate comes from CPUID leaf 0x15/0x16 when KVM reports it;
  * otherwise only ticks are printed.
  */
-#include "testdev.h"
+#include "sampledev.h"
 
 #define READS 10000
 
@@ -39,14 +39,14 @@ static u64 per_read(u64 addr)
 int main(void)
 {
 	static u32 ram_word;
-	struct testdev dev;
+	struct sampledev dev;
 	u64 bar0, bar2, ram;
 
-	if (!testdev_find(0, &dev)) {
-		report(false, "testdev found on bus 0");
+	if (!sampledev_find(0, &dev)) {
+		report(false, "sampledev found on bus 0");
 		return report_summary();
 	}
-	bar0 = per_read(dev.bar0.addr + TESTDEV_REG_ID);
+	bar0 = per_read(dev.bar0.addr + SAMPLEDEV_REG_ID);
 	bar2 = per_read(dev.bar2.addr);
 	ram = per_read((u64)&ram_word);
 	printf("TIMING: BAR0 trapped read %lu ticks, BAR2 mmap read %lu ticks, RAM read %lu ticks (%u reads each, CPL3)\n",

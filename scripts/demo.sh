@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 run_demo() {
 	local dir sock server status
 	dir=$(mktemp -d -p /dev/shm uvmm-demo.XXXXXX 2>/dev/null || mktemp -d)
-	sock=$dir/testdev.sock
-	echo "\$ $BUILD/tests/servers/testdev $sock &"
-	"$BUILD/tests/servers/testdev" "$sock" &
+	sock=$dir/sampledev.sock
+	echo "\$ $BUILD/tests/servers/sampledev $sock &"
+	"$BUILD/tests/servers/sampledev" "$sock" &
 	server=$!
 	echo "\$ $BUILD/uvmm --device vfio-user,socket=$sock,wait=5 $BUILD/guest/demo.elf"
 	"$BUILD/uvmm" --device "vfio-user,socket=$sock,wait=5" "$BUILD/guest/demo.elf"

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "devices/pci.h"
 #include "vfio-user/client.h"
@@ -173,10 +174,7 @@ struct pci_function *vfu_device_function(struct vfu_device *dev)
 
 static s64 monotonic_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	return (s64)mono_ms();
 }
 
 static int vfu_link(struct vfu_device *dev)

@@ -17,34 +17,6 @@
 
 #define PAGE_4K 4096ull
 
-static const char *const cmd_names[VFU_CMD_MAX] = {
-	[VFU_CMD_VERSION] = "VERSION",
-	[VFU_CMD_DMA_MAP] = "DMA_MAP",
-	[VFU_CMD_DMA_UNMAP] = "DMA_UNMAP",
-	[VFU_CMD_DEVICE_GET_INFO] = "DEVICE_GET_INFO",
-	[VFU_CMD_DEVICE_GET_REGION_INFO] = "DEVICE_GET_REGION_INFO",
-	[VFU_CMD_DEVICE_GET_REGION_IO_FDS] = "DEVICE_GET_REGION_IO_FDS",
-	[VFU_CMD_DEVICE_GET_IRQ_INFO] = "DEVICE_GET_IRQ_INFO",
-	[VFU_CMD_DEVICE_SET_IRQS] = "DEVICE_SET_IRQS",
-	[VFU_CMD_REGION_READ] = "REGION_READ",
-	[VFU_CMD_REGION_WRITE] = "REGION_WRITE",
-	[VFU_CMD_DMA_READ] = "DMA_READ",
-	[VFU_CMD_DMA_WRITE] = "DMA_WRITE",
-	[VFU_CMD_DEVICE_RESET] = "DEVICE_RESET",
-	[VFU_CMD_DIRTY_PAGES] = "DIRTY_PAGES",
-	[VFU_CMD_REGION_WRITE_MULTI] = "REGION_WRITE_MULTI",
-	[VFU_CMD_DEVICE_FEATURE] = "DEVICE_FEATURE",
-	[VFU_CMD_MIG_DATA_READ] = "MIG_DATA_READ",
-	[VFU_CMD_MIG_DATA_WRITE] = "MIG_DATA_WRITE",
-};
-
-const char *vfu_cmd_name(u16 cmd)
-{
-	if (cmd < VFU_CMD_MAX && cmd_names[cmd])
-		return cmd_names[cmd];
-	return "UNKNOWN";
-}
-
 void vfu_hdr_init(struct vfu_hdr *h, u16 msg_id, u16 cmd, u32 payload_len,
 		  u32 flags)
 {
@@ -107,7 +79,55 @@ int vfu_check_hdr(const struct vfu_hdr *h, u32 max_size, char *why,
 	return 0;
 }
 
-/* ---- replies --------------------------------------------------------------- */
+/* ---- the commands, one row each ------------------------------------------ */
+
+/* How a payload's length is judged before its validator runs. */
+enum vfu_len_rule {
+	LEN_NONE,		/* no such message (unsupported) */
+	LEN_EXACT,		/* exactly size bytes */
+	LEN_MIN,		/* at least size bytes, the rest is checked */
+};
+
+/* Checks a command's payload after the row's size, fd and argsz checks. */
+typedef int (*vfu_check_cmd_fn)(u16 cmd, const void *p, u32 len,
+				unsigned int nr_fds, u32 max_xfer, char *why,
+				size_t why_len);
+/*
+ * Checks a success reply after the row's size and fd checks, against the
+ * request it answers (the caller's own, so trusted).
+ */
+typedef int (*vfu_check_reply_fn)(u16 cmd, const void *req, u32 req_len,
+				  const void *rep, u32 rep_len,
+				  unsigned int nr_fds, char *why,
+				  size_t why_len);
+
+/*
+ * One vfio-user command: its name; the command's payload (length rule and
+ * size, whether it starts with an argsz that must cover the fixed part,
+ * the most fds it may carry, its validator); the same for its success
+ * reply, where rep_empty_ok sends an empty payload straight to the
+ * validator (libvfio-user's short answers); and whether the server sends
+ * it (DMA_READ/DMA_WRITE) rather than the client. Every check of a
+ * command or a reply starts from this row: vfu_validate_command() and
+ * vfu_validate_server_request() for commands, vfu_validate_reply() for
+ * replies.
+ */
+struct vfu_cmd_desc {
+	const char *name;
+	bool to_client;
+
+	enum vfu_len_rule req_rule;
+	u32 req_size;
+	bool req_argsz;
+	unsigned int req_fds;
+	vfu_check_cmd_fn check_cmd;
+
+	enum vfu_len_rule rep_rule;
+	u32 rep_size;
+	bool rep_empty_ok;
+	unsigned int rep_fds;
+	vfu_check_reply_fn check_reply;
+};
 
 static int check_len(u32 len, u32 want, const char *what, char *why,
 		     size_t why_len)
@@ -119,20 +139,20 @@ static int check_len(u32 len, u32 want, const char *what, char *why,
 	return 0;
 }
 
-static int validate_region_info_reply(const struct vfu_region_info *rq,
-				      u32 req_len, const void *rep,
-				      u32 rep_len, unsigned int nr_fds,
-				      char *why, size_t why_len)
+/* After the row's check that the reply holds a whole vfu_region_info. */
+static int check_region_info_reply(u16 cmd, const void *req, u32 req_len,
+				   const void *rep, u32 rep_len,
+				   unsigned int nr_fds, char *why,
+				   size_t why_len)
 {
+	const struct vfu_region_info *rq = req;
 	struct vfu_region_info ri;
 	u32 want;
 	bool full;
 
+	(void)cmd;
 	if (req_len < sizeof(*rq) || rq->argsz < sizeof(*rq))
 		return fail(why, why_len, -EPROTO, "bad region info request");
-	if (rep_len < sizeof(ri))
-		return fail(why, why_len, -EPROTO,
-			    "region info reply %u bytes, below 32", rep_len);
 	memcpy(&ri, rep, sizeof(ri));
 	if (ri.argsz < sizeof(ri) || ri.argsz > VFU_MAX_REGION_INFO_ARGSZ)
 		return fail(why, why_len, -EPROTO,
@@ -175,19 +195,19 @@ static int validate_region_info_reply(const struct vfu_region_info *rq,
 	return vfu_region_caps_parse(rep, rep_len, NULL, why, why_len);
 }
 
-static int validate_io_fds_reply(const struct vfu_io_fds *rq, u32 req_len,
-				 const u8 *rep, u32 rep_len,
-				 unsigned int nr_fds, char *why,
-				 size_t why_len)
+/* After the row's check that the reply holds a whole vfu_io_fds head. */
+static int check_io_fds_reply(u16 cmd, const void *req, u32 req_len,
+			      const void *reply, u32 rep_len,
+			      unsigned int nr_fds, char *why, size_t why_len)
 {
+	const struct vfu_io_fds *rq = req;
+	const u8 *rep = reply;
 	struct vfu_io_fds head;
 	u32 stride, i;
 
+	(void)cmd;
 	if (req_len < sizeof(*rq))
 		return fail(why, why_len, -EPROTO, "bad io fds request");
-	if (rep_len < sizeof(head))
-		return fail(why, why_len, -EPROTO,
-			    "io fds reply %u bytes, below 16", rep_len);
 	memcpy(&head, rep, sizeof(head));
 	if (head.index != rq->index)
 		return fail(why, why_len, -EPROTO,
@@ -242,180 +262,512 @@ static int validate_io_fds_reply(const struct vfu_io_fds *rq, u32 req_len,
 	return 0;
 }
 
+
+/* Largest count a device may report for each IRQ index. */
+static const u32 irq_count_max[VFU_NUM_IRQ_INDEXES] = {
+	[VFU_IRQ_INTX] = 1,
+	[VFU_IRQ_MSI] = VFU_MAX_MSI_COUNT,
+	[VFU_IRQ_MSIX] = VFU_MAX_IRQ_COUNT,
+	[VFU_IRQ_ERR] = 1,
+	[VFU_IRQ_REQ] = 1,
+};
+
 static u32 irq_count_limit(u32 index)
 {
-	switch (index) {
-	case VFU_IRQ_INTX:
-	case VFU_IRQ_ERR:
-	case VFU_IRQ_REQ:
-		return 1;
-	case VFU_IRQ_MSI:
-		return VFU_MAX_MSI_COUNT;
-	case VFU_IRQ_MSIX:
-		return VFU_MAX_IRQ_COUNT;
-	default:
-		return VFU_MAX_IRQ_COUNT;
-	}
+	return index < VFU_NUM_IRQ_INDEXES ? irq_count_max[index] :
+					     VFU_MAX_IRQ_COUNT;
 }
+
+static bool one_bit(u32 v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* ---- validators: commands ------------------------------------------------ */
+
+static int check_version(u16 cmd, const void *p, u32 len, unsigned int nr_fds,
+			 u32 max_xfer, char *why, size_t why_len)
+{
+	(void)cmd, (void)nr_fds, (void)max_xfer;
+	if (len > sizeof(struct vfu_version) &&
+	    ((const char *)p)[len - 1] != '\0')
+		return fail(why, why_len, -EINVAL,
+			    "VERSION JSON not NUL-terminated");
+	return 0;
+}
+
+static int check_dma_map(u16 cmd, const void *p, u32 len, unsigned int nr_fds,
+			 u32 max_xfer, char *why, size_t why_len)
+{
+	struct vfu_dma_map m;
+
+	(void)cmd, (void)len, (void)nr_fds, (void)max_xfer;
+	memcpy(&m, p, sizeof(m));
+	if (m.flags & ~(VFU_DMA_MAP_F_READ | VFU_DMA_MAP_F_WRITE))
+		return fail(why, why_len, -EINVAL, "DMA_MAP flags 0x%x",
+			    m.flags);
+	if (m.size == 0 || m.size > VFU_MAX_DMA_SIZE ||
+	    m.addr + m.size < m.addr || m.offset + m.size < m.offset)
+		return fail(why, why_len, -EINVAL,
+			    "DMA_MAP range 0x%llx+0x%llx offset 0x%llx",
+			    (unsigned long long)m.addr,
+			    (unsigned long long)m.size,
+			    (unsigned long long)m.offset);
+	return 0;
+}
+
+static int check_dma_unmap(u16 cmd, const void *p, u32 len,
+			   unsigned int nr_fds, u32 max_xfer, char *why,
+			   size_t why_len)
+{
+	struct vfu_dma_unmap u;
+
+	(void)cmd, (void)len, (void)nr_fds, (void)max_xfer;
+	memcpy(&u, p, sizeof(u));
+	if (u.flags & ~VFU_DMA_UNMAP_F_ALL)
+		return fail(why, why_len, -EINVAL, "DMA_UNMAP flags 0x%x",
+			    u.flags);
+	if ((u.flags & VFU_DMA_UNMAP_F_ALL) && (u.addr || u.size))
+		return fail(why, why_len, -EINVAL,
+			    "DMA_UNMAP ALL with a range");
+	if (!(u.flags & VFU_DMA_UNMAP_F_ALL) &&
+	    (u.size == 0 || u.addr + u.size < u.addr))
+		return fail(why, why_len, -EINVAL,
+			    "DMA_UNMAP range 0x%llx+0x%llx",
+			    (unsigned long long)u.addr,
+			    (unsigned long long)u.size);
+	return 0;
+}
+
+static int check_io_fds(u16 cmd, const void *p, u32 len, unsigned int nr_fds,
+			u32 max_xfer, char *why, size_t why_len)
+{
+	struct vfu_io_fds io;
+
+	(void)cmd, (void)len, (void)nr_fds, (void)max_xfer;
+	memcpy(&io, p, sizeof(io));
+	if (io.argsz > VFU_MAX_IO_FDS_ARGSZ || io.flags || io.count)
+		return fail(why, why_len, -EINVAL,
+			    "GET_REGION_IO_FDS argsz %u flags 0x%x count %u",
+			    io.argsz, io.flags, io.count);
+	return 0;
+}
+
+static int check_set_irqs(u16 cmd, const void *p, u32 len,
+			  unsigned int nr_fds, u32 max_xfer, char *why,
+			  size_t why_len)
+{
+	struct vfu_irq_set is;
+	u32 data, action;
+
+	(void)cmd, (void)max_xfer;
+	memcpy(&is, p, sizeof(is));
+	data = is.flags & VFU_IRQ_SET_DATA_MASK;
+	action = is.flags & VFU_IRQ_SET_ACTION_MASK_ALL;
+	if (is.flags & ~(VFU_IRQ_SET_DATA_MASK | VFU_IRQ_SET_ACTION_MASK_ALL))
+		return fail(why, why_len, -EINVAL, "SET_IRQS flags 0x%x",
+			    is.flags);
+	if (!one_bit(data) || !one_bit(action))
+		return fail(why, why_len, -EINVAL,
+			    "SET_IRQS flags 0x%x: need one data type and one action",
+			    is.flags);
+	if (is.count > VFU_MAX_IRQ_COUNT || is.start > VFU_MAX_IRQ_COUNT ||
+	    is.start + is.count > VFU_MAX_IRQ_COUNT)
+		return fail(why, why_len, -EINVAL,
+			    "SET_IRQS start %u count %u", is.start, is.count);
+	if (len != sizeof(is) + (data == VFU_IRQ_SET_DATA_BOOL ? is.count : 0))
+		return fail(why, why_len, -EINVAL,
+			    "SET_IRQS %u bytes for count %u flags 0x%x", len,
+			    is.count, is.flags);
+	if (is.count == 0 && is.start != 0)
+		return fail(why, why_len, -EINVAL,
+			    "SET_IRQS count 0 with start %u", is.start);
+	if (nr_fds) {
+		if (data != VFU_IRQ_SET_DATA_EVENTFD ||
+		    action != VFU_IRQ_SET_ACTION_TRIGGER)
+			return fail(why, why_len, -EINVAL,
+				    "SET_IRQS %u fds with flags 0x%x", nr_fds,
+				    is.flags);
+		if (nr_fds != is.count)
+			return fail(why, why_len, -EINVAL,
+				    "SET_IRQS %u fds for count %u", nr_fds,
+				    is.count);
+	}
+	return 0;
+}
+
+static int check_region_access(u16 cmd, const void *p, u32 len,
+			       unsigned int nr_fds, u32 max_xfer, char *why,
+			       size_t why_len)
+{
+	const char *name = vfu_cmd_name(cmd);
+	struct vfu_region_access ra;
+	u64 want;
+
+	(void)nr_fds;
+	memcpy(&ra, p, sizeof(ra));
+	if (ra.count > max_xfer)
+		return fail(why, why_len, -EINVAL, "%s count %u above %u",
+			    name, ra.count, max_xfer);
+	if (ra.offset + ra.count < ra.offset)
+		return fail(why, why_len, -EINVAL,
+			    "%s offset 0x%llx + %u overflows", name,
+			    (unsigned long long)ra.offset, ra.count);
+	want = sizeof(ra) + (cmd == VFU_CMD_REGION_WRITE ? ra.count : 0);
+	if (len != want)
+		return fail(why, why_len, -EINVAL, "%s %u bytes for count %u",
+			    name, len, ra.count);
+	return 0;
+}
+
+static int check_dma_access(u16 cmd, const void *p, u32 len,
+			    unsigned int nr_fds, u32 max_xfer, char *why,
+			    size_t why_len)
+{
+	const char *name = vfu_cmd_name(cmd);
+	struct vfu_dma_access da;
+	u64 want;
+
+	(void)nr_fds;
+	memcpy(&da, p, sizeof(da));
+	if (da.count == 0 || da.count > max_xfer)
+		return fail(why, why_len, -EINVAL, "%s count %llu (max %u)",
+			    name, (unsigned long long)da.count, max_xfer);
+	if (da.addr + da.count < da.addr)
+		return fail(why, why_len, -EINVAL, "%s 0x%llx+%llu overflows",
+			    name, (unsigned long long)da.addr,
+			    (unsigned long long)da.count);
+	want = sizeof(da) + (cmd == VFU_CMD_DMA_WRITE ? da.count : 0);
+	if (len != want)
+		return fail(why, why_len, -EINVAL, "%s %u bytes, expected %llu",
+			    name, len, (unsigned long long)want);
+	return 0;
+}
+
+/* ---- validators: replies ------------------------------------------------- */
+
+static int check_version_reply(u16 cmd, const void *req, u32 req_len,
+			       const void *rep, u32 rep_len,
+			       unsigned int nr_fds, char *why, size_t why_len)
+{
+	(void)cmd, (void)req, (void)req_len, (void)nr_fds;
+	if (rep_len > sizeof(struct vfu_version) &&
+	    ((const char *)rep)[rep_len - 1] != '\0')
+		return fail(why, why_len, -EPROTO,
+			    "VERSION reply JSON not NUL-terminated");
+	return 0;
+}
+
+static int check_dma_unmap_reply(u16 cmd, const void *req, u32 req_len,
+				 const void *rep, u32 rep_len,
+				 unsigned int nr_fds, char *why,
+				 size_t why_len)
+{
+	struct vfu_dma_unmap rq, rp;
+
+	(void)cmd, (void)req_len, (void)nr_fds;
+	/* A DMA-less libvfio-user device answers with nothing. */
+	if (rep_len == 0)
+		return 0;
+	memcpy(&rq, req, sizeof(rq));
+	memcpy(&rp, rep, sizeof(rp));
+	if (rp.addr != rq.addr || rp.size != rq.size)
+		return fail(why, why_len, -EPROTO,
+			    "DMA_UNMAP reply for 0x%llx+0x%llx, asked 0x%llx+0x%llx",
+			    (unsigned long long)rp.addr,
+			    (unsigned long long)rp.size,
+			    (unsigned long long)rq.addr,
+			    (unsigned long long)rq.size);
+	return 0;
+}
+
+static int check_device_info_reply(u16 cmd, const void *req, u32 req_len,
+				   const void *rep, u32 rep_len,
+				   unsigned int nr_fds, char *why,
+				   size_t why_len)
+{
+	struct vfu_device_info di;
+
+	(void)cmd, (void)req, (void)req_len, (void)rep_len, (void)nr_fds;
+	memcpy(&di, rep, sizeof(di));
+	if (di.argsz < sizeof(di))
+		return fail(why, why_len, -EPROTO, "DEVICE_GET_INFO argsz %u",
+			    di.argsz);
+	if (di.num_regions > VFU_MAX_NUM_REGIONS ||
+	    di.num_irqs > VFU_MAX_NUM_IRQS)
+		return fail(why, why_len, -EPROTO,
+			    "DEVICE_GET_INFO: %u regions, %u irqs",
+			    di.num_regions, di.num_irqs);
+	return 0;
+}
+
+static int check_irq_info_reply(u16 cmd, const void *req, u32 req_len,
+				const void *rep, u32 rep_len,
+				unsigned int nr_fds, char *why, size_t why_len)
+{
+	struct vfu_irq_info rq, ii;
+
+	(void)cmd, (void)req_len, (void)rep_len, (void)nr_fds;
+	memcpy(&rq, req, sizeof(rq));
+	memcpy(&ii, rep, sizeof(ii));
+	if (ii.index != rq.index)
+		return fail(why, why_len, -EPROTO,
+			    "irq info for index %u, asked %u", ii.index,
+			    rq.index);
+	if (ii.argsz < sizeof(ii))
+		return fail(why, why_len, -EPROTO, "irq info argsz %u",
+			    ii.argsz);
+	if (ii.flags & ~VFU_IRQ_INFO_F_KNOWN)
+		return fail(why, why_len, -EPROTO, "irq info flags 0x%x",
+			    ii.flags);
+	if (ii.count > irq_count_limit(ii.index))
+		return fail(why, why_len, -EPROTO,
+			    "irq index %u: count %u above %u", ii.index,
+			    ii.count, irq_count_limit(ii.index));
+	return 0;
+}
+
+static int check_region_access_reply(u16 cmd, const void *req, u32 req_len,
+				     const void *rep, u32 rep_len,
+				     unsigned int nr_fds, char *why,
+				     size_t why_len)
+{
+	const char *name = vfu_cmd_name(cmd);
+	struct vfu_region_access rq, ra;
+	u32 want;
+
+	(void)req_len, (void)nr_fds;
+	memcpy(&rq, req, sizeof(rq));
+	if (rep_len == 0) {
+		/* count 0: libvfio-user answers with an empty payload. */
+		if (rq.count == 0)
+			return 0;
+		return fail(why, why_len, -EPROTO,
+			    "%s reply 0 bytes, below %zu", name, sizeof(ra));
+	}
+	memcpy(&ra, rep, sizeof(ra));
+	if (ra.region != rq.region || ra.offset != rq.offset)
+		return fail(why, why_len, -EPROTO,
+			    "%s reply for region %u offset 0x%llx, asked region %u offset 0x%llx",
+			    name, ra.region, (unsigned long long)ra.offset,
+			    rq.region, (unsigned long long)rq.offset);
+	if (ra.count > rq.count)
+		return fail(why, why_len, -EPROTO,
+			    "%s reply count %u above requested %u", name,
+			    ra.count, rq.count);
+	want = sizeof(ra) + (cmd == VFU_CMD_REGION_READ ? ra.count : 0);
+	return check_len(rep_len, want, name, why, why_len);
+}
+
+static int check_dma_access_reply(u16 cmd, const void *req, u32 req_len,
+				  const void *rep, u32 rep_len,
+				  unsigned int nr_fds, char *why,
+				  size_t why_len)
+{
+	const char *name = vfu_cmd_name(cmd);
+	struct vfu_dma_access rq, da;
+	u64 want;
+
+	(void)req_len, (void)nr_fds;
+	memcpy(&rq, req, sizeof(rq));
+	memcpy(&da, rep, sizeof(da));
+	if (da.addr != rq.addr || da.count != rq.count)
+		return fail(why, why_len, -EPROTO,
+			    "%s reply for 0x%llx+%llu, asked 0x%llx+%llu",
+			    name, (unsigned long long)da.addr,
+			    (unsigned long long)da.count,
+			    (unsigned long long)rq.addr,
+			    (unsigned long long)rq.count);
+	want = sizeof(da) + (cmd == VFU_CMD_DMA_READ ? da.count : 0);
+	if (rep_len != want)
+		return fail(why, why_len, -EPROTO,
+			    "%s reply %u bytes, expected %llu", name, rep_len,
+			    (unsigned long long)want);
+	return 0;
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+#define NO_LIMIT UINT32_MAX	/* the validator counts the fds */
+
+static const struct vfu_cmd_desc cmd_table[VFU_CMD_MAX] = {
+	[VFU_CMD_VERSION] = {
+		.name = "VERSION",
+		.req_rule = LEN_MIN, .req_size = sizeof(struct vfu_version),
+		.check_cmd = check_version,
+		.rep_rule = LEN_MIN, .rep_size = sizeof(struct vfu_version),
+		.rep_fds = 1, .check_reply = check_version_reply,
+	},
+	[VFU_CMD_DMA_MAP] = {
+		.name = "DMA_MAP",
+		.req_rule = LEN_EXACT, .req_size = sizeof(struct vfu_dma_map),
+		.req_argsz = true, .req_fds = 1, .check_cmd = check_dma_map,
+		.rep_rule = LEN_EXACT,
+	},
+	[VFU_CMD_DMA_UNMAP] = {
+		.name = "DMA_UNMAP",
+		.req_rule = LEN_EXACT, .req_size = sizeof(struct vfu_dma_unmap),
+		.req_argsz = true, .check_cmd = check_dma_unmap,
+		.rep_rule = LEN_EXACT, .rep_size = sizeof(struct vfu_dma_unmap),
+		.rep_empty_ok = true, .check_reply = check_dma_unmap_reply,
+	},
+	[VFU_CMD_DEVICE_GET_INFO] = {
+		.name = "DEVICE_GET_INFO",
+		.req_rule = LEN_EXACT,
+		.req_size = sizeof(struct vfu_device_info), .req_argsz = true,
+		.rep_rule = LEN_EXACT,
+		.rep_size = sizeof(struct vfu_device_info),
+		.check_reply = check_device_info_reply,
+	},
+	[VFU_CMD_DEVICE_GET_REGION_INFO] = {
+		.name = "DEVICE_GET_REGION_INFO",
+		.req_rule = LEN_EXACT,
+		.req_size = sizeof(struct vfu_region_info), .req_argsz = true,
+		.rep_rule = LEN_MIN, .rep_size = sizeof(struct vfu_region_info),
+		.rep_fds = NO_LIMIT, .check_reply = check_region_info_reply,
+	},
+	[VFU_CMD_DEVICE_GET_REGION_IO_FDS] = {
+		.name = "DEVICE_GET_REGION_IO_FDS",
+		.req_rule = LEN_EXACT, .req_size = sizeof(struct vfu_io_fds),
+		.req_argsz = true, .check_cmd = check_io_fds,
+		.rep_rule = LEN_MIN, .rep_size = sizeof(struct vfu_io_fds),
+		.rep_fds = NO_LIMIT, .check_reply = check_io_fds_reply,
+	},
+	[VFU_CMD_DEVICE_GET_IRQ_INFO] = {
+		.name = "DEVICE_GET_IRQ_INFO",
+		.req_rule = LEN_EXACT, .req_size = sizeof(struct vfu_irq_info),
+		.req_argsz = true,
+		.rep_rule = LEN_EXACT, .rep_size = sizeof(struct vfu_irq_info),
+		.check_reply = check_irq_info_reply,
+	},
+	[VFU_CMD_DEVICE_SET_IRQS] = {
+		.name = "DEVICE_SET_IRQS",
+		.req_rule = LEN_MIN, .req_size = sizeof(struct vfu_irq_set),
+		.req_argsz = true, .req_fds = VFU_MAX_IRQ_COUNT,
+		.check_cmd = check_set_irqs,
+		.rep_rule = LEN_EXACT,
+	},
+	[VFU_CMD_REGION_READ] = {
+		.name = "REGION_READ",
+		.req_rule = LEN_MIN,
+		.req_size = sizeof(struct vfu_region_access),
+		.check_cmd = check_region_access,
+		.rep_rule = LEN_MIN,
+		.rep_size = sizeof(struct vfu_region_access),
+		.rep_empty_ok = true, .check_reply = check_region_access_reply,
+	},
+	[VFU_CMD_REGION_WRITE] = {
+		.name = "REGION_WRITE",
+		.req_rule = LEN_MIN,
+		.req_size = sizeof(struct vfu_region_access),
+		.check_cmd = check_region_access,
+		.rep_rule = LEN_MIN,
+		.rep_size = sizeof(struct vfu_region_access),
+		.rep_empty_ok = true, .check_reply = check_region_access_reply,
+	},
+	[VFU_CMD_DMA_READ] = {
+		.name = "DMA_READ", .to_client = true,
+		.req_rule = LEN_MIN, .req_size = sizeof(struct vfu_dma_access),
+		.check_cmd = check_dma_access,
+		.rep_rule = LEN_MIN, .rep_size = sizeof(struct vfu_dma_access),
+		.check_reply = check_dma_access_reply,
+	},
+	[VFU_CMD_DMA_WRITE] = {
+		.name = "DMA_WRITE", .to_client = true,
+		.req_rule = LEN_MIN, .req_size = sizeof(struct vfu_dma_access),
+		.check_cmd = check_dma_access,
+		.rep_rule = LEN_MIN, .rep_size = sizeof(struct vfu_dma_access),
+		.check_reply = check_dma_access_reply,
+	},
+	[VFU_CMD_DEVICE_RESET] = {
+		.name = "DEVICE_RESET",
+		.req_rule = LEN_EXACT,
+		.rep_rule = LEN_EXACT,
+	},
+	/* Known by name only: neither side sends or accepts them. */
+	[VFU_CMD_DIRTY_PAGES] = { .name = "DIRTY_PAGES" },
+	[VFU_CMD_REGION_WRITE_MULTI] = { .name = "REGION_WRITE_MULTI" },
+	[VFU_CMD_DEVICE_FEATURE] = { .name = "DEVICE_FEATURE" },
+	[VFU_CMD_MIG_DATA_READ] = { .name = "MIG_DATA_READ" },
+	[VFU_CMD_MIG_DATA_WRITE] = { .name = "MIG_DATA_WRITE" },
+};
+
+static const struct vfu_cmd_desc *cmd_desc(u16 cmd)
+{
+	if (cmd < VFU_CMD_MAX && cmd_table[cmd].name)
+		return &cmd_table[cmd];
+	return NULL;
+}
+
+const char *vfu_cmd_name(u16 cmd)
+{
+	const struct vfu_cmd_desc *d = cmd_desc(cmd);
+
+	return d ? d->name : "UNKNOWN";
+}
+
+/*
+ * The row's command checks: fds, length, argsz, then its validator.
+ * Errors are -EINVAL (what a server answers a bad command with).
+ */
+static int check_command(const struct vfu_cmd_desc *d, const struct vfu_hdr *h,
+			 const void *p, u32 len, unsigned int nr_fds,
+			 u32 max_xfer, char *why, size_t why_len)
+{
+	u32 argsz;
+
+	if (nr_fds > d->req_fds)
+		return fail(why, why_len, -EINVAL, "%s id %u with %u fds",
+			    d->name, h->msg_id, nr_fds);
+	if (d->req_rule == LEN_EXACT && len != d->req_size)
+		return fail(why, why_len, -EINVAL, "%s %u bytes, expected %u",
+			    d->name, len, d->req_size);
+	if (d->req_rule == LEN_MIN && len < d->req_size)
+		return fail(why, why_len, -EINVAL, "%s %u bytes, below %u",
+			    d->name, len, d->req_size);
+	if (d->req_argsz) {
+		memcpy(&argsz, p, sizeof(argsz));
+		if (argsz < d->req_size)
+			return fail(why, why_len, -EINVAL, "%s argsz %u",
+				    d->name, argsz);
+	}
+	if (!d->check_cmd)
+		return 0;
+	return d->check_cmd(h->cmd, p, len, nr_fds, max_xfer, why, why_len);
+}
+
+/* ---- replies ------------------------------------------------------------------ */
 
 static int validate_success_reply(u16 cmd, const void *req, u32 req_len,
 				  const void *rep, u32 rep_len,
 				  unsigned int nr_fds, char *why,
 				  size_t why_len)
 {
-	const char *name = vfu_cmd_name(cmd);
+	const struct vfu_cmd_desc *d = cmd_desc(cmd);
 	int ret;
 
-	/* Only these replies may carry fds at all. */
-	if (nr_fds && cmd != VFU_CMD_VERSION &&
-	    cmd != VFU_CMD_DEVICE_GET_REGION_INFO &&
-	    cmd != VFU_CMD_DEVICE_GET_REGION_IO_FDS)
-		return fail(why, why_len, -EPROTO, "%s reply with %u fds",
-			    name, nr_fds);
-
-	switch (cmd) {
-	case VFU_CMD_VERSION: {
-		if (rep_len < sizeof(struct vfu_version))
-			return fail(why, why_len, -EPROTO,
-				    "VERSION reply %u bytes, below 4",
-				    rep_len);
-		if (rep_len > sizeof(struct vfu_version) &&
-		    ((const char *)rep)[rep_len - 1] != '\0')
-			return fail(why, why_len, -EPROTO,
-				    "VERSION reply JSON not NUL-terminated");
-		if (nr_fds > 1)
-			return fail(why, why_len, -EPROTO,
-				    "VERSION reply with %u fds", nr_fds);
-		return 0;
-	}
-	case VFU_CMD_DMA_MAP:
-	case VFU_CMD_DEVICE_SET_IRQS:
-	case VFU_CMD_DEVICE_RESET:
-		return check_len(rep_len, 0, name, why, why_len);
-	case VFU_CMD_DMA_UNMAP: {
-		struct vfu_dma_unmap rq, rp;
-
-		/* A DMA-less libvfio-user device answers with nothing. */
-		if (rep_len == 0)
-			return 0;
-		ret = check_len(rep_len, sizeof(rp), name, why, why_len);
-		if (ret)
-			return ret;
-		memcpy(&rq, req, sizeof(rq));
-		memcpy(&rp, rep, sizeof(rp));
-		if (rp.addr != rq.addr || rp.size != rq.size)
-			return fail(why, why_len, -EPROTO,
-				    "DMA_UNMAP reply for 0x%llx+0x%llx, asked 0x%llx+0x%llx",
-				    (unsigned long long)rp.addr,
-				    (unsigned long long)rp.size,
-				    (unsigned long long)rq.addr,
-				    (unsigned long long)rq.size);
-		return 0;
-	}
-	case VFU_CMD_DEVICE_GET_INFO: {
-		struct vfu_device_info di;
-
-		ret = check_len(rep_len, sizeof(di), name, why, why_len);
-		if (ret)
-			return ret;
-		memcpy(&di, rep, sizeof(di));
-		if (di.argsz < sizeof(di))
-			return fail(why, why_len, -EPROTO,
-				    "DEVICE_GET_INFO argsz %u", di.argsz);
-		if (di.num_regions > VFU_MAX_NUM_REGIONS ||
-		    di.num_irqs > VFU_MAX_NUM_IRQS)
-			return fail(why, why_len, -EPROTO,
-				    "DEVICE_GET_INFO: %u regions, %u irqs",
-				    di.num_regions, di.num_irqs);
-		return 0;
-	}
-	case VFU_CMD_DEVICE_GET_REGION_INFO:
-		return validate_region_info_reply(req, req_len, rep, rep_len,
-						  nr_fds, why, why_len);
-	case VFU_CMD_DEVICE_GET_REGION_IO_FDS:
-		return validate_io_fds_reply(req, req_len, rep, rep_len,
-					     nr_fds, why, why_len);
-	case VFU_CMD_DEVICE_GET_IRQ_INFO: {
-		struct vfu_irq_info rq, ii;
-
-		ret = check_len(rep_len, sizeof(ii), name, why, why_len);
-		if (ret)
-			return ret;
-		memcpy(&rq, req, sizeof(rq));
-		memcpy(&ii, rep, sizeof(ii));
-		if (ii.index != rq.index)
-			return fail(why, why_len, -EPROTO,
-				    "irq info for index %u, asked %u",
-				    ii.index, rq.index);
-		if (ii.argsz < sizeof(ii))
-			return fail(why, why_len, -EPROTO, "irq info argsz %u",
-				    ii.argsz);
-		if (ii.flags & ~VFU_IRQ_INFO_F_KNOWN)
-			return fail(why, why_len, -EPROTO,
-				    "irq info flags 0x%x", ii.flags);
-		if (ii.count > irq_count_limit(ii.index))
-			return fail(why, why_len, -EPROTO,
-				    "irq index %u: count %u above %u",
-				    ii.index, ii.count,
-				    irq_count_limit(ii.index));
-		return 0;
-	}
-	case VFU_CMD_REGION_READ:
-	case VFU_CMD_REGION_WRITE: {
-		struct vfu_region_access rq, ra;
-		u32 want;
-
-		memcpy(&rq, req, sizeof(rq));
-		/* count 0: libvfio-user answers with an empty payload. */
-		if (rq.count == 0 && rep_len == 0)
-			return 0;
-		if (rep_len < sizeof(ra))
-			return fail(why, why_len, -EPROTO,
-				    "%s reply %u bytes, below 16", name,
-				    rep_len);
-		memcpy(&ra, rep, sizeof(ra));
-		if (ra.region != rq.region || ra.offset != rq.offset)
-			return fail(why, why_len, -EPROTO,
-				    "%s reply for region %u offset 0x%llx, asked region %u offset 0x%llx",
-				    name, ra.region,
-				    (unsigned long long)ra.offset, rq.region,
-				    (unsigned long long)rq.offset);
-		if (ra.count > rq.count)
-			return fail(why, why_len, -EPROTO,
-				    "%s reply count %u above requested %u",
-				    name, ra.count, rq.count);
-		want = sizeof(ra) + (cmd == VFU_CMD_REGION_READ ? ra.count : 0);
-		return check_len(rep_len, want, name, why, why_len);
-	}
-	case VFU_CMD_DMA_READ:
-	case VFU_CMD_DMA_WRITE: {
-		struct vfu_dma_access rq, da;
-		u64 want;
-
-		memcpy(&rq, req, sizeof(rq));
-		if (rep_len < sizeof(da))
-			return fail(why, why_len, -EPROTO,
-				    "%s reply %u bytes, below 16", name,
-				    rep_len);
-		memcpy(&da, rep, sizeof(da));
-		if (da.addr != rq.addr || da.count != rq.count)
-			return fail(why, why_len, -EPROTO,
-				    "%s reply for 0x%llx+%llu, asked 0x%llx+%llu",
-				    name, (unsigned long long)da.addr,
-				    (unsigned long long)da.count,
-				    (unsigned long long)rq.addr,
-				    (unsigned long long)rq.count);
-		want = sizeof(da) + (cmd == VFU_CMD_DMA_READ ? da.count : 0);
-		if (rep_len != want)
-			return fail(why, why_len, -EPROTO,
-				    "%s reply %u bytes, expected %llu", name,
-				    rep_len, (unsigned long long)want);
-		return 0;
-	}
-	default:
+	if (!d || d->rep_rule == LEN_NONE)
 		return fail(why, why_len, -EPROTO, "reply to unsupported %s",
-			    name);
+			    vfu_cmd_name(cmd));
+	if (nr_fds > d->rep_fds)
+		return fail(why, why_len, -EPROTO, "%s reply with %u fds",
+			    d->name, nr_fds);
+	if (!(rep_len == 0 && d->rep_empty_ok)) {
+		if (d->rep_rule == LEN_EXACT) {
+			ret = check_len(rep_len, d->rep_size, d->name, why,
+					why_len);
+			if (ret)
+				return ret;
+		} else if (rep_len < d->rep_size) {
+			return fail(why, why_len, -EPROTO,
+				    "%s reply %u bytes, below %u", d->name,
+				    rep_len, d->rep_size);
+		}
 	}
+	if (!d->check_reply)
+		return 0;
+	return d->check_reply(cmd, req, req_len, rep, rep_len, nr_fds, why,
+			      why_len);
 }
 
 int vfu_validate_reply(const struct vfu_hdr *req_hdr, const void *req,
@@ -457,65 +809,13 @@ int vfu_validate_reply(const struct vfu_hdr *req_hdr, const void *req,
 				      nr_fds, why, why_len);
 }
 
-/* ---- commands the server receives ----------------------------------------- */
-
-static bool one_bit(u32 v)
-{
-	return v && !(v & (v - 1));
-}
-
-static int validate_set_irqs(const void *p, u32 len, unsigned int nr_fds,
-			     char *why, size_t why_len)
-{
-	struct vfu_irq_set is;
-	u32 data, action;
-
-	if (len < sizeof(is))
-		return fail(why, why_len, -EINVAL, "SET_IRQS %u bytes", len);
-	memcpy(&is, p, sizeof(is));
-	data = is.flags & VFU_IRQ_SET_DATA_MASK;
-	action = is.flags & VFU_IRQ_SET_ACTION_MASK_ALL;
-	if (is.argsz < sizeof(is))
-		return fail(why, why_len, -EINVAL, "SET_IRQS argsz %u",
-			    is.argsz);
-	if (is.flags & ~(VFU_IRQ_SET_DATA_MASK | VFU_IRQ_SET_ACTION_MASK_ALL))
-		return fail(why, why_len, -EINVAL, "SET_IRQS flags 0x%x",
-			    is.flags);
-	if (!one_bit(data) || !one_bit(action))
-		return fail(why, why_len, -EINVAL,
-			    "SET_IRQS flags 0x%x: need one data type and one action",
-			    is.flags);
-	if (is.count > VFU_MAX_IRQ_COUNT || is.start > VFU_MAX_IRQ_COUNT ||
-	    is.start + is.count > VFU_MAX_IRQ_COUNT)
-		return fail(why, why_len, -EINVAL,
-			    "SET_IRQS start %u count %u", is.start, is.count);
-	if (len != sizeof(is) + (data == VFU_IRQ_SET_DATA_BOOL ? is.count : 0))
-		return fail(why, why_len, -EINVAL,
-			    "SET_IRQS %u bytes for count %u flags 0x%x", len,
-			    is.count, is.flags);
-	if (is.count == 0 && is.start != 0)
-		return fail(why, why_len, -EINVAL,
-			    "SET_IRQS count 0 with start %u", is.start);
-	if (nr_fds) {
-		if (data != VFU_IRQ_SET_DATA_EVENTFD ||
-		    action != VFU_IRQ_SET_ACTION_TRIGGER)
-			return fail(why, why_len, -EINVAL,
-				    "SET_IRQS %u fds with flags 0x%x", nr_fds,
-				    is.flags);
-		if (nr_fds != is.count)
-			return fail(why, why_len, -EINVAL,
-				    "SET_IRQS %u fds for count %u", nr_fds,
-				    is.count);
-	}
-	return 0;
-}
+/* ---- commands ----------------------------------------------------------------- */
 
 int vfu_validate_command(const struct vfu_hdr *h, const void *p, u32 len,
 			 unsigned int nr_fds, u32 max_xfer, char *why,
 			 size_t why_len)
 {
-	const char *name = vfu_cmd_name(h->cmd);
-	unsigned int max_fds = 0;
+	const struct vfu_cmd_desc *d = cmd_desc(h->cmd);
 
 	if (vfu_hdr_type(h) != VFU_F_TYPE_COMMAND)
 		return fail(why, why_len, -EINVAL, "id %u: not a command",
@@ -531,158 +831,27 @@ int vfu_validate_command(const struct vfu_hdr *h, const void *p, u32 len,
 		return fail(why, why_len, -EINVAL,
 			    "id %u: msg_size %u with %u payload bytes",
 			    h->msg_id, h->size, len);
-	if (h->cmd == VFU_CMD_DMA_MAP)
-		max_fds = 1;
-	else if (h->cmd == VFU_CMD_DEVICE_SET_IRQS)
-		max_fds = VFU_MAX_IRQ_COUNT;
-	if (nr_fds > max_fds)
-		return fail(why, why_len, -EINVAL, "%s id %u with %u fds", name,
-			    h->msg_id, nr_fds);
-
-	switch (h->cmd) {
-	case VFU_CMD_VERSION:
-		if (len < sizeof(struct vfu_version))
-			return fail(why, why_len, -EINVAL,
-				    "VERSION %u bytes, below 4", len);
-		if (len > sizeof(struct vfu_version) &&
-		    ((const char *)p)[len - 1] != '\0')
-			return fail(why, why_len, -EINVAL,
-				    "VERSION JSON not NUL-terminated");
-		return 0;
-	case VFU_CMD_DMA_MAP: {
-		struct vfu_dma_map m;
-
-		if (len != sizeof(m))
-			return fail(why, why_len, -EINVAL, "DMA_MAP %u bytes",
-				    len);
-		memcpy(&m, p, sizeof(m));
-		if (m.argsz < sizeof(m))
-			return fail(why, why_len, -EINVAL, "DMA_MAP argsz %u",
-				    m.argsz);
-		if (m.flags & ~(VFU_DMA_MAP_F_READ | VFU_DMA_MAP_F_WRITE))
-			return fail(why, why_len, -EINVAL,
-				    "DMA_MAP flags 0x%x", m.flags);
-		if (m.size == 0 || m.size > VFU_MAX_DMA_SIZE ||
-		    m.addr + m.size < m.addr || m.offset + m.size < m.offset)
-			return fail(why, why_len, -EINVAL,
-				    "DMA_MAP range 0x%llx+0x%llx offset 0x%llx",
-				    (unsigned long long)m.addr,
-				    (unsigned long long)m.size,
-				    (unsigned long long)m.offset);
-		return 0;
-	}
-	case VFU_CMD_DMA_UNMAP: {
-		struct vfu_dma_unmap u;
-
-		if (len != sizeof(u))
-			return fail(why, why_len, -EINVAL,
-				    "DMA_UNMAP %u bytes", len);
-		memcpy(&u, p, sizeof(u));
-		if (u.argsz < sizeof(u))
-			return fail(why, why_len, -EINVAL,
-				    "DMA_UNMAP argsz %u", u.argsz);
-		if (u.flags & ~VFU_DMA_UNMAP_F_ALL)
-			return fail(why, why_len, -EINVAL,
-				    "DMA_UNMAP flags 0x%x", u.flags);
-		if ((u.flags & VFU_DMA_UNMAP_F_ALL) && (u.addr || u.size))
-			return fail(why, why_len, -EINVAL,
-				    "DMA_UNMAP ALL with a range");
-		if (!(u.flags & VFU_DMA_UNMAP_F_ALL) &&
-		    (u.size == 0 || u.addr + u.size < u.addr))
-			return fail(why, why_len, -EINVAL,
-				    "DMA_UNMAP range 0x%llx+0x%llx",
-				    (unsigned long long)u.addr,
-				    (unsigned long long)u.size);
-		return 0;
-	}
-	case VFU_CMD_DEVICE_GET_INFO:
-	case VFU_CMD_DEVICE_GET_IRQ_INFO: {
-		u32 argsz;
-
-		if (len != 16)
-			return fail(why, why_len, -EINVAL, "%s %u bytes", name,
-				    len);
-		memcpy(&argsz, p, sizeof(argsz));
-		if (argsz < 16)
-			return fail(why, why_len, -EINVAL, "%s argsz %u", name,
-				    argsz);
-		return 0;
-	}
-	case VFU_CMD_DEVICE_GET_REGION_INFO: {
-		struct vfu_region_info ri;
-
-		if (len != sizeof(ri))
-			return fail(why, why_len, -EINVAL,
-				    "GET_REGION_INFO %u bytes", len);
-		memcpy(&ri, p, sizeof(ri));
-		if (ri.argsz < sizeof(ri))
-			return fail(why, why_len, -EINVAL,
-				    "GET_REGION_INFO argsz %u", ri.argsz);
-		return 0;
-	}
-	case VFU_CMD_DEVICE_GET_REGION_IO_FDS: {
-		struct vfu_io_fds io;
-
-		if (len != sizeof(io))
-			return fail(why, why_len, -EINVAL,
-				    "GET_REGION_IO_FDS %u bytes", len);
-		memcpy(&io, p, sizeof(io));
-		if (io.argsz < sizeof(io) || io.argsz > VFU_MAX_IO_FDS_ARGSZ ||
-		    io.flags || io.count)
-			return fail(why, why_len, -EINVAL,
-				    "GET_REGION_IO_FDS argsz %u flags 0x%x count %u",
-				    io.argsz, io.flags, io.count);
-		return 0;
-	}
-	case VFU_CMD_DEVICE_SET_IRQS:
-		return validate_set_irqs(p, len, nr_fds, why, why_len);
-	case VFU_CMD_REGION_READ:
-	case VFU_CMD_REGION_WRITE: {
-		struct vfu_region_access ra;
-		u64 want;
-
-		if (len < sizeof(ra))
-			return fail(why, why_len, -EINVAL, "%s %u bytes", name,
-				    len);
-		memcpy(&ra, p, sizeof(ra));
-		if (ra.count > max_xfer)
-			return fail(why, why_len, -EINVAL,
-				    "%s count %u above %u", name, ra.count,
-				    max_xfer);
-		if (ra.offset + ra.count < ra.offset)
-			return fail(why, why_len, -EINVAL,
-				    "%s offset 0x%llx + %u overflows", name,
-				    (unsigned long long)ra.offset, ra.count);
-		want = sizeof(ra) +
-		       (h->cmd == VFU_CMD_REGION_WRITE ? ra.count : 0);
-		if (len != want)
-			return fail(why, why_len, -EINVAL,
-				    "%s %u bytes for count %u", name, len,
-				    ra.count);
-		return 0;
-	}
-	case VFU_CMD_DEVICE_RESET:
-		if (len)
-			return fail(why, why_len, -EINVAL,
-				    "DEVICE_RESET with %u bytes", len);
-		return 0;
-	case VFU_CMD_DMA_READ:
-	case VFU_CMD_DMA_WRITE:
+	if (d && d->to_client)
 		return fail(why, why_len, -EINVAL,
-			    "%s is a server to client command", name);
-	default:
-		return fail(why, why_len, -ENOSYS, "unsupported command %s (%u)",
-			    name, h->cmd);
+			    "%s is a server to client command", d->name);
+	if (!d || d->req_rule == LEN_NONE) {
+		/* fds first: a stray fd is the clearer complaint. */
+		if (nr_fds)
+			return fail(why, why_len, -EINVAL,
+				    "%s id %u with %u fds",
+				    vfu_cmd_name(h->cmd), h->msg_id, nr_fds);
+		return fail(why, why_len, -ENOSYS,
+			    "unsupported command %s (%u)",
+			    vfu_cmd_name(h->cmd), h->cmd);
 	}
+	return check_command(d, h, p, len, nr_fds, max_xfer, why, why_len);
 }
 
 int vfu_validate_server_request(const struct vfu_hdr *h, const void *p,
 				u32 len, unsigned int nr_fds, u32 max_xfer,
 				char *why, size_t why_len)
 {
-	struct vfu_dma_access da;
-	const char *name = vfu_cmd_name(h->cmd);
-	u64 want;
+	const struct vfu_cmd_desc *d = cmd_desc(h->cmd);
 
 	if (vfu_hdr_type(h) != VFU_F_TYPE_COMMAND ||
 	    (h->flags & VFU_F_ERROR) || h->error_no)
@@ -693,28 +862,11 @@ int vfu_validate_server_request(const struct vfu_hdr *h, const void *p,
 		return fail(why, why_len, -EINVAL,
 			    "server request id %u: msg_size %u, %u bytes",
 			    h->msg_id, h->size, len);
-	if (h->cmd != VFU_CMD_DMA_READ && h->cmd != VFU_CMD_DMA_WRITE)
+	if (!d || !d->to_client)
 		return fail(why, why_len, -ENOSYS,
-			    "server request %s (%u) not supported", name,
-			    h->cmd);
-	if (nr_fds)
-		return fail(why, why_len, -EINVAL, "%s id %u with %u fds", name,
-			    h->msg_id, nr_fds);
-	if (len < sizeof(da))
-		return fail(why, why_len, -EINVAL, "%s %u bytes", name, len);
-	memcpy(&da, p, sizeof(da));
-	if (da.count == 0 || da.count > max_xfer)
-		return fail(why, why_len, -EINVAL, "%s count %llu (max %u)",
-			    name, (unsigned long long)da.count, max_xfer);
-	if (da.addr + da.count < da.addr)
-		return fail(why, why_len, -EINVAL, "%s 0x%llx+%llu overflows",
-			    name, (unsigned long long)da.addr,
-			    (unsigned long long)da.count);
-	want = sizeof(da) + (h->cmd == VFU_CMD_DMA_WRITE ? da.count : 0);
-	if (len != want)
-		return fail(why, why_len, -EINVAL, "%s %u bytes, expected %llu",
-			    name, len, (unsigned long long)want);
-	return 0;
+			    "server request %s (%u) not supported",
+			    vfu_cmd_name(h->cmd), h->cmd);
+	return check_command(d, h, p, len, nr_fds, max_xfer, why, why_len);
 }
 
 /* ---- VERSION capabilities ---------------------------------------------------- */

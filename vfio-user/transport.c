@@ -13,18 +13,11 @@
 #include <unistd.h>
 
 #define LOG_PREFIX "vfio-user"
+#include "common/clock.h"
 #include "common/log.h"
 #include "vfio-user/transport.h"
 
 static void rx_free(struct vfu_transport *t);
-
-static u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static ssize_t sock_recvmsg(void *opaque, int fd, struct msghdr *msg,
 			    int flags)

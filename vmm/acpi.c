@@ -179,7 +179,7 @@ static void *alloc_table(struct builder *b, const char *name, u32 len,
 	u64 at = ALIGN_UP(b->next, align);
 	void *p;
 
-	if (at + len > ACPI_AREA + ACPI_AREA_SIZE || b->nr == ACPI_MAX_TABLES)
+	if (at + len > LAYOUT_ACPI + LAYOUT_ACPI_SIZE || b->nr == ACPI_MAX_TABLES)
 		return NULL;
 	p = mem_gpa_to_hva(b->mem, at, len);
 	if (!p)
@@ -266,7 +266,7 @@ int acpi_build(struct guest_memory *mem, unsigned int nr_cpus,
 	       struct acpi_table tables[ACPI_MAX_TABLES])
 {
 	struct builder b = {
-		.mem = mem, .next = ACPI_AREA, .tables = tables,
+		.mem = mem, .next = LAYOUT_ACPI, .tables = tables,
 	};
 	u64 rsdp_at, facs_at, dsdt_at, fadt_at, madt_at, mcfg_at, rsdt_at,
 	    xsdt_at;

@@ -2,6 +2,7 @@
 #ifndef UVMM_ACPI_H
 #define UVMM_ACPI_H
 
+#include "abi/machine.h"
 #include "common/types.h"
 #include "vmm/memory.h"
 
@@ -12,23 +13,10 @@
  * local APIC and the IOAPIC) and MCFG (the ECAM window). They describe
  * the same machine as the MP table and the device tree.
  */
-#define ACPI_AREA 0xe0000ULL		/* the RSDP is searched for here */
-#define ACPI_AREA_SIZE 0x10000ULL
-
-/* ACPI's PM block, where QEMU's PIIX4 has it: events, control, timer. */
-#define ACPI_PM_BASE 0x600
-#define ACPI_PM1_EVT (ACPI_PM_BASE + 0)		/* 4 bytes */
-#define ACPI_PM1_CNT (ACPI_PM_BASE + 4)		/* 2 bytes */
-#define ACPI_PM_TMR (ACPI_PM_BASE + 8)		/* 4 bytes, 24-bit timer */
-#define ACPI_PM_LEN 12
-#define ACPI_PM_TIMER_HZ 3579545ULL
-#define ACPI_SCI_IRQ 9
-
-/* PM1a control: the sleep type of vmm/dsdt.asl's _S5 and the enable bit. */
-#define ACPI_PM1_CNT_SLP_TYP_SHIFT 10
-#define ACPI_PM1_CNT_SLP_TYP_MASK (7 << ACPI_PM1_CNT_SLP_TYP_SHIFT)
-#define ACPI_PM1_CNT_SLP_EN (1 << 13)
-#define ACPI_SLP_TYP_S5 5
+/*
+ * Where they go (LAYOUT_ACPI), the PM block and its PM1a control bits
+ * (the sleep type of vmm/dsdt.asl's _S5): abi/machine.h.
+ */
 
 /* The placeholder bounds of the 64-bit window in vmm/dsdt.asl. */
 #define ACPI_DSDT_MMIO64_MIN 0x5556560000000000ULL
@@ -70,7 +58,7 @@ struct acpi_table {
 #define ACPI_MAX_TABLES 10
 
 /*
- * Builds the tables into [ACPI_AREA, + ACPI_AREA_SIZE) of guest RAM.
+ * Builds the tables into [LAYOUT_ACPI, + LAYOUT_ACPI_SIZE) of guest RAM.
  * Returns the number of tables (listed in tables, the RSDP first), or a
  * negative errno.
  */

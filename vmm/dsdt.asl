@@ -89,6 +89,11 @@ DefinitionBlock ("", "DSDT", 2, "UVMM  ", "UVMMDSDT", 1)
 		}
 	}
 
-	/* Soft off: SLP_TYP 5 with SLP_EN in PM1a control ends the VM. */
+	/*
+	 * Sleep to RAM: SLP_TYP 1 with SLP_EN parks the vCPUs until the RTC
+	 * alarm (with RTC_EN) wakes the machine at the FACS waking vector.
+	 * Soft off: SLP_TYP 5 ends the VM. ACPI_SLP_TYP_S3 and _S5.
+	 */
+	Name (_S3, Package (4) { 1, 1, 0, 0 })
 	Name (_S5, Package (4) { 5, 5, 0, 0 })
 }

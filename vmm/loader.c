@@ -217,12 +217,15 @@ static int write_acpi(struct vm *vm, char *err, size_t err_len)
 {
 	struct acpi_table tables[ACPI_MAX_TABLES];
 	struct hvm_start_info *si;
-	int nr;
+	int nr, i;
 
 	nr = acpi_build(&vm->mem, vm->cfg->nr_cpus, tables);
 	if (nr < 0)
 		return err_fmt(err, err_len, nr, "cannot build the ACPI tables: %s",
 			    strerror(-nr));
+	for (i = 0; i < nr; i++)
+		if (!strcmp(tables[i].name, "FACS"))
+			vm->facs_gpa = tables[i].gpa;
 	if (vm->boot.mode == BOOT_PVH32 || vm->boot.mode == BOOT_RESET_VECTOR) {
 		si = gpa_to_hva(vm, vm->boot.rbx, sizeof(*si));
 		if (!si)

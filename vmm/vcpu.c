@@ -278,6 +278,79 @@ int vcpu_set_boot_state(struct vcpu *vcpu)
 	return 0;
 }
 
+static void real_segment(struct kvm_segment *seg, u16 selector, u8 type)
+{
+	memset(seg, 0, sizeof(*seg));
+	seg->selector = selector;
+	seg->base = (u64)selector << 4;
+	seg->limit = 0xffff;
+	seg->type = type;
+	seg->present = 1;
+	seg->s = 1;
+}
+
+/*
+ * Back from ACPI S3, as firmware hands a resumed machine to the OS: the
+ * boot CPU in real mode at the FACS waking vector (CS = vector >> 4, IP
+ * its low 4 bits, data segments at 0, caches on, no paging), every
+ * other CPU reset and waiting for INIT/SIPI as at power-on.
+ */
+static int vcpu_enter_resume_state(struct vcpu *vcpu, u32 vector)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_INIT_RECEIVED };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (vcpu->id != 0) {
+		if (ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp) < 0)
+			return -errno;
+		return 0;
+	}
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	real_segment(&sregs.cs, vector >> 4, 0xb);
+	real_segment(&sregs.ds, 0, 0x3);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	memset(&sregs.gdt, 0, sizeof(sregs.gdt));
+	memset(&sregs.idt, 0, sizeof(sregs.idt));
+	sregs.gdt.limit = 0xffff;
+	sregs.idt.limit = 0x3ff;
+	sregs.cr0 = 0x10;		/* ET */
+	sregs.cr3 = 0;
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	memset(&regs, 0, sizeof(regs));
+	regs.rflags = 0x2;
+	regs.rip = vector & 0xf;
+	mp.mp_state = KVM_MP_STATE_RUNNABLE;
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp) < 0)
+		return -errno;
+	return 0;
+}
+
+/* An ACPI sleep began: park until the wake, then resume. 1: the VM stops. */
+static int vcpu_sleep(struct vcpu *vcpu, u64 epoch)
+{
+	u32 vector;
+	int ret;
+
+	if (!vm_sleep_wait(vcpu->vm, &vector))
+		return 1;
+	vcpu->sleep_epoch = epoch;
+	ret = vcpu_enter_resume_state(vcpu, vector);
+	if (ret) {
+		vm_request_stop(vcpu->vm, STATUS_GUEST_CRASH,
+				"cannot resume vCPU %u from ACPI S3: %s",
+				vcpu->id, strerror(-ret));
+		return 1;
+	}
+	if (vcpu->id == 0)
+		log_info("ACPI S3: vCPU 0 resumes in real mode at %#x", vector);
+	return 0;
+}
+
 static u64 vcpu_rip(struct vcpu *vcpu)
 {
 	struct kvm_regs regs;
@@ -404,6 +477,13 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 
 	while (!vm_stopping(vm)) {
+		u64 epoch = vm_sleep_epoch(vm);
+
+		if (epoch != vcpu->sleep_epoch) {
+			if (vcpu_sleep(vcpu, epoch))
+				break;
+			continue;
+		}
 		if (phase_enabled && phase_cur.set) {
 			phase_record(phase_cur.id, phase_cur.cmd,
 				     phase_cur.region, phase_cur.exit,

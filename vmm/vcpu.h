@@ -17,6 +17,7 @@ struct vcpu {
 	int run_size;
 	pthread_t thread;
 	bool thread_started;
+	u64 sleep_epoch;		/* the last ACPI sleep it woke from */
 };
 
 int vcpu_create(struct vm *vm, unsigned int id, const struct kvm_cpuid2 *cpuid,

@@ -21,12 +21,14 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "devices/acpi_pm.h"
 #include "devices/debug_exit.h"
 #include "devices/fw_cfg.h"
 #include "devices/i8042.h"
 #include "devices/pc_testdev.h"
+#include "devices/pci.h"
 #include "devices/pci_host.h"
 #include "devices/pci_testdev.h"
 #include "devices/rtc.h"
@@ -69,6 +71,122 @@ int vm_set_irq_line(struct vm *vm, unsigned int gsi, bool level)
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
 		return -errno;
 	return 0;
+}
+
+/* The services' requests, back to the VM they were made for. */
+static int svc_vm_set_irq_line(void *ctx, unsigned int gsi, bool level)
+{
+	return vm_set_irq_line(ctx, gsi, level);
+}
+
+static void svc_vm_request_stop(void *ctx, int status, const char *reason)
+{
+	if (reason)
+		vm_request_stop(ctx, status, "%s", reason);
+	else
+		vm_request_stop(ctx, status, NULL);
+}
+
+static void svc_vm_request_reset(void *ctx, const char *why)
+{
+	vm_request_reset(ctx, why);
+}
+
+static bool svc_vm_has_ioeventfd(void *ctx)
+{
+	return vm_has_ioeventfd(ctx);
+}
+
+static int svc_vm_ioeventfd(void *ctx, const struct vm_ioeventfd *e,
+			    bool assign)
+{
+	return vm_ioeventfd(ctx, e, assign);
+}
+
+static void vm_suspend(void *ctx)
+{
+	struct vm *vm = ctx;
+	unsigned int i;
+
+	pthread_mutex_lock(&vm->sleep_lock);
+	if (!vm->suspended) {
+		vm->suspended = true;
+		__atomic_add_fetch(&vm->sleep_epoch, 1, __ATOMIC_SEQ_CST);
+	}
+	pthread_mutex_unlock(&vm->sleep_lock);
+	log_info("ACPI S3: the guest sleeps; every vCPU parks until a wake event");
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+}
+
+static void vm_wake(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	log_info("ACPI S3: a wake event: the vCPUs resume");
+	pthread_mutex_lock(&vm->sleep_lock);
+	vm->suspended = false;
+	pthread_cond_broadcast(&vm->sleep_cond);
+	pthread_mutex_unlock(&vm->sleep_lock);
+}
+
+static void vm_wake_event(void *ctx, u16 source)
+{
+	struct vm *vm = ctx;
+
+	if (vm->acpi_pm)
+		acpi_pm_wake_event(vm->acpi_pm, source);
+}
+
+u64 vm_sleep_epoch(struct vm *vm)
+{
+	return __atomic_load_n(&vm->sleep_epoch, __ATOMIC_SEQ_CST);
+}
+
+bool vm_sleep_wait(struct vm *vm, u32 *waking_vector)
+{
+	const u32 *vector;
+	bool stopping;
+
+	pthread_mutex_lock(&vm->sleep_lock);
+	while (vm->suspended && !(stopping = vm_stopping(vm)))
+		pthread_cond_wait(&vm->sleep_cond, &vm->sleep_lock);
+	stopping = vm_stopping(vm);
+	pthread_mutex_unlock(&vm->sleep_lock);
+	if (stopping)
+		return false;
+	/* FACS: Firmware Waking Vector at offset 12, real mode. */
+	vector = vm->facs_gpa ? gpa_to_hva(vm, vm->facs_gpa + 12, 4) : NULL;
+	*waking_vector = vector ? *vector : 0;
+	return true;
+}
+
+const struct dev_services *vm_services(struct vm *vm)
+{
+	struct dev_services *svc = &vm->services;
+
+	svc->pio = &vm->pio;
+	svc->mmio = &vm->mmio;
+	svc->mem = &vm->mem;
+	svc->irq = vm->irq;
+	svc->nr_cpus = vm->cfg ? vm->cfg->nr_cpus : 1;
+	svc->ctx = vm;
+	svc->set_irq_line = svc_vm_set_irq_line;
+	svc->request_stop = svc_vm_request_stop;
+	svc->request_reset = svc_vm_request_reset;
+	svc->has_ioeventfd = svc_vm_has_ioeventfd;
+	svc->ioeventfd = svc_vm_ioeventfd;
+	svc->request_suspend = vm_suspend;
+	svc->request_wake = vm_wake;
+	svc->wake_event = vm_wake_event;
+	return svc;
+}
+
+int pci_function_create(struct vm *vm, const struct pci_function_info *info,
+			const struct pci_function_ops *ops, void *opaque,
+			struct pci_function **out)
+{
+	return pci_function_new(vm_services(vm), info, ops, opaque, out);
 }
 
 int vm_memslot_alloc(struct vm *vm)
@@ -160,6 +278,10 @@ static void vm_stop(struct vm *vm, int status, bool guest_reset,
 	vm->exit_status = status;
 	snprintf(vm->exit_reason, sizeof(vm->exit_reason), "%s", reason);
 	pthread_mutex_unlock(&vm->stop_lock);
+	/* vCPUs parked in an ACPI sleep see the stop too. */
+	pthread_mutex_lock(&vm->sleep_lock);
+	pthread_cond_broadcast(&vm->sleep_cond);
+	pthread_mutex_unlock(&vm->sleep_lock);
 	if (vm->stop_eventfd >= 0 &&
 	    write(vm->stop_eventfd, &one, sizeof(one)) < 0)
 		log_warn("cannot signal the stop: %s", strerror(errno));
@@ -325,27 +447,27 @@ static int vm_setup_devices(struct vm *vm, char *err, size_t err_len)
 	case SERIAL_NONE:
 		break;
 	}
-	ret = uart_create(vm, UART_COM1_BASE, UART_COM1_IRQ, out_fd, in_fd,
+	ret = uart_create(vm_services(vm), UART_COM1_BASE, UART_COM1_IRQ, out_fd, in_fd,
 			  &vm->uart);
 	if (ret)
 		goto fail;
-	ret = debug_exit_create(vm, cfg->debug_exit, &vm->debug_exit);
+	ret = debug_exit_create(vm_services(vm), cfg->debug_exit, &vm->debug_exit);
 	if (ret)
 		goto fail;
-	ret = i8042_create(vm, &vm->i8042);
+	ret = i8042_create(vm_services(vm), &vm->i8042);
 	if (ret)
 		goto fail;
-	ret = rtc_create(vm, &vm->rtc);
+	ret = rtc_create(vm_services(vm), &vm->rtc);
 	if (ret)
 		goto fail;
-	ret = fw_cfg_create(vm, &vm->fw_cfg);
+	ret = fw_cfg_create(vm_services(vm), &vm->fw_cfg);
 	if (ret)
 		goto fail;
-	ret = acpi_pm_create(vm, &vm->acpi_pm);
+	ret = acpi_pm_create(vm_services(vm), &vm->acpi_pm);
 	if (ret)
 		goto fail;
 	if (cfg->pc_testdev) {
-		ret = pc_testdev_create(vm, &vm->pc_testdev);
+		ret = pc_testdev_create(vm_services(vm), &vm->pc_testdev);
 		if (ret)
 			goto fail;
 	}
@@ -377,10 +499,10 @@ static int vm_setup_pci(struct vm *vm, char *err, size_t err_len)
 	ret = irq_router_create(vm->vm_fd, &vm->irq, err, err_len);
 	if (ret)
 		return ret;
-	ret = pci_host_create(vm, &vm->pci);
+	ret = pci_host_create(vm_services(vm), &vm->pci);
 	/* test scaffolding only where asked for: a production guest never sees it */
 	if (!ret && vm->cfg->pci_testdev)
-		ret = pci_testdev_create(vm, vm->pci, &vm->pci_testdev);
+		ret = pci_testdev_create(vm_services(vm), vm->pci, &vm->pci_testdev);
 	if (ret)
 		snprintf(err, err_len, "cannot create the PCI bus: %s",
 			 strerror(-ret));
@@ -489,6 +611,8 @@ int vm_build(const struct vm_config *cfg, struct vm **out, int *status)
 	vm->mem.memfd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->memslot_lock, NULL);
+	pthread_mutex_init(&vm->sleep_lock, NULL);
+	pthread_cond_init(&vm->sleep_cond, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 
@@ -570,18 +694,10 @@ int vm_start(struct vm *vm)
 	return 0;
 }
 
-static s64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 int vm_run_until_stop(struct vm *vm)
 {
 	unsigned int timeout = vm->cfg->timeout_seconds;
-	s64 deadline = timeout ? now_ms() + timeout * 1000LL : 0;
+	s64 deadline = timeout ? (s64)mono_ms() + timeout * 1000LL : 0;
 	struct pollfd fds[2];
 	sigset_t signals;
 	int sfd, status;
@@ -600,7 +716,7 @@ int vm_run_until_stop(struct vm *vm)
 		int wait_ms = -1, n;
 
 		if (deadline) {
-			s64 left = deadline - now_ms();
+			s64 left = deadline - (s64)mono_ms();
 
 			if (left <= 0) {
 				vm_request_stop(vm, STATUS_TIMEOUT,
@@ -692,5 +808,7 @@ void vm_destroy(struct vm *vm)
 	bus_destroy(&vm->pio);
 	pthread_mutex_destroy(&vm->memslot_lock);
 	pthread_mutex_destroy(&vm->stop_lock);
+	pthread_cond_destroy(&vm->sleep_cond);
+	pthread_mutex_destroy(&vm->sleep_lock);
 	free(vm);
 }

@@ -8,6 +8,8 @@
 #include "vmm/bus.h"
 #include "vmm/config.h"
 #include "vmm/memory.h"
+#include "vmm/services.h"
+#include "vmm/status.h"
 
 struct vcpu;
 struct uart;
@@ -22,16 +24,6 @@ struct irq_router;
 struct pci_host;
 struct pci_testdev;
 struct rom;
-
-/* Exit statuses (docs/design.md, "Exit status"). Only vmm/main.c exits. */
-#define STATUS_OK 0
-#define STATUS_BAD_CLI 2
-#define STATUS_HOST_SETUP 4
-#define STATUS_BAD_IMAGE 6
-#define STATUS_GUEST_CRASH 8
-#define STATUS_DEVICE_FAILED 10
-#define STATUS_SANDBOX 12
-#define STATUS_TIMEOUT 124
 
 /* How the boot CPU starts: filled by the image loader. */
 enum boot_mode {
@@ -88,8 +80,21 @@ struct vm {
 	pthread_mutex_t memslot_lock;	/* protects memslots_used */
 	u64 memslots_used[4];		/* bitmap, slot numbers 0-255 */
 
+	struct dev_services services;	/* what devices get: vm_services() */
+
 	struct vfu_device *vfu_devices[CONFIG_MAX_DEVICES];
 	unsigned int nr_vfu_devices;
+
+	/*
+	 * ACPI S3. sleep_lock protects suspended; sleep_epoch counts the
+	 * sleeps (atomic reads), so a vCPU that never saw one parked still
+	 * resets as a resumed CPU. facs_gpa: where the waking vector is.
+	 */
+	pthread_mutex_t sleep_lock;
+	pthread_cond_t sleep_cond;
+	bool suspended;
+	u64 sleep_epoch;
+	u64 facs_gpa;
 
 	pthread_mutex_t stop_lock;
 	bool stop_requested;
@@ -119,6 +124,14 @@ void vm_request_stop(struct vm *vm, int status, const char *fmt, ...)
 void vm_request_reset(struct vm *vm, const char *why);
 bool vm_stopping(struct vm *vm);
 
+/*
+ * ACPI S3, for the vCPU threads: the number of sleeps so far, and the wait
+ * for the wake that ends the current one. vm_sleep_wait() returns false
+ * when the VM stops instead, else true with the FACS waking vector.
+ */
+u64 vm_sleep_epoch(struct vm *vm);
+bool vm_sleep_wait(struct vm *vm, u32 *waking_vector);
+
 /* Guest RAM through the one checked helper; NULL unless the range is RAM. */
 void *gpa_to_hva(struct vm *vm, u64 gpa, u64 len);
 
@@ -134,24 +147,28 @@ int vm_memslot_set_flags(struct vm *vm, int slot, u64 gpa, u64 size,
 			 void *hva, u32 flags);
 void vm_memslot_free(struct vm *vm, int slot);
 
-/*
- * A guest write of len bytes (1, 2, 4 or 8) at addr, in memory or port
- * space (pio), equal to datamatch when match, signals fd inside KVM: no
- * exit reaches uvmm. Removing one takes the same description.
- */
-struct vm_ioeventfd {
-	u64 addr;
-	u32 len;
-	int fd;
-	bool pio;
-	bool match;
-	u64 datamatch;
-};
-
+/* KVM ioeventfds (struct vm_ioeventfd: vmm/services.h). */
 bool vm_has_ioeventfd(struct vm *vm);
 int vm_ioeventfd(struct vm *vm, const struct vm_ioeventfd *e, bool assign);
 
 /* Assert or deassert an interrupt line of the in-kernel irqchip. */
 int vm_set_irq_line(struct vm *vm, unsigned int gsi, bool level);
+
+/*
+ * The services a device is created with (vmm/services.h), brought up to
+ * date with the VM (its irq router, CPU count) on each call.
+ */
+const struct dev_services *vm_services(struct vm *vm);
+
+/*
+ * A PCI function on this VM's services (devices/pci.h,
+ * pci_function_new()), for callers that hold the VM (vfio-user/device.c).
+ */
+struct pci_function;
+struct pci_function_info;
+struct pci_function_ops;
+int pci_function_create(struct vm *vm, const struct pci_function_info *info,
+			const struct pci_function_ops *ops, void *opaque,
+			struct pci_function **out);
 
 #endif

@@ -9,13 +9,10 @@
  * through pvh_start.
  */
 #include "x86.h"
+#include "abi/multiboot.h"
+#include "abi/pvh.h"
 
-#define MB_HEADER_MAGIC		0x1badb002
-#define MB_HEADER_FLAGS		0x00000002	/* memory information */
-#define HVM_START_MAGIC		0x336ec578
-#define MBI_CMDLINE		(1 << 2)
-#define MBI_MODS		(1 << 3)
-#define MBI_MEM_MAP		(1 << 6)
+#define MB_HEADER_FLAGS		MULTIBOOT_MEMORY_INFO
 #define MAX_MEMMAP		16
 #define MAX_MODULES		8
 
@@ -23,9 +20,9 @@
 	.section .text.entry, "ax"
 	.balign 4
 mb_header:
-	.long MB_HEADER_MAGIC
+	.long MULTIBOOT_HEADER_MAGIC
 	.long MB_HEADER_FLAGS
-	.long -(MB_HEADER_MAGIC + MB_HEADER_FLAGS)
+	.long -(MULTIBOOT_HEADER_MAGIC + MB_HEADER_FLAGS)
 
 	.code32
 	.globl mb_start
@@ -121,7 +118,7 @@ mb_entry_eflags: .long 0
 
 	.balign 8
 mb_si:
-	.long HVM_START_MAGIC			/* magic */
+	.long HVM_START_MAGIC_VALUE		/* magic */
 	.long 1					/* version */
 	.long 0					/* flags */
 	.long 0					/* nr_modules */

@@ -3,60 +3,18 @@
  * multiboot: booted as a Multiboot 1 kernel (a 32-bit ELF, as
  * kvm-unit-tests' x86 tests are), it checks what the loader handed over
  * and what fw_cfg says against the command line the boot test passes:
- *   mem=SIZE cpus=N module=TEXT [pc-testdev] [shutdown]
+ *   mem=SIZE cpus=N module=TEXT [pc-testdev] [shutdown] [s3=wake|nowake]
  * (the module file holds TEXT followed by a newline). With pc-testdev it
  * checks that device's ports, IRQ lines and iomem, without it that they
- * are absent; with shutdown it ends by writing "Shutdown" to port 0x8900.
+ * are absent; with shutdown it ends by writing "Shutdown" to port 0x8900;
+ * with s3 it ends by sleeping to RAM (check_s3()).
  */
 #include "guest.h"
+#include "abi/fw_cfg.h"
+#include "abi/machine.h"
+#include "abi/mc146818.h"
+#include "abi/multiboot.h"
 
-#define MB_BOOT_MAGIC	0x2badb002
-#define MBI_MEMORY	(1 << 0)
-#define MBI_CMDLINE	(1 << 2)
-#define MBI_MODS	(1 << 3)
-#define MBI_MEM_MAP	(1 << 6)
-#define MBI_LOADER_NAME	(1 << 9)
-
-#define FW_CFG_SEL	0x510
-#define FW_CFG_DATA	0x511
-
-struct mbi {
-	u32 flags;
-	u32 mem_lower;
-	u32 mem_upper;
-	u32 boot_device;
-	u32 cmdline;
-	u32 mods_count;
-	u32 mods_addr;
-	u32 syms[4];
-	u32 mmap_length;
-	u32 mmap_addr;
-	u32 drives_length;
-	u32 drives_addr;
-	u32 config_table;
-	u32 boot_loader_name;
-} __attribute__((packed));
-
-struct mb_mmap {
-	u32 size;
-	u64 addr;
-	u64 len;
-	u32 type;
-} __attribute__((packed));
-
-struct mb_module {
-	u32 start;
-	u32 end;
-	u32 cmdline;
-	u32 reserved;
-};
-
-#define TESTDEV_PORT	0xe0
-#define TESTDEV_FLUSH	0xe4
-#define TESTDEV_BYTE	0xe8
-#define TESTDEV_IRQ	0x2000
-#define TESTDEV_IOMEM	0xff000000ULL
-#define SHUTDOWN_PORT	0x8900
 #define VEC_LINE	0x60
 
 extern u32 mb_entry_eax, mb_entry_ebx, mb_entry_cr0, mb_entry_eflags;
@@ -67,9 +25,9 @@ static u64 fw_cfg_get(u16 key, unsigned int bytes)
 	u64 r = 0;
 	unsigned int i;
 
-	outw(FW_CFG_SEL, key);
+	outw(FW_CFG_PORT_SEL, key);
 	for (i = 0; i < bytes; i++)
-		r |= (u64)inb(FW_CFG_DATA) << (i * 8);
+		r |= (u64)inb(FW_CFG_PORT_DATA) << (i * 8);
 	return r;
 }
 
@@ -86,12 +44,13 @@ static u64 param_u64(const char *name, bool size)
 }
 
 /* The RAM entry of the map that starts at addr; its end, or 0. */
-static u64 ram_end_from(const struct mbi *mbi, u64 addr)
+static u64 ram_end_from(const struct multiboot_info *mbi, u64 addr)
 {
 	u32 off;
 
 	for (off = 0; off < mbi->mmap_length; ) {
-		const struct mb_mmap *e = (const void *)(u64)(mbi->mmap_addr + off);
+		const struct multiboot_mmap_entry *e =
+			(const void *)(u64)(mbi->mmap_addr + off);
 
 		if (e->type == 1 && e->addr == addr)
 			return e->addr + e->len;
@@ -102,15 +61,15 @@ static u64 ram_end_from(const struct mbi *mbi, u64 addr)
 
 static void check_entry(void)
 {
-	report(mb_entry_eax == MB_BOOT_MAGIC, "eax at entry is %#x (want %#x)",
-	       mb_entry_eax, MB_BOOT_MAGIC);
+	report(mb_entry_eax == MULTIBOOT_BOOT_MAGIC, "eax at entry is %#x (want %#x)",
+	       mb_entry_eax, MULTIBOOT_BOOT_MAGIC);
 	report((mb_entry_cr0 & CR0_PE) && !(mb_entry_cr0 & CR0_PG),
 	       "entered in protected mode with paging off (cr0 %#x)",
 	       mb_entry_cr0);
 	report(!(mb_entry_eflags & RFLAGS_IF), "interrupts off at entry");
 }
 
-static void check_memory(const struct mbi *mbi, u64 mem)
+static void check_memory(const struct multiboot_info *mbi, u64 mem)
 {
 	u64 ram = 0, low_end, high_end;
 	unsigned int n = 0, bad_size = 0;
@@ -120,7 +79,8 @@ static void check_memory(const struct mbi *mbi, u64 mem)
 	       (MBI_MEMORY | MBI_MEM_MAP), "flags %#x: memory fields and map",
 	       mbi->flags);
 	for (off = 0; off < mbi->mmap_length; n++) {
-		const struct mb_mmap *e = (const void *)(u64)(mbi->mmap_addr + off);
+		const struct multiboot_mmap_entry *e =
+			(const void *)(u64)(mbi->mmap_addr + off);
 
 		if (e->size != 20)
 			bad_size++;
@@ -143,7 +103,7 @@ static void check_memory(const struct mbi *mbi, u64 mem)
 	       "mem_upper %u KiB matches the map", mbi->mem_upper);
 }
 
-static void check_cmdline(const struct mbi *mbi)
+static void check_cmdline(const struct multiboot_info *mbi)
 {
 	const char *cmd = (const char *)(u64)mbi->cmdline;
 	const char *sp;
@@ -160,14 +120,14 @@ static void check_cmdline(const struct mbi *mbi)
 	       !strncmp(sp - (sizeof(name) - 1), name, sizeof(name) - 1),
 	       "the first word is the kernel's name");
 	report(!strcmp(boot_cmdline(), cmd), "the runtime sees the same line");
-	if (mbi->flags & MBI_LOADER_NAME)
+	if (mbi->flags & MBI_BOOT_LOADER_NAME)
 		report_info("boot loader: %s",
 			    (const char *)(u64)mbi->boot_loader_name);
 }
 
-static void check_module(const struct mbi *mbi)
+static void check_module(const struct multiboot_info *mbi)
 {
-	const struct mb_module *m = (const void *)(u64)mbi->mods_addr;
+	const struct multiboot_module *m = (const void *)(u64)mbi->mods_addr;
 	char want[128];
 	size_t len;
 
@@ -178,14 +138,14 @@ static void check_module(const struct mbi *mbi)
 	if (!cmdline_param("module", want, sizeof(want)))
 		abort_test("no module= on the command line");
 	len = strlen(want);
-	report(m->end - m->start == len + 1, "module is %u bytes (want %zu)",
-	       m->end - m->start, len + 1);
-	report(!memcmp((const void *)(u64)m->start, want, len) &&
-	       ((const char *)(u64)m->start)[len] == '\n',
+	report(m->mod_end - m->mod_start == len + 1, "module is %u bytes (want %zu)",
+	       m->mod_end - m->mod_start, len + 1);
+	report(!memcmp((const void *)(u64)m->mod_start, want, len) &&
+	       ((const char *)(u64)m->mod_start)[len] == '\n',
 	       "module holds the file's bytes");
-	report(!(m->start & 0xfff) && m->start >= (u64)__image_end,
+	report(!(m->mod_start & 0xfff) && m->mod_start >= (u64)__image_end,
 	       "module at %#x: page-aligned, after the image (ends %#lx)",
-	       m->start, (u64)__image_end);
+	       m->mod_start, (u64)__image_end);
 	report(m->cmdline && strlen((const char *)(u64)m->cmdline) > 0,
 	       "module command line '%s'",
 	       m->cmdline ? (const char *)(u64)m->cmdline : "");
@@ -197,22 +157,26 @@ static void check_fw_cfg(u64 mem, u64 cpus)
 	unsigned int i;
 	u64 ram_size, max_ram;
 
-	outw(FW_CFG_SEL, 0);
+	outw(FW_CFG_PORT_SEL, FW_CFG_SIGNATURE);
 	for (i = 0; i < 4; i++)
-		sig[i] = inb(FW_CFG_DATA);
+		sig[i] = inb(FW_CFG_PORT_DATA);
 	sig[4] = '\0';
 	report(!strcmp(sig, "QEMU"), "fw_cfg signature '%s'", sig);
-	report(fw_cfg_get(0x01, 4) & 1, "fw_cfg ID: traditional interface");
-	ram_size = fw_cfg_get(0x03, 8);
+	report(fw_cfg_get(FW_CFG_ID, 4) & FW_CFG_ID_TRADITIONAL,
+	       "fw_cfg ID: traditional interface");
+	ram_size = fw_cfg_get(FW_CFG_RAM_SIZE, 8);
 	report(ram_size == mem, "fw_cfg RAM_SIZE %#lx = mem=%#lx", ram_size, mem);
-	report(fw_cfg_get(0x05, 2) == cpus, "fw_cfg NB_CPUS %lu = cpus=%lu",
-	       fw_cfg_get(0x05, 2), cpus);
-	report(fw_cfg_get(0x0f, 2) == cpus, "fw_cfg MAX_CPUS %lu = cpus=%lu",
-	       fw_cfg_get(0x0f, 2), cpus);
-	max_ram = fw_cfg_get(0x11, 8);
+	report(fw_cfg_get(FW_CFG_NB_CPUS, 2) == cpus,
+	       "fw_cfg NB_CPUS %lu = cpus=%lu",
+	       fw_cfg_get(FW_CFG_NB_CPUS, 2), cpus);
+	report(fw_cfg_get(FW_CFG_MAX_CPUS, 2) == cpus,
+	       "fw_cfg MAX_CPUS %lu = cpus=%lu",
+	       fw_cfg_get(FW_CFG_MAX_CPUS, 2), cpus);
+	max_ram = fw_cfg_get(FW_CFG_MAX_RAM, 8);
 	report(max_ram >= mem, "fw_cfg MAX_RAM %#lx at or above the RAM size",
 	       max_ram);
-	report(fw_cfg_get(0x19, 4) == 0, "fw_cfg file directory is empty");
+	report(fw_cfg_get(FW_CFG_FILE_DIR, 4) == 0,
+	       "fw_cfg file directory is empty");
 }
 
 static u8 sum8(const void *p, u32 len)
@@ -282,6 +246,109 @@ out:
 	report_prefix_pop();
 }
 
+/*
+ * ACPI S3, the way kvm-unit-tests' s3 test sleeps: a real-mode stub copied
+ * to S3_STUB is the FACS waking vector; the RTC alarm fires every second
+ * and RTC_EN (s3=wake) makes it a wake event; then _S3's SLP_TYP with
+ * SLP_EN. The stub, in real mode after the wake, reports through the
+ * debug-exit port: 0 (status 1) when PM1 status shows WAK_STS and RTC_STS
+ * and the marker written before the sleep is intact (nothing after the
+ * sleep write ran); 1 (status 3) without the status bits, 2 (status 5)
+ * with the marker overwritten. With s3=nowake RTC_EN stays clear, so the
+ * machine must sleep until uvmm's --timeout.
+ */
+#define S3_STUB		0x1000
+#define S3_MARKER	0x1100
+#define S3_MARKER_VALUE	0x5a5a5a5a
+#define S3_STR(x)	#x
+#define S3_XSTR(x)	S3_STR(x)
+
+extern char s3_stub_start[], s3_stub_end[];
+asm(".pushsection .text.s3stub, \"ax\"\n"
+    ".code16\n"
+    "s3_stub_start:\n"
+    "	mov $" S3_XSTR(ACPI_PM1_EVT) ", %dx\n"
+    "	in %dx, %ax\n"
+    "	and $0x8400, %ax\n"		/* WAK_STS | RTC_STS */
+    "	mov $1, %ebx\n"
+    "	cmp $0x8400, %ax\n"
+    "	jne 1f\n"
+    "	mov $2, %ebx\n"
+    "	mov " S3_XSTR(S3_MARKER) ", %eax\n"
+    "	cmp $" S3_XSTR(S3_MARKER_VALUE) ", %eax\n"
+    "	jne 1f\n"
+    "	xor %ebx, %ebx\n"
+    "1:	mov %ebx, %eax\n"
+    "	mov $" S3_XSTR(DEBUG_EXIT_PORT) ", %dx\n"
+    "	out %eax, %dx\n"
+    "2:	hlt\n"
+    "	jmp 2b\n"
+    "s3_stub_end:\n"
+    ".code64\n"
+    ".popsection\n");
+
+static u8 rtc_read(u8 reg)
+{
+	outb(RTC_INDEX_PORT, reg);
+	return inb(RTC_DATA_PORT);
+}
+
+static void rtc_write(u8 reg, u8 val)
+{
+	outb(RTC_INDEX_PORT, reg);
+	outb(RTC_DATA_PORT, val);
+}
+
+static void check_s3(bool wake)
+{
+	const u8 *rsdp = find_rsdp(), *rsdt, *t, *fadt = NULL;
+	volatile u32 *marker = (volatile u32 *)S3_MARKER;
+	u32 i, n, len, addr, facs, evt, cnt;
+
+	report_prefix_push("s3");
+	if (!rsdp)
+		abort_test("no RSDP");
+	memcpy(&addr, rsdp + 16, 4);
+	rsdt = (const u8 *)(u64)addr;
+	memcpy(&len, rsdt + 4, 4);
+	n = (len - 36) / 4;
+	for (i = 0; i < n; i++) {
+		memcpy(&addr, rsdt + 36 + i * 4, 4);
+		t = (const u8 *)(u64)addr;
+		if (!memcmp(t, "FACP", 4))
+			fadt = t;
+	}
+	if (!fadt)
+		abort_test("no FADT");
+	memcpy(&facs, fadt + 36, 4);
+	memcpy(&evt, fadt + 56, 4);
+	memcpy(&cnt, fadt + 64, 4);
+	memcpy((void *)S3_STUB, s3_stub_start, s3_stub_end - s3_stub_start);
+	memcpy((void *)(u64)(facs + 12), &(u32){ S3_STUB }, 4);
+	*marker = S3_MARKER_VALUE;
+	outw(evt + 2, wake ? ACPI_PM1_RTC_STS : 0);	/* PM1 enable */
+
+	/* The alarm every second, armed just after an update, as s3 does. */
+	while (!(rtc_read(RTC_REG_A) & RTC_A_UIP))
+		;
+	while (rtc_read(RTC_REG_A) & RTC_A_UIP)
+		;
+	rtc_read(RTC_REG_C);
+	rtc_write(RTC_SECONDS_ALARM, RTC_ALARM_ANY);
+	rtc_write(RTC_MINUTES_ALARM, RTC_ALARM_ANY);
+	rtc_write(RTC_HOURS_ALARM, RTC_ALARM_ANY);
+	rtc_write(RTC_REG_B, rtc_read(RTC_REG_B) | RTC_B_AIE);
+
+	printf("s3: sleeping (%s), waking vector %#x in the FACS at %#x\n",
+	       wake ? "RTC alarm enabled as a wake event" : "no wake event enabled",
+	       S3_STUB, facs);
+	outw(cnt, ACPI_PM1_CNT_SLP_EN |
+		  (ACPI_SLP_TYP_S3 << ACPI_PM1_CNT_SLP_TYP_SHIFT));
+	/* Never here: a CPU that runs on overwrites the marker. */
+	for (;;)
+		*marker = 0xdead;
+}
+
 static void line_handler(unsigned int vector)
 {
 	(void)vector;
@@ -294,8 +361,8 @@ static bool line_interrupts(unsigned int gsi)
 	bool got;
 
 	ioapic_route(gsi, VEC_LINE, false, false, lapic_id());
-	outb(TESTDEV_IRQ + gsi, 1);
-	outb(TESTDEV_IRQ + gsi, 0);
+	outb(PC_TESTDEV_IRQ_PORT + gsi, 1);
+	outb(PC_TESTDEV_IRQ_PORT + gsi, 0);
 	got = irq_wait(VEC_LINE, before + 1, 2000);
 	ioapic_mask(gsi);
 	return got && irq_count(VEC_LINE) == before + 1;
@@ -308,25 +375,28 @@ static void check_pc_testdev(void)
 	unsigned int i, bad = 0;
 
 	report_prefix_push("pc-testdev");
-	outl(TESTDEV_PORT, 0x12345678);
-	outb(TESTDEV_PORT + 2, 0xab);
-	report(inl(TESTDEV_PORT) == 0x12ab5678 && inw(TESTDEV_PORT + 1) == 0xab56,
+	outl(PC_TESTDEV_PORT, 0x12345678);
+	outb(PC_TESTDEV_PORT + 2, 0xab);
+	report(inl(PC_TESTDEV_PORT) == 0x12ab5678 &&
+	       inw(PC_TESTDEV_PORT + 1) == 0xab56,
 	       "0xe0: scratch register with byte lanes (%#x)",
-	       inl(TESTDEV_PORT));
-	outw(TESTDEV_BYTE, 0xcafe);
-	report(inl(TESTDEV_PORT) == 0x12abcafe && inl(TESTDEV_BYTE) == 0x12abcafe,
-	       "0xe8: the same register byte by byte (%#x)", inl(TESTDEV_BYTE));
+	       inl(PC_TESTDEV_PORT));
+	outw(PC_TESTDEV_BYTE_PORT, 0xcafe);
+	report(inl(PC_TESTDEV_PORT) == 0x12abcafe &&
+	       inl(PC_TESTDEV_BYTE_PORT) == 0x12abcafe,
+	       "0xe8: the same register byte by byte (%#x)",
+	       inl(PC_TESTDEV_BYTE_PORT));
 
-	writeq(TESTDEV_IOMEM + 0x100, q);
-	writel(TESTDEV_IOMEM + 0xfffc, 0x55aa55aa);
-	report(readq(TESTDEV_IOMEM + 0x100) == q &&
-	       readb(TESTDEV_IOMEM + 0x101) == 0xcd &&
-	       readl(TESTDEV_IOMEM + 0xfffc) == 0x55aa55aa,
+	writeq(PC_TESTDEV_IOMEM + 0x100, q);
+	writel(PC_TESTDEV_IOMEM + 0xfffc, 0x55aa55aa);
+	report(readq(PC_TESTDEV_IOMEM + 0x100) == q &&
+	       readb(PC_TESTDEV_IOMEM + 0x101) == 0xcd &&
+	       readl(PC_TESTDEV_IOMEM + 0xfffc) == 0x55aa55aa,
 	       "iomem at 0xff000000 keeps what is written");
 
 	for (i = 0; i < 1024; i++)
 		flushed[i] = i * 7;
-	outl(TESTDEV_FLUSH, (u32)(u64)flushed);
+	outl(PC_TESTDEV_FLUSH_PORT, (u32)(u64)flushed);
 	for (i = 0; i < 1024; i++)
 		bad += flushed[i] != i * 7;
 	flushed[3] = 1;
@@ -342,8 +412,8 @@ static void check_pc_testdev(void)
 
 static void check_no_pc_testdev(void)
 {
-	report(inl(TESTDEV_PORT) == 0xffffffff &&
-	       readl(TESTDEV_IOMEM) == 0xffffffff,
+	report(inl(PC_TESTDEV_PORT) == 0xffffffff &&
+	       readl(PC_TESTDEV_IOMEM) == 0xffffffff,
 	       "no pc-testdev unless asked for: 0xe0 and 0xff000000 read all-ones");
 }
 
@@ -351,17 +421,19 @@ static void shutdown(void)
 {
 	const char *s = "Shutdown";
 
-	printf("shutdown: writing \"%s\" to port %#x\n", s, SHUTDOWN_PORT);
+	printf("shutdown: writing \"%s\" to port %#x\n", s,
+	       PC_TESTDEV_SHUTDOWN_PORT);
 	while (*s)
-		outb(SHUTDOWN_PORT, *s++);
+		outb(PC_TESTDEV_SHUTDOWN_PORT, *s++);
 	report(false, "still running after the shutdown string");
 }
 
 int main(void)
 {
-	const struct mbi *mbi = (const void *)(u64)mb_entry_ebx;
+	const struct multiboot_info *mbi = (const void *)(u64)mb_entry_ebx;
 	u64 mem = param_u64("mem", true), cpus = param_u64("cpus", false);
 	char flag[8];
+	int status;
 
 	report_prefix_push("multiboot");
 	check_entry();
@@ -377,5 +449,11 @@ int main(void)
 		check_no_pc_testdev();
 	if (cmdline_param("shutdown", flag, sizeof(flag)))
 		shutdown();
-	return report_summary();
+	if (!cmdline_param("s3", flag, sizeof(flag)))
+		return report_summary();
+	/* The sleep ends the run: the summary of the rest comes first. */
+	status = report_summary();
+	if (!status)
+		check_s3(strcmp(flag, "nowake") != 0);
+	return status;
 }

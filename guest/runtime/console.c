@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* COM1 (16550) output and a small printf. */
 #include "runtime.h"
+#include "abi/machine.h"
 
-#define COM1		0x3f8
+#define COM1		UART_COM1_BASE
 #define UART_THR	0
 #define UART_IER	1
 #define UART_FCR	2

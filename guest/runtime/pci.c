@@ -5,9 +5,10 @@
  * capability list. All of it works at CPL3 (IOPL 3, user-mapped MMIO).
  */
 #include "runtime.h"
+#include "abi/machine.h"
 
-#define CONF1_ADDRESS	0xcf8
-#define CONF1_DATA	0xcfc
+#define CONF1_ADDRESS	PCI_CONF1_ADDRESS_PORT
+#define CONF1_DATA	PCI_CONF1_DATA_PORT
 #define CONF1_ENABLE	0x80000000u
 #define CAP_WALK_MAX	48
 

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* kvm-unit-tests style result lines, the summary, and exit. */
 #include "runtime.h"
-
-#define DEBUG_EXIT_PORT	0xf4
+#include "abi/machine.h"
 
 static unsigned int tests, failures, skipped;
 static char prefix[128];

@@ -4,6 +4,7 @@
  * catch_exception() unwinding, and the fatal report for everything else.
  */
 #include "runtime.h"
+#include "abi/machine.h"
 
 struct idt_entry {
 	u16 offset_low;
@@ -165,7 +166,7 @@ static void __attribute__((noreturn)) trap_fatal(struct trap_frame *tf, u64 cr2)
 	if (fatal_depth++) {
 		/* faulted while reporting: say the least and leave */
 		console_write("FAIL: exception while reporting an exception\n", 46);
-		outb(0xf4, 1);
+		outb(DEBUG_EXIT_PORT, 1);
 		for (;;)
 			hlt();
 	}

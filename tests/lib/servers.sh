@@ -3,25 +3,25 @@
 # uvmm with a bound. Sourced by tests/boot/run-boot.sh, so every case file
 # (and BOOT_ONLY runs of one) has them.
 
-TESTDEV=$BUILD/tests/servers/testdev
+SAMPLEDEV=$BUILD/tests/servers/sampledev
 server_pids=()
 # UNIX sockets need a local filesystem: /dev/shm is tmpfs on any Linux,
 # including inside tests/kvm-host, where /tmp is the host's over 9p.
 sockdir=$(mktemp -d -p /dev/shm uvmm-vfu.XXXXXX 2>/dev/null || mktemp -d)
 
-# start_server NAME [ARGS...]: starts testdev on $tmp/NAME.sock and waits
+# start_server NAME [ARGS...]: starts sampledev on $tmp/NAME.sock and waits
 # until it listens. Sets SOCK.
 start_server() {
 	local name=$1 i
 	shift
 	SOCK=$sockdir/$name.sock
-	"$TESTDEV" "$@" "$SOCK" 2>"$tmp/$name.log" &
+	"$SAMPLEDEV" "$@" "$SOCK" 2>"$tmp/$name.log" &
 	server_pids+=($!)
 	for i in $(seq 1 100); do
 		grep -q "listening on" "$tmp/$name.log" 2>/dev/null && return 0
 		sleep 0.05
 	done
-	echo "    | testdev did not start:"
+	echo "    | sampledev did not start:"
 	sed 's/^/    | /' "$tmp/$name.log"
 	return 1
 }

@@ -122,7 +122,7 @@ watch_boot() {
 # The test device server; its socket on a local file system (/dev/shm),
 # since /tmp may be 9p inside tests/kvm-host.
 sockdir=$(mktemp -d -p /dev/shm uvmm-linux.XXXXXX 2>/dev/null || mktemp -d)
-"$BUILD/tests/servers/testdev" "$sockdir/testdev.sock" 2>"$tmp/testdev.log" &
+"$BUILD/tests/servers/sampledev" "$sockdir/sampledev.sock" 2>"$tmp/sampledev.log" &
 server=$!
 # uvmm-nvme with a 16 MiB image (on /dev/shm with its socket): /init
 # writes with Debian's nvme driver, the host reads the image afterwards.
@@ -133,18 +133,18 @@ truncate -s 16M "$nvme_img"
 nvme_server=$!
 trap 'kill $server $nvme_server 2>/dev/null; rm -rf "$tmp" "$RESULTS" "$sockdir"' EXIT
 for _ in $(seq 1 100); do
-	grep -q "listening on" "$tmp/testdev.log" && grep -q "listening on" "$tmp/nvme.log" &&
+	grep -q "listening on" "$tmp/sampledev.log" && grep -q "listening on" "$tmp/nvme.log" &&
 		break
 	sleep 0.05
 done
-vfu_id=$(awk '$2 == "TESTDEV_ID_MAGIC" { print $3 }' tests/servers/testdev_regs.h)
+vfu_id=$(awk '$2 == "SAMPLEDEV_ID_MAGIC" { print $3 }' abi/sampledev.h)
 printf -v vfu_ids '%04x:%04x' \
-	"$(awk '$2 == "TESTDEV_VENDOR_ID" { print $3 }' tests/servers/testdev_regs.h)" \
-	"$(awk '$2 == "TESTDEV_DEVICE_ID" { print $3 }' tests/servers/testdev_regs.h)"
+	"$(awk '$2 == "SAMPLEDEV_VENDOR_ID" { print $3 }' abi/sampledev.h)" \
+	"$(awk '$2 == "SAMPLEDEV_DEVICE_ID" { print $3 }' abi/sampledev.h)"
 out=$tmp/boot.out
 start=$SECONDS
 # -v: uvmm logs where it put each BAR, for the comparison with sysfs.
-"$UVMM" -v "${uvmm_args[@]}" --device "vfio-user,socket=$sockdir/testdev.sock" \
+"$UVMM" -v "${uvmm_args[@]}" --device "vfio-user,socket=$sockdir/sampledev.sock" \
 	--device "vfio-user,socket=$sockdir/nvme.sock" \
 	--cmdline "$cmdline uvmm.vfu=$vfu_ids uvmm.vfu_id=$vfu_id uvmm.nvme=32768" \
 	"$DEBIAN_KERNEL" >"$out" 2>&1 </dev/null &

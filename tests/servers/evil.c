@@ -8,7 +8,7 @@
  *		--now-on-signal] [options] SOCKET_PATH
  *	build/tests/servers/evil --close-at STEP [--before] SOCKET_PATH
  *
- * The device is a small look-alike of tests/servers/testdev (same IDs,
+ * The device is a small look-alike of tests/servers/sampledev (same IDs,
  * capability list, config scratch area, BAR0 ID and scratch registers,
  * BAR2 as an mmap-able memfd), enough for guest/vfio-user-basic.c and
  * guest/vfio-user-loop.c, served by the server library on one end of a
@@ -114,10 +114,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "vfio-user/server.h"
 #include "vfio-user/transport.h"
-#include "tests/servers/testdev_regs.h"
+#include "abi/sampledev.h"
 
 #define BAR0_REGION		0
 #define BAR2_REGION		2
@@ -132,7 +133,7 @@
 
 struct device {
 	struct vfu_server *srv;
-	u8 cfg[TESTDEV_CFG_SIZE];
+	u8 cfg[SAMPLEDEV_CFG_SIZE];
 	u32 scratch;
 	u32 resets;
 	int bar2_fd;
@@ -158,47 +159,47 @@ static void cfg_init(struct device *d)
 	u8 *c = d->cfg;
 
 	memset(c, 0, sizeof(d->cfg));
-	put16(c, 0x00, TESTDEV_VENDOR_ID);
-	put16(c, 0x02, TESTDEV_DEVICE_ID);
+	put16(c, 0x00, SAMPLEDEV_VENDOR_ID);
+	put16(c, 0x02, SAMPLEDEV_DEVICE_ID);
 	put16(c, 0x06, 0x10);			/* status: capability list */
-	put32(c, 0x08, TESTDEV_REVISION | (u32)TESTDEV_CLASS << 8);
+	put32(c, 0x08, SAMPLEDEV_REVISION | (u32)SAMPLEDEV_CLASS << 8);
 	put32(c, 0x10, 0);			/* BAR0: 32-bit memory */
 	put32(c, 0x18, 0x08);			/* BAR2: prefetchable */
-	put16(c, 0x2c, TESTDEV_SUBSYS_VENDOR_ID);
-	put16(c, 0x2e, TESTDEV_SUBSYS_ID);
-	c[0x34] = TESTDEV_CFG_MSI_CAP;
+	put16(c, 0x2c, SAMPLEDEV_SUBSYS_VENDOR_ID);
+	put16(c, 0x2e, SAMPLEDEV_SUBSYS_ID);
+	c[0x34] = SAMPLEDEV_CFG_MSI_CAP;
 	c[0x3d] = 1;				/* INTA# */
 	/* MSI, 64-bit, one vector. */
-	c[TESTDEV_CFG_MSI_CAP] = 0x05;
-	c[TESTDEV_CFG_MSI_CAP + 1] = TESTDEV_CFG_MSIX_CAP;
-	put16(c, TESTDEV_CFG_MSI_CAP + 2, 0x0080);
+	c[SAMPLEDEV_CFG_MSI_CAP] = 0x05;
+	c[SAMPLEDEV_CFG_MSI_CAP + 1] = SAMPLEDEV_CFG_MSIX_CAP;
+	put16(c, SAMPLEDEV_CFG_MSI_CAP + 2, 0x0080);
 	/* MSI-X, 8 vectors, table and PBA in BAR0. */
-	c[TESTDEV_CFG_MSIX_CAP] = 0x11;
-	c[TESTDEV_CFG_MSIX_CAP + 1] = TESTDEV_CFG_VNDR_CAP;
-	put16(c, TESTDEV_CFG_MSIX_CAP + 2, TESTDEV_MSIX_VECTORS - 1);
-	put32(c, TESTDEV_CFG_MSIX_CAP + 4, TESTDEV_MSIX_TABLE);
-	put32(c, TESTDEV_CFG_MSIX_CAP + 8, TESTDEV_MSIX_PBA);
+	c[SAMPLEDEV_CFG_MSIX_CAP] = 0x11;
+	c[SAMPLEDEV_CFG_MSIX_CAP + 1] = SAMPLEDEV_CFG_VNDR_CAP;
+	put16(c, SAMPLEDEV_CFG_MSIX_CAP + 2, SAMPLEDEV_MSIX_VECTORS - 1);
+	put32(c, SAMPLEDEV_CFG_MSIX_CAP + 4, SAMPLEDEV_MSIX_TABLE);
+	put32(c, SAMPLEDEV_CFG_MSIX_CAP + 8, SAMPLEDEV_MSIX_PBA);
 	/* Vendor-specific, with the signature. */
-	c[TESTDEV_CFG_VNDR_CAP] = 0x09;
-	c[TESTDEV_CFG_VNDR_CAP + 2] = TESTDEV_CFG_VNDR_LEN;
-	put32(c, TESTDEV_CFG_VNDR_SIG_OFF, TESTDEV_CFG_VNDR_SIG);
-	put16(c, TESTDEV_CFG_VNDR_SCRATCH_OFF, TESTDEV_CFG_SCRATCH);
-	put16(c, TESTDEV_CFG_VNDR_SCRATCH_LEN, TESTDEV_CFG_SCRATCH_SIZE);
+	c[SAMPLEDEV_CFG_VNDR_CAP] = 0x09;
+	c[SAMPLEDEV_CFG_VNDR_CAP + 2] = SAMPLEDEV_CFG_VNDR_LEN;
+	put32(c, SAMPLEDEV_CFG_VNDR_SIG_OFF, SAMPLEDEV_CFG_VNDR_SIG);
+	put16(c, SAMPLEDEV_CFG_VNDR_SCRATCH_OFF, SAMPLEDEV_CFG_SCRATCH);
+	put16(c, SAMPLEDEV_CFG_VNDR_SCRATCH_LEN, SAMPLEDEV_CFG_SCRATCH_SIZE);
 }
 
 static u32 bar0_word(struct device *d, u64 off)
 {
 	switch (off) {
-	case TESTDEV_REG_ID:
-		return TESTDEV_ID_MAGIC;
-	case TESTDEV_REG_VERSION:
-		return TESTDEV_VERSION;
-	case TESTDEV_REG_SCRATCH:
+	case SAMPLEDEV_REG_ID:
+		return SAMPLEDEV_ID_MAGIC;
+	case SAMPLEDEV_REG_VERSION:
+		return SAMPLEDEV_VERSION;
+	case SAMPLEDEV_REG_SCRATCH:
 		return d->scratch;
-	case TESTDEV_REG_RESET_COUNT:
+	case SAMPLEDEV_REG_RESET_COUNT:
 		return d->resets;
-	case TESTDEV_REG_BAR2_SIZE:
-		return TESTDEV_BAR2_SIZE;
+	case SAMPLEDEV_REG_BAR2_SIZE:
+		return SAMPLEDEV_BAR2_SIZE;
 	default:
 		return 0;
 	}
@@ -219,7 +220,7 @@ static int dev_access(void *opaque, u32 region, u64 off, void *buf,
 
 			if (!is_write)
 				p[i] = d->cfg[at];
-			else if (at >= TESTDEV_CFG_SCRATCH ||
+			else if (at >= SAMPLEDEV_CFG_SCRATCH ||
 				 at == 4 || at == 5)	/* COMMAND */
 				d->cfg[at] = p[i];
 		}
@@ -231,7 +232,7 @@ static int dev_access(void *opaque, u32 region, u64 off, void *buf,
 
 			if (!is_write) {
 				p[i] = (u8)(bar0_word(d, word) >> shift);
-			} else if (word == TESTDEV_REG_SCRATCH) {
+			} else if (word == SAMPLEDEV_REG_SCRATCH) {
 				d->scratch &= ~(0xffu << shift);
 				d->scratch |= (u32)p[i] << shift;
 			}
@@ -276,9 +277,9 @@ static int dev_init(struct device *d)
 
 	cfg_init(d);
 	d->bar2_fd = memfd_create("evil-bar2", MFD_CLOEXEC);
-	if (d->bar2_fd < 0 || ftruncate(d->bar2_fd, TESTDEV_BAR2_SIZE))
+	if (d->bar2_fd < 0 || ftruncate(d->bar2_fd, SAMPLEDEV_BAR2_SIZE))
 		return -errno;
-	d->bar2 = mmap(NULL, TESTDEV_BAR2_SIZE, PROT_READ | PROT_WRITE,
+	d->bar2 = mmap(NULL, SAMPLEDEV_BAR2_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_SHARED, d->bar2_fd, 0);
 	if (d->bar2 == MAP_FAILED) {
 		d->bar2 = NULL;
@@ -288,16 +289,16 @@ static int dev_init(struct device *d)
 	if (ret)
 		return ret;
 	r = (struct vfu_server_region){
-		.size = TESTDEV_CFG_SIZE,
+		.size = SAMPLEDEV_CFG_SIZE,
 		.flags = VFU_REGION_F_READ | VFU_REGION_F_WRITE,
 		.access = dev_access,
 		.fd = -1,
 	};
 	ret = vfu_server_setup_region(d->srv, CONFIG_REGION, &r);
-	r.size = TESTDEV_BAR0_SIZE;
+	r.size = SAMPLEDEV_BAR0_SIZE;
 	if (!ret)
 		ret = vfu_server_setup_region(d->srv, BAR0_REGION, &r);
-	r.size = TESTDEV_BAR2_SIZE;
+	r.size = SAMPLEDEV_BAR2_SIZE;
 	r.fd = d->bar2_fd;
 	if (!ret)
 		ret = vfu_server_setup_region(d->srv, BAR2_REGION, &r);
@@ -307,7 +308,7 @@ static int dev_init(struct device *d)
 		ret = vfu_server_setup_irq(d->srv, VFU_IRQ_MSI, 1);
 	if (!ret)
 		ret = vfu_server_setup_irq(d->srv, VFU_IRQ_MSIX,
-					   TESTDEV_MSIX_VECTORS);
+					   SAMPLEDEV_MSIX_VECTORS);
 	for (i = 0; !ret && d->io_fds && i < 4; i++) {
 		int efd = eventfd(0, EFD_CLOEXEC);
 
@@ -324,7 +325,7 @@ static void dev_fini(struct device *d)
 {
 	vfu_server_destroy(d->srv);
 	if (d->bar2)
-		munmap(d->bar2, TESTDEV_BAR2_SIZE);
+		munmap(d->bar2, SAMPLEDEV_BAR2_SIZE);
 	if (d->bar2_fd >= 0)
 		close(d->bar2_fd);
 }
@@ -666,29 +667,19 @@ struct proxy {
 	int dummy_fd;			/* what too-many-fds attaches */
 };
 
-static u64 mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void __attribute__((format(printf, 2, 3)))
 announce(struct proxy *px, const char *fmt, ...)
 {
-	struct timespec ts;
 	char what[300];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	clock_gettime(CLOCK_REALTIME, &ts);
 	/* One line (stderr is unbuffered): scripts read it while we run. */
 	fprintf(stderr, "evil: %s %s at %llu ms: %s\n",
 		px->announced ? "again" : "MISBEHAVE", mode_names[px->o->mode],
-		(unsigned long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+		(unsigned long long)(clock_ns(CLOCK_REALTIME) / 1000000),
 		what);
 	px->announced = true;
 }

@@ -46,9 +46,9 @@ static void check_tables(unsigned int cpus)
 	assert_int_equal(nr, 8);
 	assert_string_equal(tables[0].name, "RSDP");
 	for (i = 0; i < (unsigned int)nr; i++)
-		assert_true(tables[i].gpa >= ACPI_AREA &&
+		assert_true(tables[i].gpa >= LAYOUT_ACPI &&
 			    tables[i].gpa + tables[i].length <=
-			    ACPI_AREA + ACPI_AREA_SIZE);
+			    LAYOUT_ACPI + LAYOUT_ACPI_SIZE);
 
 	/* The RSDP: 16-byte aligned, both checksums, both roots. */
 	rsdp = mem_gpa_to_hva(&mem, tables[0].gpa, sizeof(*rsdp));
@@ -248,7 +248,7 @@ static void test_pm_timer_rate_and_wrap(void **state)
 	struct acpi_pm *pm;
 
 	(void)state;
-	assert_int_equal(acpi_pm_create(vm, &pm), 0);
+	assert_int_equal(acpi_pm_create(vm_services(vm), &pm), 0);
 	acpi_pm_set_clock(pm, fake_now);
 	fake_ns = 0;
 	assert_int_equal(pm_in(vm, ACPI_PM_TMR, 4), 0);
@@ -275,7 +275,7 @@ static void test_pm_registers(void **state)
 	u32 v;
 
 	(void)state;
-	assert_int_equal(acpi_pm_create(vm, &pm), 0);
+	assert_int_equal(acpi_pm_create(vm_services(vm), &pm), 0);
 	/* SCI_EN is set and stays set: no legacy mode. */
 	assert_int_equal(pm_in(vm, ACPI_PM1_CNT, 2) & 1, 1);
 	v = 0;
@@ -293,6 +293,34 @@ static void test_pm_registers(void **state)
 	v = 0xffffffff;
 	bus_write(&vm->pio, ACPI_PM_TMR, &v, 4);
 	assert_true(pm_in(vm, ACPI_PM_TMR, 4) < (1 << 24));
+	/*
+	 * _S3: the machine sleeps; the RTC alarm wakes it only once RTC_EN
+	 * is set, and then PM1 status says why (WAK_STS, RTC_STS).
+	 */
+	v = ACPI_PM1_CNT_SLP_EN |
+	    (ACPI_SLP_TYP_S3 << ACPI_PM1_CNT_SLP_TYP_SHIFT);
+	bus_write(&vm->pio, ACPI_PM1_CNT, &v, 2);
+	assert_true(vm->suspended);
+	assert_int_equal(vm_sleep_epoch(vm), 1);
+	assert_false(vm_stopping(vm));
+	v = 0;
+	bus_write(&vm->pio, ACPI_PM1_EVT + 2, &v, 2);
+	acpi_pm_wake_event(pm, ACPI_PM1_RTC_STS);
+	assert_true(vm->suspended);
+	assert_int_equal(pm_in(vm, ACPI_PM1_EVT, 2) & ACPI_PM1_WAK_STS, 0);
+	v = ACPI_PM1_RTC_STS;
+	bus_write(&vm->pio, ACPI_PM1_EVT + 2, &v, 2);
+	acpi_pm_wake_event(pm, ACPI_PM1_RTC_STS);
+	assert_false(vm->suspended);
+	assert_int_equal(pm_in(vm, ACPI_PM1_EVT, 2),
+			 ACPI_PM1_WAK_STS | ACPI_PM1_RTC_STS);
+	/* Write 1 to clear; an alarm while awake wakes nothing. */
+	v = ACPI_PM1_WAK_STS | ACPI_PM1_RTC_STS;
+	bus_write(&vm->pio, ACPI_PM1_EVT, &v, 2);
+	acpi_pm_wake_event(pm, ACPI_PM1_RTC_STS);
+	assert_int_equal(pm_in(vm, ACPI_PM1_EVT, 2), 0);
+	assert_int_equal(vm_sleep_epoch(vm), 1);
+
 	/* _S5: soft off ends the VM with status 0. */
 	v = ACPI_PM1_CNT_SLP_EN |
 	    (ACPI_SLP_TYP_S5 << ACPI_PM1_CNT_SLP_TYP_SHIFT);

@@ -31,7 +31,7 @@ static struct fixture *fixture_new(u64 mem_bytes, unsigned int cpus)
 	f->cfg.memory_bytes = mem_bytes;
 	f->vm = fake_vm_create(&f->cfg, mem_bytes);
 	assert_non_null(f->vm);
-	assert_int_equal(fw_cfg_create(f->vm, &f->dev), 0);
+	assert_int_equal(fw_cfg_create(vm_services(f->vm), &f->dev), 0);
 	return f;
 }
 

@@ -30,7 +30,7 @@ static int setup(void **state)
 	f->cfg.memory_bytes = 16 * MiB;
 	f->vm = fake_vm_create(&f->cfg, 16 * MiB);
 	assert_non_null(f->vm);
-	assert_int_equal(pc_testdev_create(f->vm, &f->dev), 0);
+	assert_int_equal(pc_testdev_create(vm_services(f->vm), &f->dev), 0);
 	*state = f;
 	return 0;
 }

@@ -42,7 +42,7 @@ static int setup(void **state)
 	assert_non_null(f->vm);
 	assert_int_equal(fake_irq_init(&f->irq, 64), 0);
 	f->vm->irq = f->irq.router;
-	assert_int_equal(pci_host_create(f->vm, &f->host), 0);
+	assert_int_equal(pci_host_create(vm_services(f->vm), &f->host), 0);
 	*state = f;
 	return 0;
 }
@@ -315,7 +315,7 @@ static bool overlap(u64 a, u64 as, u64 b, u64 bs)
 	return a < b + bs && b < a + as;
 }
 
-static void test_assign_bars_places_testdev(void **state)
+static void test_assign_bars_places_pci_testdev(void **state)
 {
 	struct fixture *f = *state;
 	struct pci_testdev *dev;
@@ -328,7 +328,7 @@ static void test_assign_bars_places_testdev(void **state)
 
 	big_info.bars[0].size = 256 * MiB;
 	big_info.bars[2] = (struct pci_bar_desc) { .type = PCI_BAR_IO, .size = 4 };
-	assert_int_equal(pci_testdev_create(f->vm, f->host, &dev), 0);
+	assert_int_equal(pci_testdev_create(vm_services(f->vm), f->host, &dev), 0);
 	assert_int_equal(pci_function_create(f->vm, &big_info, NULL, NULL, &big), 0);
 	assert_int_equal(pci_host_add(f->host, big, -1), 0);
 	assert_int_equal(pci_host_assign_bars(f->host, NULL, 0), 0);
@@ -424,7 +424,7 @@ static void test_mptable_routes_every_pin(void **state)
 
 /* ---- the built-in test function ---------------------------------------------- */
 
-static void test_testdev_registers_and_irqs(void **state)
+static void test_pci_testdev_registers_and_irqs(void **state)
 {
 	struct fixture *f = *state;
 	struct pci_testdev *dev;
@@ -434,7 +434,7 @@ static void test_testdev_registers_and_irqs(void **state)
 	u64 q = 0;
 	int fd;
 
-	assert_int_equal(pci_testdev_create(f->vm, f->host, &dev), 0);
+	assert_int_equal(pci_testdev_create(vm_services(f->vm), f->host, &dev), 0);
 	assert_int_equal(pci_host_assign_bars(f->host, NULL, 0), 0);
 	fn = pci_host_function(f->host, PCI_DEVFN(1, 0));
 	bar0 = pci_bar_window(fn, PCI_TESTDEV_BAR_REGS).addr;
@@ -508,11 +508,11 @@ int main(void)
 		T(test_slots_and_multifunction),
 		T(test_slots_run_out),
 		T(test_bar_over_bar_decodes_once_freed),
-		T(test_assign_bars_places_testdev),
+		T(test_assign_bars_places_pci_testdev),
 		T(test_assign_bars_reports_full_window),
 		cmocka_unit_test(test_mmio64_window_base),
 		cmocka_unit_test(test_mptable_routes_every_pin),
-		T(test_testdev_registers_and_irqs),
+		T(test_pci_testdev_registers_and_irqs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "devices/rtc.h"
 #include "tests/unit/support/fake_vm.h"
 
@@ -41,7 +42,7 @@ static struct fixture *fixture_new(u64 mem_bytes, unsigned int cpus)
 	f->cfg.memory_bytes = mem_bytes;
 	f->vm = fake_vm_create(&f->cfg, mem_bytes);
 	assert_non_null(f->vm);
-	assert_int_equal(rtc_create(f->vm, &f->rtc), 0);
+	assert_int_equal(rtc_create(vm_services(f->vm), &f->rtc), 0);
 	fake_time = T0;
 	rtc_set_clock(f->rtc, fake_now);
 	return f;
@@ -106,6 +107,39 @@ static void test_real_clock(void **state)
 	year = cmos_read(f, RTC_YEAR);
 	/* Unless the test runs across New Year's midnight UTC. */
 	assert_int_equal((year >> 4) * 10 + (year & 0xf), tm.tm_year % 100);
+	fixture_free(f);
+}
+
+/*
+ * On the host's clock, UIP rises before each second's update and falls
+ * with it: the seconds read while it is high are the old second, those
+ * read after it falls the next one. Polled as kvm-unit-tests' s3 test
+ * does; a second and a half covers one whole update.
+ */
+static void test_uip_each_second(void **state)
+{
+	struct fixture *f = fixture_new(128 * MiB, 1);
+	u64 end = mono_ms() + 1500;
+	u8 before = 0, after;
+	bool seen = false;
+
+	(void)state;
+	rtc_set_clock(f->rtc, NULL);
+	while (!seen && mono_ms() < end) {
+		before = cmos_read(f, RTC_SECONDS);
+		seen = cmos_read(f, RTC_REG_A) & RTC_A_UIP;
+	}
+	assert_true(seen);
+	while ((cmos_read(f, RTC_REG_A) & RTC_A_UIP) && mono_ms() < end + 1000)
+		;
+	assert_int_equal(cmos_read(f, RTC_REG_A) & RTC_A_UIP, 0);
+	after = cmos_read(f, RTC_SECONDS);
+	assert_true(after != before);
+	/* SET holds updates off: no update, no UIP. */
+	cmos_write(f, RTC_REG_B, RTC_B_24H | RTC_B_SET);
+	end = mono_ms() + 1100;
+	while (mono_ms() < end)
+		assert_int_equal(cmos_read(f, RTC_REG_A) & RTC_A_UIP, 0);
 	fixture_free(f);
 }
 
@@ -347,6 +381,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_time_in_bcd),
 		cmocka_unit_test(test_real_clock),
+		cmocka_unit_test(test_uip_each_second),
 		cmocka_unit_test(test_binary_and_12_hour),
 		cmocka_unit_test(test_set_time_with_set_bit),
 		cmocka_unit_test(test_set_time_while_running),

@@ -218,7 +218,7 @@ static void test_debug_exit_port_stops_with_status(void **state)
 	struct fixture *f = *state;
 	struct debug_exit *dev;
 
-	assert_int_equal(debug_exit_create(f->vm, DEBUG_EXIT_QEMU, &dev), 0);
+	assert_int_equal(debug_exit_create(vm_services(f->vm), DEBUG_EXIT_QEMU, &dev), 0);
 	fill_io(f->run, KVM_EXIT_IO_OUT, 0xf4, 4, 1);
 	memcpy((u8 *)f->run + 1024, "\x00\x00\x00\x00", 4);
 	assert_int_equal(vcpu_handle_exit(&f->vcpu, f->run), 0);

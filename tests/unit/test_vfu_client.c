@@ -20,18 +20,11 @@
 
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "vfio-user/client.h"
 #include "vfio-user/server.h"
 #include "tests/unit/support/fake_vm.h"
-
-static u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the device ------------------------------------------------------------ */
 
@@ -1004,12 +997,15 @@ static void test_hostile_peer_closes_mid_request(void **state)
 static void test_hostile_never_answers_times_out(void **state)
 {
 	struct hostile *h = hostile_connect(200, NULL);
-	u64 t0 = now_ms();
+	u64 t0 = mono_ms();
 
 	(void)state;
 	assert_int_equal(hostile_read(h, SC_SILENT), -ETIMEDOUT);
-	assert_true(now_ms() - t0 >= 190);
-	assert_true(now_ms() - t0 < 2000);
+	/*
+	 * Not before the timeout (behaviour). No upper bound: how late the
+	 * thread wakes is the machine's load, and -ETIMEDOUT says it did.
+	 */
+	assert_true(mono_ms() - t0 >= 190);
 	assert_non_null(strstr(vfu_client_error_string(h->c), "no reply"));
 	hostile_close(h);
 }

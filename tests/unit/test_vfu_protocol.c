@@ -495,6 +495,64 @@ static void test_command_validation(void **state)
 	assert_int_equal(cmd(VFU_CMD_REGION_WRITE_MULTI, zero, 8, 0), -ENOSYS);
 }
 
+/*
+ * The rules every command's row states, command by command: a payload of
+ * the wrong size, an argsz below the fixed part, one fd too many. Each
+ * message is otherwise well formed, so the row's check is what refuses.
+ */
+static void test_command_rows(void **state)
+{
+	static const struct {
+		u16 cmd;
+		u32 size;		/* fixed part */
+		bool exact;		/* no data after it */
+		unsigned int max_fds;
+	} rows[] = {
+		{ VFU_CMD_DMA_MAP, sizeof(struct vfu_dma_map), true, 1 },
+		{ VFU_CMD_DMA_UNMAP, sizeof(struct vfu_dma_unmap), true, 0 },
+		{ VFU_CMD_DEVICE_GET_INFO, sizeof(struct vfu_device_info), true, 0 },
+		{ VFU_CMD_DEVICE_GET_REGION_INFO, sizeof(struct vfu_region_info),
+		  true, 0 },
+		{ VFU_CMD_DEVICE_GET_REGION_IO_FDS, sizeof(struct vfu_io_fds),
+		  true, 0 },
+		{ VFU_CMD_DEVICE_GET_IRQ_INFO, sizeof(struct vfu_irq_info), true, 0 },
+		{ VFU_CMD_DEVICE_SET_IRQS, sizeof(struct vfu_irq_set), false,
+		  VFU_MAX_IRQ_COUNT },
+	};
+	u8 buf[64];
+	unsigned int i;
+	u32 argsz;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(buf, 0, sizeof(buf));
+		argsz = rows[i].size - 1;
+		memcpy(buf, &argsz, sizeof(argsz));
+		assert_int_equal(cmd(rows[i].cmd, buf, rows[i].size, 0), -EINVAL);
+		assert_non_null(strstr(why, "argsz"));
+		argsz = rows[i].size;
+		memcpy(buf, &argsz, sizeof(argsz));
+		assert_int_equal(cmd(rows[i].cmd, buf, rows[i].size - 1, 0),
+				 -EINVAL);
+		assert_non_null(strstr(why, vfu_cmd_name(rows[i].cmd)));
+		if (rows[i].exact) {
+			assert_int_equal(cmd(rows[i].cmd, buf, rows[i].size + 4,
+					     0), -EINVAL);
+			assert_non_null(strstr(why, "expected"));
+		}
+		assert_int_equal(cmd(rows[i].cmd, buf, rows[i].size,
+				     rows[i].max_fds + 1), -EINVAL);
+		assert_non_null(strstr(why, "fds"));
+	}
+	/* Unknown and name-only commands: fds are the complaint, then ENOSYS. */
+	assert_int_equal(cmd(VFU_CMD_MIG_DATA_READ, buf, 8, 1), -EINVAL);
+	assert_int_equal(cmd(VFU_CMD_MIG_DATA_READ, buf, 8, 0), -ENOSYS);
+	assert_non_null(strstr(why, "MIG_DATA_READ"));
+	/* The server's own commands are not the client's to send, and back. */
+	assert_int_equal(cmd(VFU_CMD_DMA_WRITE, buf, 16, 0), -EINVAL);
+	assert_non_null(strstr(why, "server to client"));
+}
+
 static int set_irqs(u32 flags, u32 start, u32 count, u32 len,
 		    unsigned int nr_fds)
 {
@@ -672,6 +730,7 @@ int main(void)
 		cmocka_unit_test(test_region_info_reply_argsz_rules),
 		cmocka_unit_test(test_io_fds_reply),
 		cmocka_unit_test(test_command_validation),
+		cmocka_unit_test(test_command_rows),
 		cmocka_unit_test(test_set_irqs_validation),
 		cmocka_unit_test(test_server_request_validation),
 		cmocka_unit_test(test_caps_defaults_when_absent),

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "vfio-user/client.h"
 #include "vfio-user/server.h"
@@ -111,25 +112,17 @@ struct req {
 	u64 ms;
 };
 
-static u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *req_thread(void *arg)
 {
 	struct req *r = arg;
 	u32 v = 0;
-	u64 start = now_ms();
+	u64 start = mono_ms();
 
 	r->ret = r->write ? vfu_client_region_write(r->c, 0, r->offset, &v, 4)
 			  : vfu_client_region_read(r->c, 0, r->offset, &v, 4);
 	if (!r->ret && !r->write && v != 0x42424242)
 		r->ret = -EBADMSG;
-	r->ms = now_ms() - start;
+	r->ms = mono_ms() - start;
 	return NULL;
 }
 

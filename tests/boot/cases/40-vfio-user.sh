@@ -1,4 +1,4 @@
-# vfio-user: guests driving tests/servers/testdev through uvmm's client,
+# vfio-user: guests driving tests/servers/sampledev through uvmm's client,
 # and the failure paths (server killed, hung, absent). Sourced by
 # tests/boot/run-boot.sh, which provides boot_case, run_expect, $G, $tmp.
 
@@ -100,7 +100,7 @@ vfu_case "vfio-user: -vv traces a BAR read with region, offset, length and value
 REGION_WRITE id [0-9]+ size 34 region 7 offset 0x4 len 2 value 0x[0-9a-f]+ ->
 ^SUMMARY: .* 0 unexpected failures' vfio-user-basic -vv
 
-# testdev --strict-pci acts on its own config space as QEMU's vfio-user
+# sampledev --strict-pci acts on its own config space as QEMU's vfio-user
 # server does: BAR accesses are refused until the BAR is programmed and
 # decoding is on there, MSI-X fires only when enabled there and unmasked
 # by SET_IRQS. uvmm must keep the server's copy in step (write-through of
@@ -143,7 +143,7 @@ if start_server a && sock_a=$SOCK && start_server b; then
 fi
 stop_servers
 
-# A machine reset ends uvmm; the device is reset with it (testdev counts:
+# A machine reset ends uvmm; the device is reset with it (sampledev counts:
 # once at attach, once after the guest's reset).
 if start_server rst -v; then
 	boot_case "vfio-user: the guest's reset resets the device" 0 \
@@ -178,7 +178,7 @@ if run_expect "boot: vfio-user: wait=1 for a server that never comes" 10 \
 fi
 
 # A server that starts after uvmm: wait= lets a CI script start both at once.
-( sleep 1; exec "$TESTDEV" "$sockdir/later.sock" 2>"$tmp/later.log" ) &
+( sleep 1; exec "$SAMPLEDEV" "$sockdir/later.sock" 2>"$tmp/later.log" ) &
 later=$!
 boot_case "vfio-user: wait=10 finds a server that starts later" 1 \
 '^SUMMARY: .* 0 unexpected failures' -- \

@@ -87,7 +87,7 @@ stop_servers
 
 # ---- the replay at -v; a server that dies during it -----------------------------
 #
-# evil passes messages through to a testdev look-alike and closes the
+# evil passes messages through to a sampledev look-alike and closes the
 # connection after the third region info reply: in the middle of the
 # replay. uvmm tries again; the next server is a real one.
 if start_server replay; then

@@ -29,26 +29,26 @@ hostile_pats='^PASS: ports: every port 0-0xffff read and written in 1, 2 and 4 b
 boot_case "hostile guest: every port, MMIO holes, config garbage, BARs over everything, garbage MSI-X" 1 \
 	"$hostile_pats" -- --device pci-testdev "$G/hostile.elf"
 
-# The same guest with tests/servers/testdev behind vfio-user.
+# The same guest with tests/servers/sampledev behind vfio-user.
 hostile_dir=$(mktemp -d -p /dev/shm uvmm-hostile.XXXXXX 2>/dev/null || mktemp -d)
-hostile_sock=$hostile_dir/testdev.sock
-"$BUILD/tests/servers/testdev" "$hostile_sock" 2>"$tmp/hostile-server.log" &
+hostile_sock=$hostile_dir/sampledev.sock
+"$BUILD/tests/servers/sampledev" "$hostile_sock" 2>"$tmp/hostile-server.log" &
 hostile_srv=$!
 for _ in $(seq 1 100); do
 	grep -q "listening on" "$tmp/hostile-server.log" 2>/dev/null && break
 	sleep 0.05
 done
-hostile_name="hostile guest with a vfio-user testdev"
+hostile_name="hostile guest with a vfio-user sampledev"
 if ! grep -q "listening on" "$tmp/hostile-server.log"; then
-	result_fail "boot: $hostile_name: testdev did not start"
+	result_fail "boot: $hostile_name: sampledev did not start"
 	sed 's/^/    | /' "$tmp/hostile-server.log"
 else
 	boot_case "$hostile_name: uvmm and the device live through it" 1 \
 		"$hostile_pats
-^PASS: vfio-user testdev at 00:0[0-9a-f]\.0
+^PASS: vfio-user sampledev at 00:0[0-9a-f]\.0
 ^PASS: config: garbage in every register of 00:0[0-9a-f]\.0 \(5555:0001\), restored, devices answer
-^PASS: irq: vfio-user testdev: .*a good MSI-X vector arrives
-^PASS: irq: vfio-user testdev: INTx held back while disabled by a 1-byte command write" \
+^PASS: irq: vfio-user sampledev: .*a good MSI-X vector arrives
+^PASS: irq: vfio-user sampledev: INTx held back while disabled by a 1-byte command write" \
 		-- --device pci-testdev --device "vfio-user,socket=$hostile_sock" "$G/hostile.elf"
 	# The server serves one client and exits 0 when it goes: it must do
 	# that now, by itself, not crash or hang.
@@ -57,7 +57,7 @@ else
 		sleep 0.1
 	done
 	if kill -0 $hostile_srv 2>/dev/null; then
-		result_fail "boot: $hostile_name: testdev still running 10 s after uvmm exited"
+		result_fail "boot: $hostile_name: sampledev still running 10 s after uvmm exited"
 	else
 		wait $hostile_srv
 		hostile_status=$?

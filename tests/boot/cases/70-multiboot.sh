@@ -71,3 +71,24 @@ if run_expect "boot: pc-testdev: \"Shutdown\" to port 0x8900 exits 0" 0 \
 		refuse_lines "boot: shutdown" "$tmp/out" "^FAIL|still running" &&
 		result_pass "boot: pc-testdev: \"Shutdown\" to port 0x8900 exits 0"
 fi
+
+# ACPI S3 as kvm-unit-tests' s3 test does it: the RTC alarm (RTC_EN) wakes
+# the machine, vCPU 0 resumes in real mode at the FACS waking vector, and
+# the guest's real-mode stub exits with status 1 only when PM1 status shows
+# WAK_STS and RTC_STS and nothing ran after the sleep write. Two vCPUs: the
+# AP parks too and comes back waiting for INIT/SIPI.
+boot_case "multiboot: ACPI S3: the RTC alarm wakes it in real mode at the FACS vector" 1 \
+'^SUMMARY: .* 0 unexpected failures
+^s3: sleeping \(RTC alarm enabled as a wake event\), waking vector 0x1000
+uvmm: vm: ACPI S3: the guest sleeps
+uvmm: vcpu: ACPI S3: vCPU 0 resumes in real mode at 0x1000' -- \
+	-v -c 2 --initrd "$tmp/module.txt" \
+	--cmdline "mem=128M cpus=2 module=uvmm-module-0123456789 s3=wake" \
+	"$G/multiboot.elf"
+# Without RTC_EN the alarm is no wake event: asleep until --timeout (124).
+boot_case "multiboot: ACPI S3: no enabled wake event, no wake (asleep until --timeout)" 124 \
+'^s3: sleeping \(no wake event enabled\)
+uvmm: vm: ACPI S3: the guest sleeps' -- \
+	-v --timeout 3 --initrd "$tmp/module.txt" \
+	--cmdline "mem=128M cpus=1 module=uvmm-module-0123456789 s3=nowake" \
+	"$G/multiboot.elf"

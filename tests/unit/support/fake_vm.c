@@ -15,6 +15,8 @@ struct vm *fake_vm_create(struct vm_config *cfg, u64 mem_bytes)
 	vm->kvm_fd = vm->vm_fd = vm->stop_eventfd = vm->serial_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->memslot_lock, NULL);
+	pthread_mutex_init(&vm->sleep_lock, NULL);
+	pthread_cond_init(&vm->sleep_cond, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	vm->mem.memfd = -1;
@@ -34,6 +36,9 @@ void fake_vm_destroy(struct vm *vm)
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
 	pthread_mutex_destroy(&vm->stop_lock);
+	pthread_mutex_destroy(&vm->memslot_lock);
+	pthread_cond_destroy(&vm->sleep_cond);
+	pthread_mutex_destroy(&vm->sleep_lock);
 	free(vm);
 }
 

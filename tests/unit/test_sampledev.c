@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The test device server (tests/servers/testdev) driven from the client
+ * The test device server (tests/servers/sampledev) driven from the client
  * side: the built binary is started on a socket in a temp dir and our
  * client talks to it, with a memfd as "guest RAM". No KVM needed.
- * The server is $BUILD/tests/servers/testdev (BUILD defaults to "build").
+ * The server is $BUILD/tests/servers/sampledev (BUILD defaults to "build").
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,7 +28,7 @@
 
 #include "common/log.h"
 #include "vfio-user/client.h"
-#include "tests/servers/testdev_regs.h"
+#include "abi/sampledev.h"
 #include "tests/unit/support/fake_vm.h"
 
 #define GUEST_BASE	0x100000ULL	/* IOVA = GPA of "guest RAM" */
@@ -48,11 +48,11 @@ static void sleep_ms(unsigned int ms)
 
 static u32 fnv1a(const u8 *p, u64 len)
 {
-	u32 h = TESTDEV_FNV1A_INIT;
+	u32 h = SAMPLEDEV_FNV1A_INIT;
 	u64 i;
 
 	for (i = 0; i < len; i++)
-		h = TESTDEV_FNV1A_STEP(h, p[i]);
+		h = SAMPLEDEV_FNV1A_STEP(h, p[i]);
 	return h;
 }
 
@@ -71,7 +71,7 @@ static const char *server_path(void)
 	static char path[512];
 	const char *build = getenv("BUILD");
 
-	snprintf(path, sizeof(path), "%s/tests/servers/testdev",
+	snprintf(path, sizeof(path), "%s/tests/servers/sampledev",
 		 build && *build ? build : "build");
 	if (access(path, X_OK))
 		fail_msg("no server binary at %s (make all; BUILD=%s)", path,
@@ -227,7 +227,7 @@ static void td_wait_listening(struct td *t)
 	char want[256];
 	int waited, status;
 
-	snprintf(want, sizeof(want), "testdev: listening on %s\n", t->sock);
+	snprintf(want, sizeof(want), "sampledev: listening on %s\n", t->sock);
 	for (waited = 0; waited < EXIT_WAIT_MS; waited++) {
 		if (log_has(t, want))
 			return;
@@ -260,7 +260,7 @@ static void td_dirs(struct td *t)
 	t->bar2_fd = -1;
 	t->g.fd = -1;
 	t->fds_before = fake_count_fds();
-	snprintf(t->dir, sizeof(t->dir), "/tmp/testdev-test-XXXXXX");
+	snprintf(t->dir, sizeof(t->dir), "/tmp/sampledev-test-XXXXXX");
 	assert_non_null(mkdtemp(t->dir));
 	snprintf(t->sock, sizeof(t->sock), "%s/sock", t->dir);
 	snprintf(t->log, sizeof(t->log), "%s/log", t->dir);
@@ -310,7 +310,7 @@ static void td_map_bar2(struct td *t)
 	assert_int_equal(vfu_client_region_info(t->c, 2, &r), 0);
 	assert_true(r.fd >= 0);
 	t->bar2_fd = r.fd;
-	t->bar2 = mmap(NULL, TESTDEV_BAR2_SIZE, PROT_READ | PROT_WRITE,
+	t->bar2 = mmap(NULL, SAMPLEDEV_BAR2_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_SHARED, r.fd, r.info.offset);
 	assert_true(t->bar2 != MAP_FAILED);
 }
@@ -318,7 +318,7 @@ static void td_map_bar2(struct td *t)
 static void td_unmap(struct td *t)
 {
 	if (t->bar2) {
-		munmap(t->bar2, TESTDEV_BAR2_SIZE);
+		munmap(t->bar2, SAMPLEDEV_BAR2_SIZE);
 		close(t->bar2_fd);
 		t->bar2 = NULL;
 	}
@@ -459,16 +459,16 @@ static void irq_mask(struct td *t, u32 index, u32 start, bool mask)
 /* Program and run one DMA operation; its final status. */
 static u32 dma(struct td *t, u32 op, u64 src, u64 dst, u32 len)
 {
-	u32 status = TESTDEV_DMA_BUSY;
+	u32 status = SAMPLEDEV_DMA_BUSY;
 	int i;
 
-	wr64(t, TESTDEV_REG_DMA_SRC_LO, src);
-	wr64(t, TESTDEV_REG_DMA_DST_LO, dst);
-	wr(t, TESTDEV_REG_DMA_LEN, len);
-	wr(t, TESTDEV_REG_DMA_CMD, op);
-	for (i = 0; i < 5000 && status == TESTDEV_DMA_BUSY; i++) {
-		status = rd(t, TESTDEV_REG_DMA_STATUS);
-		if (status == TESTDEV_DMA_BUSY)
+	wr64(t, SAMPLEDEV_REG_DMA_SRC_LO, src);
+	wr64(t, SAMPLEDEV_REG_DMA_DST_LO, dst);
+	wr(t, SAMPLEDEV_REG_DMA_LEN, len);
+	wr(t, SAMPLEDEV_REG_DMA_CMD, op);
+	for (i = 0; i < 5000 && status == SAMPLEDEV_DMA_BUSY; i++) {
+		status = rd(t, SAMPLEDEV_REG_DMA_STATUS);
+		if (status == SAMPLEDEV_DMA_BUSY)
 			sleep_ms(1);
 	}
 	return status;
@@ -481,13 +481,13 @@ static void test_ids_and_header_from_config_region(void **state)
 	struct td *t = *state;
 
 	td_start(t, NULL, NULL, true);
-	assert_int_equal(cfg_rd(t, 0x00, 2), TESTDEV_VENDOR_ID);
-	assert_int_equal(cfg_rd(t, 0x02, 2), TESTDEV_DEVICE_ID);
-	assert_int_equal(cfg_rd(t, 0x08, 1), TESTDEV_REVISION);
-	assert_int_equal(cfg_rd(t, 0x08, 4) >> 8, TESTDEV_CLASS);
+	assert_int_equal(cfg_rd(t, 0x00, 2), SAMPLEDEV_VENDOR_ID);
+	assert_int_equal(cfg_rd(t, 0x02, 2), SAMPLEDEV_DEVICE_ID);
+	assert_int_equal(cfg_rd(t, 0x08, 1), SAMPLEDEV_REVISION);
+	assert_int_equal(cfg_rd(t, 0x08, 4) >> 8, SAMPLEDEV_CLASS);
 	assert_int_equal(cfg_rd(t, 0x0e, 1), 0);	/* type 0, one function */
-	assert_int_equal(cfg_rd(t, 0x2c, 2), TESTDEV_SUBSYS_VENDOR_ID);
-	assert_int_equal(cfg_rd(t, 0x2e, 2), TESTDEV_SUBSYS_ID);
+	assert_int_equal(cfg_rd(t, 0x2c, 2), SAMPLEDEV_SUBSYS_VENDOR_ID);
+	assert_int_equal(cfg_rd(t, 0x2e, 2), SAMPLEDEV_SUBSYS_ID);
 	assert_int_equal(cfg_rd(t, 0x06, 2) & 0x10, 0x10);	/* cap list */
 	assert_int_equal(cfg_rd(t, 0x3d, 1), 1);		/* INTA# */
 	assert_int_equal(cfg_rd(t, 0x10, 4), 0);	/* BAR0: 32-bit mem */
@@ -515,14 +515,14 @@ static void test_capability_list_walk(void **state)
 	while (pos) {
 		u32 id = cfg_rd(t, pos, 1);
 
-		assert_true(pos >= 0x40 && pos < TESTDEV_CFG_SIZE &&
+		assert_true(pos >= 0x40 && pos < SAMPLEDEV_CFG_SIZE &&
 			    !(pos & 3));
 		assert_true(++steps <= 48);		/* no loop */
 		switch (id) {
 		case 0x05: {
 			u32 ctl = cfg_rd(t, pos + 2, 2);
 
-			assert_int_equal(pos, TESTDEV_CFG_MSI_CAP);
+			assert_int_equal(pos, SAMPLEDEV_CFG_MSI_CAP);
 			assert_true(ctl & 0x80);		/* 64-bit */
 			assert_int_equal((ctl >> 1) & 7, 0);	/* 1 vector */
 			assert_int_equal(ctl & 1, 0);		/* disabled */
@@ -534,29 +534,29 @@ static void test_capability_list_walk(void **state)
 			u32 table = cfg_rd(t, pos + 4, 4);
 			u32 pba = cfg_rd(t, pos + 8, 4);
 
-			assert_int_equal(pos, TESTDEV_CFG_MSIX_CAP);
+			assert_int_equal(pos, SAMPLEDEV_CFG_MSIX_CAP);
 			assert_int_equal((ctl & 0x7ff) + 1,
-					 TESTDEV_MSIX_VECTORS);
+					 SAMPLEDEV_MSIX_VECTORS);
 			assert_true((ctl & 0x7ff) + 1 >= 4);
 			assert_int_equal(table & 7, 0);		/* BIR: BAR0 */
-			assert_int_equal(table & ~7u, TESTDEV_MSIX_TABLE);
+			assert_int_equal(table & ~7u, SAMPLEDEV_MSIX_TABLE);
 			assert_int_equal(pba & 7, 0);
-			assert_int_equal(pba & ~7u, TESTDEV_MSIX_PBA);
-			assert_int_equal(TESTDEV_MSIX_TABLE % 4096, 0);
-			assert_int_equal(TESTDEV_MSIX_PBA % 4096, 0);
+			assert_int_equal(pba & ~7u, SAMPLEDEV_MSIX_PBA);
+			assert_int_equal(SAMPLEDEV_MSIX_TABLE % 4096, 0);
+			assert_int_equal(SAMPLEDEV_MSIX_PBA % 4096, 0);
 			msix = true;
 			break;
 		}
 		case 0x09:
-			assert_int_equal(pos, TESTDEV_CFG_VNDR_CAP);
+			assert_int_equal(pos, SAMPLEDEV_CFG_VNDR_CAP);
 			assert_int_equal(cfg_rd(t, pos + 2, 1),
-					 TESTDEV_CFG_VNDR_LEN);
-			assert_int_equal(cfg_rd(t, TESTDEV_CFG_VNDR_SIG_OFF, 4),
-					 TESTDEV_CFG_VNDR_SIG);
-			assert_int_equal(cfg_rd(t, TESTDEV_CFG_VNDR_SCRATCH_OFF,
-						2), TESTDEV_CFG_SCRATCH);
-			assert_int_equal(cfg_rd(t, TESTDEV_CFG_VNDR_SCRATCH_LEN,
-						2), TESTDEV_CFG_SCRATCH_SIZE);
+					 SAMPLEDEV_CFG_VNDR_LEN);
+			assert_int_equal(cfg_rd(t, SAMPLEDEV_CFG_VNDR_SIG_OFF, 4),
+					 SAMPLEDEV_CFG_VNDR_SIG);
+			assert_int_equal(cfg_rd(t, SAMPLEDEV_CFG_VNDR_SCRATCH_OFF,
+						2), SAMPLEDEV_CFG_SCRATCH);
+			assert_int_equal(cfg_rd(t, SAMPLEDEV_CFG_VNDR_SCRATCH_LEN,
+						2), SAMPLEDEV_CFG_SCRATCH_SIZE);
 			vndr = true;
 			break;
 		default:
@@ -570,53 +570,53 @@ static void test_capability_list_walk(void **state)
 
 static void test_config_write_masks_bar_sizing_and_scratch(void **state)
 {
-	u8 pat[TESTDEV_CFG_SCRATCH_SIZE], back[TESTDEV_CFG_SCRATCH_SIZE];
+	u8 pat[SAMPLEDEV_CFG_SCRATCH_SIZE], back[SAMPLEDEV_CFG_SCRATCH_SIZE];
 	struct td *t = *state;
 
 	td_start(t, NULL, NULL, true);
 	/* BAR sizing: all-ones reads back the size mask with the flags. */
 	cfg_wr(t, 0x10, 0xffffffff, 4);
-	assert_int_equal(cfg_rd(t, 0x10, 4), ~(u32)(TESTDEV_BAR0_SIZE - 1));
+	assert_int_equal(cfg_rd(t, 0x10, 4), ~(u32)(SAMPLEDEV_BAR0_SIZE - 1));
 	cfg_wr(t, 0x18, 0xffffffff, 4);
 	assert_int_equal(cfg_rd(t, 0x18, 4),
-			 ~(u32)(TESTDEV_BAR2_SIZE - 1) | 0x8);
+			 ~(u32)(SAMPLEDEV_BAR2_SIZE - 1) | 0x8);
 	cfg_wr(t, 0x14, 0xffffffff, 4);
 	assert_int_equal(cfg_rd(t, 0x14, 4), 0);	/* absent BAR */
 	cfg_wr(t, 0x10, 0xc0001234, 4);
 	assert_int_equal(cfg_rd(t, 0x10, 4), 0xc0000000);
 	/* IDs, class, header type and capability pointer are read-only. */
 	cfg_wr(t, 0x00, 0x12345678, 4);
-	assert_int_equal(cfg_rd(t, 0x00, 2), TESTDEV_VENDOR_ID);
+	assert_int_equal(cfg_rd(t, 0x00, 2), SAMPLEDEV_VENDOR_ID);
 	cfg_wr(t, 0x08, 0xffffffff, 4);
-	assert_int_equal(cfg_rd(t, 0x08, 4) >> 8, TESTDEV_CLASS);
+	assert_int_equal(cfg_rd(t, 0x08, 4) >> 8, SAMPLEDEV_CLASS);
 	cfg_wr(t, 0x34, 0, 1);
-	assert_int_equal(cfg_rd(t, 0x34, 1), TESTDEV_CFG_MSI_CAP);
-	cfg_wr(t, TESTDEV_CFG_VNDR_SIG_OFF, 0, 4);
-	assert_int_equal(cfg_rd(t, TESTDEV_CFG_VNDR_SIG_OFF, 4),
-			 TESTDEV_CFG_VNDR_SIG);
+	assert_int_equal(cfg_rd(t, 0x34, 1), SAMPLEDEV_CFG_MSI_CAP);
+	cfg_wr(t, SAMPLEDEV_CFG_VNDR_SIG_OFF, 0, 4);
+	assert_int_equal(cfg_rd(t, SAMPLEDEV_CFG_VNDR_SIG_OFF, 4),
+			 SAMPLEDEV_CFG_VNDR_SIG);
 	/* COMMAND keeps only the bits it implements. */
 	cfg_wr(t, 0x04, 0xffff, 2);
-	assert_int_equal(cfg_rd(t, 0x04, 2), TESTDEV_CFG_COMMAND_WMASK);
+	assert_int_equal(cfg_rd(t, 0x04, 2), SAMPLEDEV_CFG_COMMAND_WMASK);
 	cfg_wr(t, 0x04, 0x0006, 2);
 	assert_int_equal(cfg_rd(t, 0x04, 2), 0x0006);
 	/* MSI-X control: enable and mask bits only, table size read-only. */
-	cfg_wr(t, TESTDEV_CFG_MSIX_CAP + 2, 0xffff, 2);
-	assert_int_equal(cfg_rd(t, TESTDEV_CFG_MSIX_CAP + 2, 2),
-			 0xc000 | (TESTDEV_MSIX_VECTORS - 1));
+	cfg_wr(t, SAMPLEDEV_CFG_MSIX_CAP + 2, 0xffff, 2);
+	assert_int_equal(cfg_rd(t, SAMPLEDEV_CFG_MSIX_CAP + 2, 2),
+			 0xc000 | (SAMPLEDEV_MSIX_VECTORS - 1));
 	/* Scratch: every byte, odd sizes and alignments. */
 	fill_pattern(pat, sizeof(pat), 7);
 	assert_int_equal(vfu_client_region_write(t->c, VFU_PCI_CONFIG,
-						 TESTDEV_CFG_SCRATCH, pat,
+						 SAMPLEDEV_CFG_SCRATCH, pat,
 						 sizeof(pat)), 0);
 	assert_int_equal(vfu_client_region_read(t->c, VFU_PCI_CONFIG,
-						TESTDEV_CFG_SCRATCH, back,
+						SAMPLEDEV_CFG_SCRATCH, back,
 						sizeof(back)), 0);
 	assert_memory_equal(pat, back, sizeof(pat));
-	cfg_wr(t, TESTDEV_CFG_SCRATCH + 3, 0xa5, 1);
-	cfg_wr(t, TESTDEV_CFG_SCRATCH + 5, 0xbeef, 2);
-	assert_int_equal(cfg_rd(t, TESTDEV_CFG_SCRATCH + 3, 1), 0xa5);
-	assert_int_equal(cfg_rd(t, TESTDEV_CFG_SCRATCH + 5, 2), 0xbeef);
-	assert_int_equal(cfg_rd(t, TESTDEV_CFG_SCRATCH + 4, 1), pat[4]);
+	cfg_wr(t, SAMPLEDEV_CFG_SCRATCH + 3, 0xa5, 1);
+	cfg_wr(t, SAMPLEDEV_CFG_SCRATCH + 5, 0xbeef, 2);
+	assert_int_equal(cfg_rd(t, SAMPLEDEV_CFG_SCRATCH + 3, 1), 0xa5);
+	assert_int_equal(cfg_rd(t, SAMPLEDEV_CFG_SCRATCH + 5, 2), 0xbeef);
+	assert_int_equal(cfg_rd(t, SAMPLEDEV_CFG_SCRATCH + 4, 1), pat[4]);
 	td_finish(t);
 }
 
@@ -635,17 +635,17 @@ static void test_region_and_irq_info(void **state)
 	assert_int_equal(di.num_irqs, 5);
 
 	assert_int_equal(vfu_client_region_info(t->c, 0, &r), 0);
-	assert_int_equal(r.info.size, TESTDEV_BAR0_SIZE);
+	assert_int_equal(r.info.size, SAMPLEDEV_BAR0_SIZE);
 	assert_int_equal(r.info.flags, VFU_REGION_F_READ | VFU_REGION_F_WRITE);
 	assert_int_equal(r.fd, -1);
 
 	assert_int_equal(vfu_client_region_info(t->c, 2, &r), 0);
-	assert_int_equal(r.info.size, TESTDEV_BAR2_SIZE);
+	assert_int_equal(r.info.size, SAMPLEDEV_BAR2_SIZE);
 	assert_true(r.info.flags & VFU_REGION_F_MMAP);
 	assert_true(r.caps.has_sparse);
 	assert_int_equal(r.caps.nr_areas, 1);
 	assert_int_equal(r.caps.areas[0].offset, 0);
-	assert_int_equal(r.caps.areas[0].size, TESTDEV_BAR2_SIZE);
+	assert_int_equal(r.caps.areas[0].size, SAMPLEDEV_BAR2_SIZE);
 	assert_true(r.fd >= 0);
 	close(r.fd);
 
@@ -657,7 +657,7 @@ static void test_region_and_irq_info(void **state)
 		assert_int_equal(r.fd, -1);
 	}
 	assert_int_equal(vfu_client_region_info(t->c, VFU_PCI_CONFIG, &r), 0);
-	assert_int_equal(r.info.size, TESTDEV_CFG_SIZE);
+	assert_int_equal(r.info.size, SAMPLEDEV_CFG_SIZE);
 	assert_int_equal(r.info.flags, VFU_REGION_F_READ | VFU_REGION_F_WRITE);
 
 	assert_int_equal(vfu_client_irq_info(t->c, VFU_IRQ_INTX, &ii), 0);
@@ -667,7 +667,7 @@ static void test_region_and_irq_info(void **state)
 	assert_int_equal(vfu_client_irq_info(t->c, VFU_IRQ_MSI, &ii), 0);
 	assert_int_equal(ii.count, 1);
 	assert_int_equal(vfu_client_irq_info(t->c, VFU_IRQ_MSIX, &ii), 0);
-	assert_int_equal(ii.count, TESTDEV_MSIX_VECTORS);
+	assert_int_equal(ii.count, SAMPLEDEV_MSIX_VECTORS);
 	assert_int_equal(vfu_client_irq_info(t->c, VFU_IRQ_ERR, &ii), 0);
 	assert_int_equal(ii.count, 0);
 	td_finish(t);
@@ -682,49 +682,49 @@ static void test_registers_read_write(void **state)
 	u8 b;
 
 	td_start(t, NULL, NULL, true);
-	assert_int_equal(rd(t, TESTDEV_REG_ID), TESTDEV_ID_MAGIC);
-	assert_int_equal(rd(t, TESTDEV_REG_VERSION), TESTDEV_VERSION);
-	assert_int_equal(rd(t, TESTDEV_REG_BAR2_SIZE), TESTDEV_BAR2_SIZE);
-	assert_int_equal(rd(t, TESTDEV_REG_SCRATCH), 0);
-	wr(t, TESTDEV_REG_SCRATCH, 0x12345678);
-	assert_int_equal(rd(t, TESTDEV_REG_SCRATCH), 0x12345678);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_ID), SAMPLEDEV_ID_MAGIC);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_VERSION), SAMPLEDEV_VERSION);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_BAR2_SIZE), SAMPLEDEV_BAR2_SIZE);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_SCRATCH), 0);
+	wr(t, SAMPLEDEV_REG_SCRATCH, 0x12345678);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_SCRATCH), 0x12345678);
 	/* A byte write merges into the register; a byte read picks one. */
 	b = 0xab;
 	assert_int_equal(vfu_client_region_write(t->c, 0,
-						 TESTDEV_REG_SCRATCH + 2, &b,
+						 SAMPLEDEV_REG_SCRATCH + 2, &b,
 						 1), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_SCRATCH), 0x12ab5678);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_SCRATCH), 0x12ab5678);
 	assert_int_equal(vfu_client_region_read(t->c, 0,
-						TESTDEV_REG_SCRATCH + 1, &b,
+						SAMPLEDEV_REG_SCRATCH + 1, &b,
 						1), 0);
 	assert_int_equal(b, 0x56);
 	/* Read-only registers ignore writes. */
-	wr(t, TESTDEV_REG_ID, 0);
-	wr(t, TESTDEV_REG_RESET_COUNT, 5);
-	wr(t, TESTDEV_REG_DMA_STATUS, TESTDEV_DMA_DONE);
-	assert_int_equal(rd(t, TESTDEV_REG_ID), TESTDEV_ID_MAGIC);
-	assert_int_equal(rd(t, TESTDEV_REG_RESET_COUNT), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_STATUS), TESTDEV_DMA_IDLE);
+	wr(t, SAMPLEDEV_REG_ID, 0);
+	wr(t, SAMPLEDEV_REG_RESET_COUNT, 5);
+	wr(t, SAMPLEDEV_REG_DMA_STATUS, SAMPLEDEV_DMA_DONE);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_ID), SAMPLEDEV_ID_MAGIC);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_RESET_COUNT), 0);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_STATUS), SAMPLEDEV_DMA_IDLE);
 	/* 64-bit access covers both halves, in order. */
-	wr64(t, TESTDEV_REG_DMA_SRC_LO, 0x1122334455667788ULL);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_SRC_LO), 0x55667788);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_SRC_HI), 0x11223344);
-	assert_int_equal(vfu_client_region_read(t->c, 0, TESTDEV_REG_DMA_SRC_LO,
+	wr64(t, SAMPLEDEV_REG_DMA_SRC_LO, 0x1122334455667788ULL);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_SRC_LO), 0x55667788);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_SRC_HI), 0x11223344);
+	assert_int_equal(vfu_client_region_read(t->c, 0, SAMPLEDEV_REG_DMA_SRC_LO,
 						&v64, 8), 0);
 	assert_int_equal(v64, 0x1122334455667788ULL);
 	/* Unused offsets read 0; beyond the BAR is an error reply. */
 	wr(t, 0x200, 0xffffffff);
 	assert_int_equal(rd(t, 0x200), 0);
-	assert_int_equal(rd(t, TESTDEV_BAR0_SIZE - 4), 0);
-	assert_int_equal(vfu_client_region_read(t->c, 0, TESTDEV_BAR0_SIZE - 2,
+	assert_int_equal(rd(t, SAMPLEDEV_BAR0_SIZE - 4), 0);
+	assert_int_equal(vfu_client_region_read(t->c, 0, SAMPLEDEV_BAR0_SIZE - 2,
 						&v64, 4), -EINVAL);
 	/* MSI-X table: plain storage, vectors masked out of reset. */
-	assert_int_equal(rd(t, TESTDEV_MSIX_TABLE + 12), 1);
-	wr(t, TESTDEV_MSIX_TABLE + 16 + 8, 0x4041);
-	assert_int_equal(rd(t, TESTDEV_MSIX_TABLE + 16 + 8), 0x4041);
-	wr(t, TESTDEV_MSIX_TABLE + 16 + 12, 0xfffffffe);
-	assert_int_equal(rd(t, TESTDEV_MSIX_TABLE + 16 + 12), 0);
-	assert_int_equal(rd(t, TESTDEV_MSIX_PBA), 0);
+	assert_int_equal(rd(t, SAMPLEDEV_MSIX_TABLE + 12), 1);
+	wr(t, SAMPLEDEV_MSIX_TABLE + 16 + 8, 0x4041);
+	assert_int_equal(rd(t, SAMPLEDEV_MSIX_TABLE + 16 + 8), 0x4041);
+	wr(t, SAMPLEDEV_MSIX_TABLE + 16 + 12, 0xfffffffe);
+	assert_int_equal(rd(t, SAMPLEDEV_MSIX_TABLE + 16 + 12), 0);
+	assert_int_equal(rd(t, SAMPLEDEV_MSIX_PBA), 0);
 	assert_int_equal(vfu_client_get_state(t->c), VFU_CLIENT_CONNECTED);
 	td_finish(t);
 }
@@ -738,27 +738,27 @@ static void test_bar2_mmap_seen_by_server_checksum(void **state)
 	td_start(t, NULL, NULL, true);
 	td_map_bar2(t);
 	/* Whole-BAR default length; zeros at start. */
-	assert_int_equal(rd(t, TESTDEV_REG_BAR2_CSUM_LEN), TESTDEV_BAR2_SIZE);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_BAR2_CSUM_LEN), SAMPLEDEV_BAR2_SIZE);
 	fill_pattern(t->bar2, n, 42);
-	wr(t, TESTDEV_REG_BAR2_CSUM_LEN, n);
-	assert_int_equal(rd(t, TESTDEV_REG_BAR2_CSUM), fnv1a(t->bar2, n));
+	wr(t, SAMPLEDEV_REG_BAR2_CSUM_LEN, n);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_BAR2_CSUM), fnv1a(t->bar2, n));
 	/* The checksum follows the memory, not a copy. */
 	t->bar2[n - 1] ^= 0xff;
-	assert_int_equal(rd(t, TESTDEV_REG_BAR2_CSUM), fnv1a(t->bar2, n));
-	wr(t, TESTDEV_REG_BAR2_CSUM_LEN, 0);
-	assert_int_equal(rd(t, TESTDEV_REG_BAR2_CSUM), TESTDEV_FNV1A_INIT);
-	wr(t, TESTDEV_REG_BAR2_CSUM_LEN, 0xffffffff);
-	assert_int_equal(rd(t, TESTDEV_REG_BAR2_CSUM_LEN), TESTDEV_BAR2_SIZE);
-	assert_int_equal(rd(t, TESTDEV_REG_BAR2_CSUM),
-			 fnv1a(t->bar2, TESTDEV_BAR2_SIZE));
+	assert_int_equal(rd(t, SAMPLEDEV_REG_BAR2_CSUM), fnv1a(t->bar2, n));
+	wr(t, SAMPLEDEV_REG_BAR2_CSUM_LEN, 0);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_BAR2_CSUM), SAMPLEDEV_FNV1A_INIT);
+	wr(t, SAMPLEDEV_REG_BAR2_CSUM_LEN, 0xffffffff);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_BAR2_CSUM_LEN), SAMPLEDEV_BAR2_SIZE);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_BAR2_CSUM),
+			 fnv1a(t->bar2, SAMPLEDEV_BAR2_SIZE));
 	/* REGION_READ/WRITE of BAR2 reach the same bytes. */
 	assert_int_equal(vfu_client_region_read(t->c, 2, 1000, buf, 256), 0);
 	assert_memory_equal(buf, t->bar2 + 1000, 256);
 	memset(buf, 0x77, sizeof(buf));
 	assert_int_equal(vfu_client_region_write(t->c, 2,
-						 TESTDEV_BAR2_SIZE - 256, buf,
+						 SAMPLEDEV_BAR2_SIZE - 256, buf,
 						 256), 0);
-	assert_int_equal(t->bar2[TESTDEV_BAR2_SIZE - 1], 0x77);
+	assert_int_equal(t->bar2[SAMPLEDEV_BAR2_SIZE - 1], 0x77);
 	td_finish(t);
 }
 
@@ -766,58 +766,58 @@ static void test_bar2_mmap_seen_by_server_checksum(void **state)
 
 static void test_doorbell_msix_each_vector(void **state)
 {
-	int efds[TESTDEV_MSIX_VECTORS];
+	int efds[SAMPLEDEV_MSIX_VECTORS];
 	struct td *t = *state;
 	u32 v, w, sent = 0;
 
 	td_start(t, NULL, NULL, true);
-	set_efds(t, VFU_IRQ_MSIX, efds, TESTDEV_MSIX_VECTORS);
-	for (v = 0; v < TESTDEV_MSIX_VECTORS; v++) {
-		wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSIX(v));
+	set_efds(t, VFU_IRQ_MSIX, efds, SAMPLEDEV_MSIX_VECTORS);
+	for (v = 0; v < SAMPLEDEV_MSIX_VECTORS; v++) {
+		wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSIX(v));
 		sent++;
 		/* Signalled before the write's reply: exactly that one. */
-		for (w = 0; w < TESTDEV_MSIX_VECTORS; w++)
+		for (w = 0; w < SAMPLEDEV_MSIX_VECTORS; w++)
 			assert_int_equal(efd_take(efds[w]), w == v ? 1 : 0);
 	}
-	assert_int_equal(rd(t, TESTDEV_REG_IRQ_COUNT), sent);
-	assert_int_equal(rd(t, TESTDEV_REG_IRQ_LOST), 0);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_IRQ_COUNT), sent);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_IRQ_LOST), 0);
 	/* Out of range vectors and kinds are counted, not sent. */
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSIX(TESTDEV_MSIX_VECTORS));
-	wr(t, TESTDEV_REG_DOORBELL, 0x30000);
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSIX(SAMPLEDEV_MSIX_VECTORS));
+	wr(t, SAMPLEDEV_REG_DOORBELL, 0x30000);
 	/* A vector with no eventfd from the client is lost too. */
 	assert_int_equal(vfu_client_set_irqs(t->c, VFU_IRQ_MSIX,
 					     VFU_IRQ_SET_DATA_EVENTFD |
 					     VFU_IRQ_SET_ACTION_TRIGGER, 5, 1,
 					     (int[]){ -1 }, NULL), 0);
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSIX(5));
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSIX(5));
 	assert_int_equal(efd_take(efds[5]), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_IRQ_LOST), 3);
-	assert_int_equal(rd(t, TESTDEV_REG_IRQ_COUNT), sent);
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSIX(6));
+	assert_int_equal(rd(t, SAMPLEDEV_REG_IRQ_LOST), 3);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_IRQ_COUNT), sent);
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSIX(6));
 	assert_int_equal(efd_take(efds[6]), 1);
-	close_efds(efds, TESTDEV_MSIX_VECTORS);
+	close_efds(efds, SAMPLEDEV_MSIX_VECTORS);
 	td_finish(t);
 }
 
 static void test_msix_masked_vector_pending_until_unmask(void **state)
 {
-	int efds[TESTDEV_MSIX_VECTORS];
+	int efds[SAMPLEDEV_MSIX_VECTORS];
 	struct td *t = *state;
 
 	td_start(t, NULL, NULL, true);
-	set_efds(t, VFU_IRQ_MSIX, efds, TESTDEV_MSIX_VECTORS);
+	set_efds(t, VFU_IRQ_MSIX, efds, SAMPLEDEV_MSIX_VECTORS);
 	irq_mask(t, VFU_IRQ_MSIX, 2, true);
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSIX(2));
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSIX(2));
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSIX(2));
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSIX(2));
 	assert_int_equal(efd_take(efds[2]), 0);
-	assert_int_equal(rd(t, TESTDEV_MSIX_PBA), 1u << 2);
+	assert_int_equal(rd(t, SAMPLEDEV_MSIX_PBA), 1u << 2);
 	irq_mask(t, VFU_IRQ_MSIX, 2, false);
 	assert_int_equal(efd_take(efds[2]), 1);		/* once, not twice */
-	assert_int_equal(rd(t, TESTDEV_MSIX_PBA), 0);
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSIX(2));
+	assert_int_equal(rd(t, SAMPLEDEV_MSIX_PBA), 0);
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSIX(2));
 	assert_int_equal(efd_take(efds[2]), 1);
-	assert_int_equal(rd(t, TESTDEV_REG_IRQ_COUNT), 2);
-	close_efds(efds, TESTDEV_MSIX_VECTORS);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_IRQ_COUNT), 2);
+	close_efds(efds, SAMPLEDEV_MSIX_VECTORS);
 	td_finish(t);
 }
 
@@ -827,20 +827,20 @@ static void test_doorbell_msi(void **state)
 	int efd;
 
 	td_start(t, NULL, NULL, true);
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSI);	/* no eventfd yet */
-	assert_int_equal(rd(t, TESTDEV_REG_IRQ_LOST), 1);
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSI);	/* no eventfd yet */
+	assert_int_equal(rd(t, SAMPLEDEV_REG_IRQ_LOST), 1);
 	set_efds(t, VFU_IRQ_MSI, &efd, 1);
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSI);
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSI);
 	assert_int_equal(efd_take(efd), 1);
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSI | 1);	/* one vector */
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSI | 1);	/* one vector */
 	assert_int_equal(efd_take(efd), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_IRQ_LOST), 2);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_IRQ_LOST), 2);
 	irq_mask(t, VFU_IRQ_MSI, 0, true);
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSI);
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSI);
 	assert_int_equal(efd_take(efd), 0);
 	irq_mask(t, VFU_IRQ_MSI, 0, false);
 	assert_int_equal(efd_take(efd), 1);
-	assert_int_equal(rd(t, TESTDEV_REG_IRQ_COUNT), 2);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_IRQ_COUNT), 2);
 	close(efd);
 	td_finish(t);
 }
@@ -854,43 +854,43 @@ static void test_intx_level_until_ack(void **state)
 	set_efds(t, VFU_IRQ_INTX, &efd, 1);
 	assert_int_equal(cfg_rd(t, 0x06, 2) & 0x08, 0);
 	/* Assert: one edge on the eventfd, status and STATUS.INT up. */
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_INTX);
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_INTX);
 	assert_int_equal(efd_take(efd), 1);
-	assert_int_equal(rd(t, TESTDEV_REG_INTX_STATUS),
-			 TESTDEV_INTX_DOORBELL);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_INTX_STATUS),
+			 SAMPLEDEV_INTX_DOORBELL);
 	assert_int_equal(cfg_rd(t, 0x06, 2) & 0x08, 0x08);
 	/* Already asserted: no second edge. */
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_INTX);
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_INTX);
 	assert_int_equal(efd_take(efd), 0);
 	/* A resample (unmask) while still asserted signals again. */
 	irq_mask(t, VFU_IRQ_INTX, 0, false);
 	assert_int_equal(efd_take(efd), 1);
 	/* Ack clears the cause: deasserted, an unmask is quiet. */
-	wr(t, TESTDEV_REG_INTX_ACK, TESTDEV_INTX_DOORBELL);
-	assert_int_equal(rd(t, TESTDEV_REG_INTX_STATUS), 0);
+	wr(t, SAMPLEDEV_REG_INTX_ACK, SAMPLEDEV_INTX_DOORBELL);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_INTX_STATUS), 0);
 	assert_int_equal(cfg_rd(t, 0x06, 2) & 0x08, 0);
 	irq_mask(t, VFU_IRQ_INTX, 0, false);
 	assert_int_equal(efd_take(efd), 0);
 	/* Masked: held back, sent on unmask. */
 	irq_mask(t, VFU_IRQ_INTX, 0, true);
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_INTX);
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_INTX);
 	assert_int_equal(efd_take(efd), 0);
 	irq_mask(t, VFU_IRQ_INTX, 0, false);
 	assert_int_equal(efd_take(efd), 1);
-	wr(t, TESTDEV_REG_INTX_ACK, 0xffffffff);
+	wr(t, SAMPLEDEV_REG_INTX_ACK, 0xffffffff);
 	/* COMMAND.INTX_DISABLE: status set, no signal until cleared. */
 	cfg_wr(t, 0x04, 0x0400, 2);
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_INTX);
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_INTX);
 	assert_int_equal(efd_take(efd), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_INTX_STATUS),
-			 TESTDEV_INTX_DOORBELL);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_INTX_STATUS),
+			 SAMPLEDEV_INTX_DOORBELL);
 	assert_int_equal(cfg_rd(t, 0x06, 2) & 0x08, 0x08);
 	cfg_wr(t, 0x04, 0x0000, 2);
 	assert_int_equal(efd_take(efd), 1);
-	wr(t, TESTDEV_REG_INTX_ACK, TESTDEV_INTX_DOORBELL);
-	assert_int_equal(rd(t, TESTDEV_REG_INTX_STATUS), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_IRQ_COUNT), 4);
-	assert_int_equal(rd(t, TESTDEV_REG_IRQ_LOST), 0);
+	wr(t, SAMPLEDEV_REG_INTX_ACK, SAMPLEDEV_INTX_DOORBELL);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_INTX_STATUS), 0);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_IRQ_COUNT), 4);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_IRQ_LOST), 0);
 	close(efd);
 	td_finish(t);
 }
@@ -899,7 +899,7 @@ static void test_intx_level_until_ack(void **state)
 
 static void test_dma_copy_within_guest_ram_raises_irq(void **state)
 {
-	int efds[TESTDEV_MSIX_VECTORS];
+	int efds[SAMPLEDEV_MSIX_VECTORS];
 	u8 *ref = malloc(200000);
 	u64 src = GUEST_BASE + 0x1000, dst = GUEST_BASE + 0x200000;
 	u32 len = 199999;
@@ -907,37 +907,37 @@ static void test_dma_copy_within_guest_ram_raises_irq(void **state)
 
 	assert_non_null(ref);
 	td_start(t, NULL, NULL, true);
-	set_efds(t, VFU_IRQ_MSIX, efds, TESTDEV_MSIX_VECTORS);
-	wr(t, TESTDEV_REG_DMA_IRQ, TESTDEV_DMA_IRQ_EN | TESTDEV_IRQ_MSIX(3));
+	set_efds(t, VFU_IRQ_MSIX, efds, SAMPLEDEV_MSIX_VECTORS);
+	wr(t, SAMPLEDEV_REG_DMA_IRQ, SAMPLEDEV_DMA_IRQ_EN | SAMPLEDEV_IRQ_MSIX(3));
 	fill_pattern(t->g.mem + 0x1000, len, 1);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, src, dst, len),
-			 TESTDEV_DMA_DONE);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY, src, dst, len),
+			 SAMPLEDEV_DMA_DONE);
 	assert_memory_equal(t->g.mem + 0x200000, t->g.mem + 0x1000, len);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM),
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_CSUM),
 			 fnv1a(t->g.mem + 0x1000, len));
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_ERR), TESTDEV_DMA_ERR_NONE);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_COUNT), 1);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_ERR), SAMPLEDEV_DMA_ERR_NONE);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_COUNT), 1);
 	assert_int_equal(efd_take(efds[3]), 1);
 	assert_int_equal(efd_take(efds[0]), 0);
 	/* Overlapping ranges copy as memmove. */
 	fill_pattern(t->g.mem, 4096, 2);
 	memcpy(ref, t->g.mem, 4096);
 	memmove(ref + 100, ref, 3000);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, GUEST_BASE,
-			     GUEST_BASE + 100, 3000), TESTDEV_DMA_DONE);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY, GUEST_BASE,
+			     GUEST_BASE + 100, 3000), SAMPLEDEV_DMA_DONE);
 	assert_memory_equal(t->g.mem, ref, 4096);
 	/* The CHECKSUM op reads only. */
 	memcpy(ref, t->g.mem + 0x3000, 4096);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_CSUM, GUEST_BASE + 0x3000,
-			     GUEST_BASE + 0x3000 + 7, 4096), TESTDEV_DMA_DONE);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_CSUM, GUEST_BASE + 0x3000,
+			     GUEST_BASE + 0x3000 + 7, 4096), SAMPLEDEV_DMA_DONE);
 	assert_memory_equal(t->g.mem + 0x3000, ref, 4096);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM),
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_CSUM),
 			 fnv1a(t->g.mem + 0x3000, 4096));
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_COUNT), 3);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_COUNT), 3);
 	assert_int_equal(efd_take(efds[3]), 2);
 	/* Fd mapped: the client served no DMA messages. */
 	assert_int_equal(t->g.reads + t->g.writes, 0);
-	close_efds(efds, TESTDEV_MSIX_VECTORS);
+	close_efds(efds, SAMPLEDEV_MSIX_VECTORS);
 	free(ref);
 	td_finish(t);
 }
@@ -945,47 +945,47 @@ static void test_dma_copy_within_guest_ram_raises_irq(void **state)
 /* Into and out of BAR2, checked through the test's mapping of it. */
 static void dma_bar2_round_trip(struct td *t)
 {
-	u32 len = 65536 + 123, count = rd(t, TESTDEV_REG_DMA_COUNT);
+	u32 len = 65536 + 123, count = rd(t, SAMPLEDEV_REG_DMA_COUNT);
 	u64 bar2_off = 0x40000;
 
 	td_map_bar2(t);
 	/* Guest RAM -> BAR2 at 0: BAR2_CSUM sees what landed. */
 	fill_pattern(t->g.mem + 0x10000, len, 3);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, GUEST_BASE + 0x10000,
-			     TESTDEV_DMA_BAR2, len), TESTDEV_DMA_DONE);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY, GUEST_BASE + 0x10000,
+			     SAMPLEDEV_DMA_BAR2, len), SAMPLEDEV_DMA_DONE);
 	assert_memory_equal(t->bar2, t->g.mem + 0x10000, len);
-	wr(t, TESTDEV_REG_BAR2_CSUM_LEN, len);
-	assert_int_equal(rd(t, TESTDEV_REG_BAR2_CSUM),
+	wr(t, SAMPLEDEV_REG_BAR2_CSUM_LEN, len);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_BAR2_CSUM),
 			 fnv1a(t->g.mem + 0x10000, len));
 	/* BAR2 -> guest RAM: what the client wrote into its mapping. */
 	fill_pattern(t->bar2 + bar2_off, len, 4);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY,
-			     TESTDEV_DMA_BAR2 | bar2_off,
-			     GUEST_BASE + 0x300000, len), TESTDEV_DMA_DONE);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY,
+			     SAMPLEDEV_DMA_BAR2 | bar2_off,
+			     GUEST_BASE + 0x300000, len), SAMPLEDEV_DMA_DONE);
 	assert_memory_equal(t->g.mem + 0x300000, t->bar2 + bar2_off, len);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM),
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_CSUM),
 			 fnv1a(t->bar2 + bar2_off, len));
 	/* Checksums of BAR2 and of guest RAM by the engine. */
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_CSUM,
-			     TESTDEV_DMA_BAR2 | bar2_off, 0, len),
-			 TESTDEV_DMA_DONE);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM),
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_CSUM,
+			     SAMPLEDEV_DMA_BAR2 | bar2_off, 0, len),
+			 SAMPLEDEV_DMA_DONE);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_CSUM),
 			 fnv1a(t->bar2 + bar2_off, len));
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_CSUM, GUEST_BASE + 0x300000, 0,
-			     len), TESTDEV_DMA_DONE);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM),
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_CSUM, GUEST_BASE + 0x300000, 0,
+			     len), SAMPLEDEV_DMA_DONE);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_CSUM),
 			 fnv1a(t->bar2 + bar2_off, len));
 	/* BAR2 -> BAR2, and the largest copy: the whole BAR. */
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY,
-			     TESTDEV_DMA_BAR2 | bar2_off,
-			     TESTDEV_DMA_BAR2 | 0x80000, 4096),
-			 TESTDEV_DMA_DONE);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY,
+			     SAMPLEDEV_DMA_BAR2 | bar2_off,
+			     SAMPLEDEV_DMA_BAR2 | 0x80000, 4096),
+			 SAMPLEDEV_DMA_DONE);
 	assert_memory_equal(t->bar2 + 0x80000, t->bar2 + bar2_off, 4096);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, TESTDEV_DMA_BAR2,
-			     GUEST_BASE + 0x200000, TESTDEV_BAR2_SIZE),
-			 TESTDEV_DMA_DONE);
-	assert_memory_equal(t->g.mem + 0x200000, t->bar2, TESTDEV_BAR2_SIZE);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_COUNT), count + 6);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY, SAMPLEDEV_DMA_BAR2,
+			     GUEST_BASE + 0x200000, SAMPLEDEV_BAR2_SIZE),
+			 SAMPLEDEV_DMA_DONE);
+	assert_memory_equal(t->g.mem + 0x200000, t->bar2, SAMPLEDEV_BAR2_SIZE);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_COUNT), count + 6);
 }
 
 static void test_dma_into_and_out_of_bar2(void **state)
@@ -1005,55 +1005,55 @@ static void test_dma_sync_and_errors(void **state)
 
 	td_start(t, NULL, NULL, true);
 	set_efds(t, VFU_IRQ_MSI, &efd, 1);
-	wr(t, TESTDEV_REG_DMA_IRQ, TESTDEV_DMA_IRQ_EN | TESTDEV_IRQ_MSI);
+	wr(t, SAMPLEDEV_REG_DMA_IRQ, SAMPLEDEV_DMA_IRQ_EN | SAMPLEDEV_IRQ_MSI);
 	/* SYNC: done by the time the DMA_CMD write returns. */
 	fill_pattern(t->g.mem, 5000, 5);
-	wr64(t, TESTDEV_REG_DMA_SRC_LO, GUEST_BASE);
-	wr64(t, TESTDEV_REG_DMA_DST_LO, GUEST_BASE + 0x100000);
-	wr(t, TESTDEV_REG_DMA_LEN, 5000);
-	wr(t, TESTDEV_REG_DMA_CMD, TESTDEV_DMA_OP_COPY | TESTDEV_DMA_SYNC);
+	wr64(t, SAMPLEDEV_REG_DMA_SRC_LO, GUEST_BASE);
+	wr64(t, SAMPLEDEV_REG_DMA_DST_LO, GUEST_BASE + 0x100000);
+	wr(t, SAMPLEDEV_REG_DMA_LEN, 5000);
+	wr(t, SAMPLEDEV_REG_DMA_CMD, SAMPLEDEV_DMA_OP_COPY | SAMPLEDEV_DMA_SYNC);
 	assert_memory_equal(t->g.mem + 0x100000, t->g.mem, 5000);
 	assert_int_equal(efd_take(efd), 1);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_STATUS), TESTDEV_DMA_DONE);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_STATUS), SAMPLEDEV_DMA_DONE);
 	/* Zero length: done, checksum of nothing. */
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, GUEST_BASE, GUEST_BASE,
-			     0), TESTDEV_DMA_DONE);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM), TESTDEV_FNV1A_INIT);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY, GUEST_BASE, GUEST_BASE,
+			     0), SAMPLEDEV_DMA_DONE);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_CSUM), SAMPLEDEV_FNV1A_INIT);
 	assert_int_equal(efd_take(efd), 1);
 
 	/* Errors end in ERROR with a reason, and still interrupt. */
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, GUEST_BASE - 0x1000,
-			     GUEST_BASE, 16), TESTDEV_DMA_ERROR);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_ERR), TESTDEV_DMA_ERR_SRC);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY, GUEST_BASE - 0x1000,
+			     GUEST_BASE, 16), SAMPLEDEV_DMA_ERROR);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_ERR), SAMPLEDEV_DMA_ERR_SRC);
 	assert_int_equal(efd_take(efd), 1);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY,
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY,
 			     GUEST_BASE + GUEST_SIZE - 8, GUEST_BASE, 16),
-			 TESTDEV_DMA_ERROR);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_ERR), TESTDEV_DMA_ERR_SRC);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, GUEST_BASE, RO_BASE,
-			     16), TESTDEV_DMA_ERROR);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_ERR), TESTDEV_DMA_ERR_DST);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_CSUM, RO_BASE, 0, 16),
-			 TESTDEV_DMA_DONE);		/* readable though */
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, GUEST_BASE,
-			     GUEST_BASE + 0x100000, TESTDEV_DMA_MAX_LEN + 1),
-			 TESTDEV_DMA_ERROR);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_ERR), TESTDEV_DMA_ERR_LEN);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY,
-			     TESTDEV_DMA_BAR2 | (TESTDEV_BAR2_SIZE - 8),
-			     GUEST_BASE, 16), TESTDEV_DMA_ERROR);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_ERR), TESTDEV_DMA_ERR_SRC);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, GUEST_BASE,
-			     TESTDEV_DMA_BAR2 | 0x7fffffffffffff00ULL, 16),
-			 TESTDEV_DMA_ERROR);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_ERR), TESTDEV_DMA_ERR_DST);
+			 SAMPLEDEV_DMA_ERROR);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_ERR), SAMPLEDEV_DMA_ERR_SRC);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY, GUEST_BASE, RO_BASE,
+			     16), SAMPLEDEV_DMA_ERROR);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_ERR), SAMPLEDEV_DMA_ERR_DST);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_CSUM, RO_BASE, 0, 16),
+			 SAMPLEDEV_DMA_DONE);		/* readable though */
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY, GUEST_BASE,
+			     GUEST_BASE + 0x100000, SAMPLEDEV_DMA_MAX_LEN + 1),
+			 SAMPLEDEV_DMA_ERROR);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_ERR), SAMPLEDEV_DMA_ERR_LEN);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY,
+			     SAMPLEDEV_DMA_BAR2 | (SAMPLEDEV_BAR2_SIZE - 8),
+			     GUEST_BASE, 16), SAMPLEDEV_DMA_ERROR);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_ERR), SAMPLEDEV_DMA_ERR_SRC);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY, GUEST_BASE,
+			     SAMPLEDEV_DMA_BAR2 | 0x7fffffffffffff00ULL, 16),
+			 SAMPLEDEV_DMA_ERROR);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_ERR), SAMPLEDEV_DMA_ERR_DST);
 	assert_int_equal(dma(t, 7, GUEST_BASE, GUEST_BASE, 16),
-			 TESTDEV_DMA_ERROR);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_ERR), TESTDEV_DMA_ERR_OP);
+			 SAMPLEDEV_DMA_ERROR);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_ERR), SAMPLEDEV_DMA_ERR_OP);
 	/* No op: ignored, the last status stays. */
-	wr(t, TESTDEV_REG_DMA_CMD, TESTDEV_DMA_SYNC);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_STATUS), TESTDEV_DMA_ERROR);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_COUNT), 3);
+	wr(t, SAMPLEDEV_REG_DMA_CMD, SAMPLEDEV_DMA_SYNC);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_STATUS), SAMPLEDEV_DMA_ERROR);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_COUNT), 3);
 	assert_int_equal(efd_take(efd), 7);
 	assert_int_equal(vfu_client_get_state(t->c), VFU_CLIENT_CONNECTED);
 	close(efd);
@@ -1067,32 +1067,32 @@ static void dma_by_messages(struct td *t, bool twin)
 
 	td_start(t, "-v", "--no-dma-fd", twin);
 	fill_pattern(t->g.mem, len, 9);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, GUEST_BASE,
-			     GUEST_BASE + 0x100000, len), TESTDEV_DMA_DONE);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY, GUEST_BASE,
+			     GUEST_BASE + 0x100000, len), SAMPLEDEV_DMA_DONE);
 	assert_memory_equal(t->g.mem + 0x100000, t->g.mem, len);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM), fnv1a(t->g.mem, len));
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_CSUM), fnv1a(t->g.mem, len));
 	assert_true(t->g.reads >= 1);
 	assert_true(t->g.writes >= 1);
 	/* While the DMA_CMD writer waits for its reply (SYNC). */
 	fill_pattern(t->g.mem + 0x200000, 4096, 10);
-	wr64(t, TESTDEV_REG_DMA_SRC_LO, GUEST_BASE + 0x200000);
-	wr64(t, TESTDEV_REG_DMA_DST_LO, GUEST_BASE + 0x280000);
-	wr(t, TESTDEV_REG_DMA_LEN, 4096);
-	wr(t, TESTDEV_REG_DMA_CMD, TESTDEV_DMA_OP_COPY | TESTDEV_DMA_SYNC);
+	wr64(t, SAMPLEDEV_REG_DMA_SRC_LO, GUEST_BASE + 0x200000);
+	wr64(t, SAMPLEDEV_REG_DMA_DST_LO, GUEST_BASE + 0x280000);
+	wr(t, SAMPLEDEV_REG_DMA_LEN, 4096);
+	wr(t, SAMPLEDEV_REG_DMA_CMD, SAMPLEDEV_DMA_OP_COPY | SAMPLEDEV_DMA_SYNC);
 	assert_memory_equal(t->g.mem + 0x280000, t->g.mem + 0x200000, 4096);
 	/* The client refuses what is not mapped or not writable. */
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, GUEST_BASE, RO_BASE,
-			     16), TESTDEV_DMA_ERROR);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_ERR), TESTDEV_DMA_ERR_DST);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_CSUM, GUEST_BASE - 16, 0, 16),
-			 TESTDEV_DMA_ERROR);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_ERR), TESTDEV_DMA_ERR_SRC);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY, GUEST_BASE, RO_BASE,
+			     16), SAMPLEDEV_DMA_ERROR);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_ERR), SAMPLEDEV_DMA_ERR_DST);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_CSUM, GUEST_BASE - 16, 0, 16),
+			 SAMPLEDEV_DMA_ERROR);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_ERR), SAMPLEDEV_DMA_ERR_SRC);
 	assert_int_equal(vfu_client_get_state(t->c), VFU_CLIENT_CONNECTED);
 	t->g.reads = t->g.writes = 0;
 	dma_bar2_round_trip(t);
 	assert_true(t->g.reads >= 2 && t->g.writes >= 2);
 	assert_true(log_has(t, "by DMA_READ/DMA_WRITE messages"));
-	assert_true(log_has(t, "testdev: DMA: done"));
+	assert_true(log_has(t, "sampledev: DMA: done"));
 	td_finish(t);
 }
 
@@ -1119,21 +1119,21 @@ static void dma_large(struct td *t)
 	fill_pattern(t->g.mem, GUEST_SIZE, 11);
 	memcpy(ref, t->g.mem, GUEST_SIZE);
 	memmove(ref + up, ref, len);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY, GUEST_BASE,
-			     GUEST_BASE + up, len), TESTDEV_DMA_DONE);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY, GUEST_BASE,
+			     GUEST_BASE + up, len), SAMPLEDEV_DMA_DONE);
 	assert_memory_equal(t->g.mem, ref, GUEST_SIZE);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM), fnv1a(ref + up, len));
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_CSUM), fnv1a(ref + up, len));
 	memmove(ref, ref + down, len);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_COPY | TESTDEV_DMA_NO_CSUM,
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_COPY | SAMPLEDEV_DMA_NO_CSUM,
 			     GUEST_BASE + down, GUEST_BASE, len),
-			 TESTDEV_DMA_DONE);
+			 SAMPLEDEV_DMA_DONE);
 	assert_memory_equal(t->g.mem, ref, GUEST_SIZE);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM), 0);
-	assert_int_not_equal(rd(t, TESTDEV_REG_DMA_NS), 0);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_CSUM, GUEST_BASE, 0,
-			     GUEST_SIZE), TESTDEV_DMA_DONE);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM), fnv1a(ref, GUEST_SIZE));
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_COUNT), 3);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_CSUM), 0);
+	assert_int_not_equal(rd(t, SAMPLEDEV_REG_DMA_NS), 0);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_CSUM, GUEST_BASE, 0,
+			     GUEST_SIZE), SAMPLEDEV_DMA_DONE);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_CSUM), fnv1a(ref, GUEST_SIZE));
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_COUNT), 3);
 	free(ref);
 }
 
@@ -1169,46 +1169,46 @@ static void test_reset_clears_state_and_counts(void **state)
 	td_start(t, NULL, NULL, true);
 	td_map_bar2(t);
 	set_efds(t, VFU_IRQ_INTX, &efd, 1);
-	wr(t, TESTDEV_REG_SCRATCH, 0x5a5a5a5a);
-	wr(t, TESTDEV_REG_DMA_IRQ, TESTDEV_DMA_IRQ_EN | TESTDEV_IRQ_INTX);
-	wr(t, TESTDEV_REG_BAR2_CSUM_LEN, 16);
-	wr(t, TESTDEV_MSIX_TABLE, 0xfee00000);
-	cfg_wr(t, TESTDEV_CFG_SCRATCH, 0x11223344, 4);
+	wr(t, SAMPLEDEV_REG_SCRATCH, 0x5a5a5a5a);
+	wr(t, SAMPLEDEV_REG_DMA_IRQ, SAMPLEDEV_DMA_IRQ_EN | SAMPLEDEV_IRQ_INTX);
+	wr(t, SAMPLEDEV_REG_BAR2_CSUM_LEN, 16);
+	wr(t, SAMPLEDEV_MSIX_TABLE, 0xfee00000);
+	cfg_wr(t, SAMPLEDEV_CFG_SCRATCH, 0x11223344, 4);
 	cfg_wr(t, 0x04, 0x0006, 2);
 	cfg_wr(t, 0x10, 0xd0000000, 4);
 	memset(t->bar2, 0xee, 4096);
-	assert_int_equal(dma(t, TESTDEV_DMA_OP_CSUM, GUEST_BASE, 0, 64),
-			 TESTDEV_DMA_DONE);
-	assert_int_equal(rd(t, TESTDEV_REG_INTX_STATUS), TESTDEV_INTX_DMA);
+	assert_int_equal(dma(t, SAMPLEDEV_DMA_OP_CSUM, GUEST_BASE, 0, 64),
+			 SAMPLEDEV_DMA_DONE);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_INTX_STATUS), SAMPLEDEV_INTX_DMA);
 	assert_int_equal(efd_take(efd), 1);
 
 	assert_int_equal(vfu_client_device_reset(t->c), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_RESET_COUNT), 1);
-	assert_int_equal(rd(t, TESTDEV_REG_ID), TESTDEV_ID_MAGIC);
-	assert_int_equal(rd(t, TESTDEV_REG_SCRATCH), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_INTX_STATUS), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_STATUS), TESTDEV_DMA_IDLE);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_COUNT), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_IRQ), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_DMA_CSUM), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_IRQ_COUNT), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_BAR2_CSUM_LEN), TESTDEV_BAR2_SIZE);
-	assert_int_equal(rd(t, TESTDEV_MSIX_TABLE), 0);
-	assert_int_equal(rd(t, TESTDEV_MSIX_TABLE + 12), 1);
-	assert_int_equal(cfg_rd(t, TESTDEV_CFG_SCRATCH, 4), 0);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_RESET_COUNT), 1);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_ID), SAMPLEDEV_ID_MAGIC);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_SCRATCH), 0);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_INTX_STATUS), 0);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_STATUS), SAMPLEDEV_DMA_IDLE);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_COUNT), 0);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_IRQ), 0);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_DMA_CSUM), 0);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_IRQ_COUNT), 0);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_BAR2_CSUM_LEN), SAMPLEDEV_BAR2_SIZE);
+	assert_int_equal(rd(t, SAMPLEDEV_MSIX_TABLE), 0);
+	assert_int_equal(rd(t, SAMPLEDEV_MSIX_TABLE + 12), 1);
+	assert_int_equal(cfg_rd(t, SAMPLEDEV_CFG_SCRATCH, 4), 0);
 	assert_int_equal(cfg_rd(t, 0x04, 2), 0);
 	assert_int_equal(cfg_rd(t, 0x10, 4), 0);
 	assert_int_equal(cfg_rd(t, 0x06, 2) & 0x08, 0);
-	assert_int_equal(cfg_rd(t, 0x00, 2), TESTDEV_VENDOR_ID);
+	assert_int_equal(cfg_rd(t, 0x00, 2), SAMPLEDEV_VENDOR_ID);
 	for (i = 0; i < 4096; i++)
 		if (t->bar2[i])
 			fail_msg("BAR2 byte %u is 0x%x after reset", i,
 				 t->bar2[i]);
 	/* The device works after a reset; the count goes on. */
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_INTX);
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_INTX);
 	assert_int_equal(efd_take(efd), 1);
 	assert_int_equal(vfu_client_device_reset(t->c), 0);
-	assert_int_equal(rd(t, TESTDEV_REG_RESET_COUNT), 2);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_RESET_COUNT), 2);
 	close(efd);
 	td_finish(t);
 }
@@ -1223,21 +1223,21 @@ static void test_verbose_lines_are_prefixed(void **state)
 	int n = 0;
 
 	td_start(t, "-v", NULL, true);
-	wr(t, TESTDEV_REG_DOORBELL, TESTDEV_IRQ_MSIX(1));
+	wr(t, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_MSIX(1));
 	assert_int_equal(vfu_client_device_reset(t->c), 0);
 	td_finish(t);
 	f = fopen(t->log, "re");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "testdev: ", 9))
+		if (strncmp(line, "sampledev: ", 9))
 			fail_msg("unprefixed line: %s", line);
 		n++;
 	}
 	fclose(f);
-	assert_true(log_has(t, "testdev: DMA_MAP 0x100000+0x400000 rw: mapped"));
-	assert_true(log_has(t, "testdev: doorbell: MSI-X vector 1 not sent"));
-	assert_true(log_has(t, "testdev: DEVICE_RESET: reset 1"));
-	assert_true(log_has(t, "testdev: client disconnected"));
+	assert_true(log_has(t, "sampledev: DMA_MAP 0x100000+0x400000 rw: mapped"));
+	assert_true(log_has(t, "sampledev: doorbell: MSI-X vector 1 not sent"));
+	assert_true(log_has(t, "sampledev: DEVICE_RESET: reset 1"));
+	assert_true(log_has(t, "sampledev: client disconnected"));
 	assert_true(n >= 6);
 }
 
@@ -1257,7 +1257,7 @@ static void test_sigterm_before_client_and_sigint_while_serving(void **state)
 	td_spawn_at(t, t->sock, NULL, NULL);
 	td_wait_listening(t);
 	td_connect(t, true);
-	assert_int_equal(rd(t, TESTDEV_REG_ID), TESTDEV_ID_MAGIC);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_ID), SAMPLEDEV_ID_MAGIC);
 	assert_int_equal(kill(t->pid, SIGINT), 0);
 	assert_int_equal(td_wait_exit(t), 0);
 	assert_int_equal(lstat(t->sock, &st), -1);
@@ -1288,7 +1288,7 @@ static void test_stale_socket_replaced_other_files_kept(void **state)
 	td_spawn_at(t, t->sock, NULL, NULL);
 	td_wait_listening(t);
 	td_connect(t, true);
-	assert_int_equal(rd(t, TESTDEV_REG_ID), TESTDEV_ID_MAGIC);
+	assert_int_equal(rd(t, SAMPLEDEV_REG_ID), SAMPLEDEV_ID_MAGIC);
 	/* One client only: a second is refused, not queued. */
 	assert_true(vfu_client_connect(t->sock, NULL, &c2) < 0);
 	td_finish(t);
@@ -1300,7 +1300,7 @@ static void test_stale_socket_replaced_other_files_kept(void **state)
 	close(fd);
 	td_spawn_at(t, t->sock, "-v", NULL);
 	assert_int_equal(td_wait_exit(t), 1);
-	assert_true(log_has(t, "testdev: "));
+	assert_true(log_has(t, "sampledev: "));
 	assert_true(log_has(t, "is not a socket"));
 	assert_int_equal(lstat(t->sock, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
@@ -1314,7 +1314,7 @@ static void test_bad_command_lines_exit_2(void **state)
 	td_dirs(t);
 	td_spawn_at(t, t->sock, "--bogus", NULL);
 	assert_int_equal(td_wait_exit(t), 2);
-	assert_true(log_has(t, "usage: testdev"));
+	assert_true(log_has(t, "usage: sampledev"));
 	td_spawn_at(t, t->sock, "-v", "extra-path");
 	assert_int_equal(td_wait_exit(t), 2);
 	assert_int_equal(fake_count_fds(), t->fds_before);

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * testdev: the vfio-user test device, a PCI function with registers, a
- * shared-memory BAR, a DMA engine and every interrupt kind, served with
- * the server library. The guest-visible contract is testdev_regs.h.
+ * sampledev: the vfio-user sample device server, a PCI function
+ * (5555:0001) with registers, a shared-memory BAR, a DMA engine and every
+ * interrupt kind, served with the server library. The tests and the demo
+ * attach it to guests; the guest-visible contract is abi/sampledev.h.
  *
- *	build/tests/servers/testdev [-v] [--no-dma-fd] [--strict-pci] SOCKET_PATH
+ *	build/tests/servers/sampledev [-v] [--no-dma-fd] [--strict-pci] SOCKET_PATH
  *
- * It replaces a stale socket at SOCKET_PATH, prints "testdev: listening
+ * It replaces a stale socket at SOCKET_PATH, prints "sampledev: listening
  * on PATH" on stderr once a client can connect, serves one client, and
  * exits 0 when that client disconnects or on SIGTERM/SIGINT (the socket
  * file is removed either way); 1 on errors, 2 on a bad command line.
@@ -47,10 +48,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/phase.h"
 #include "vfio-user/server.h"
-#include "tests/servers/testdev_regs.h"
+#include "abi/sampledev.h"
 
 #define BAR2_REGION		2	/* vfio-user region index = BAR number */
 #define MSIX_ENTRY_SIZE		16
@@ -79,16 +81,16 @@ struct td_map {
 	u32 flags;
 };
 
-struct testdev {
+struct sampledev {
 	struct vfu_server *srv;
 	bool strict;		/* --strict-pci */
 
 	/* Config space and which bits of it the client may write. */
-	u8 cfg[TESTDEV_CFG_SIZE];
-	u8 cfg_wmask[TESTDEV_CFG_SIZE];
-	u8 msix_table[TESTDEV_MSIX_VECTORS * MSIX_ENTRY_SIZE];
+	u8 cfg[SAMPLEDEV_CFG_SIZE];
+	u8 cfg_wmask[SAMPLEDEV_CFG_SIZE];
+	u8 msix_table[SAMPLEDEV_MSIX_VECTORS * MSIX_ENTRY_SIZE];
 
-	/* BAR0 registers (testdev_regs.h). */
+	/* BAR0 registers (sampledev.h). */
 	u32 scratch;
 	u32 reset_count;
 	u32 intx_status;
@@ -105,8 +107,8 @@ struct testdev {
 	/* Mask state from SET_IRQS, and what it holds back. */
 	bool intx_masked;
 	bool msi_masked, msi_pending;
-	bool msix_masked[TESTDEV_MSIX_VECTORS];
-	bool msix_pending[TESTDEV_MSIX_VECTORS];
+	bool msix_masked[SAMPLEDEV_MSIX_VECTORS];
+	bool msix_pending[SAMPLEDEV_MSIX_VECTORS];
 
 	int bar2_fd;
 	u8 *bar2;
@@ -132,13 +134,13 @@ static u32 fnv1a_more(u32 h, const u8 *p, u64 len)
 	u64 i;
 
 	for (i = 0; i < len; i++)
-		h = TESTDEV_FNV1A_STEP(h, p[i]);
+		h = SAMPLEDEV_FNV1A_STEP(h, p[i]);
 	return h;
 }
 
 static u32 fnv1a(const u8 *p, u64 len)
 {
-	return fnv1a_more(TESTDEV_FNV1A_INIT, p, len);
+	return fnv1a_more(SAMPLEDEV_FNV1A_INIT, p, len);
 }
 
 static void put16(u8 *p, unsigned int off, u16 v)
@@ -167,7 +169,7 @@ static const char *irq_name(u32 index)
 }
 
 /* Signal one vector's eventfd; count it as sent or lost. */
-static void irq_send(struct testdev *td, u32 index, u32 vector,
+static void irq_send(struct sampledev *td, u32 index, u32 vector,
 		     const char *why)
 {
 	int ret = vfu_server_irq_trigger(td->srv, index, vector);
@@ -183,7 +185,7 @@ static void irq_send(struct testdev *td, u32 index, u32 vector,
 	log_info("%s: raised %s vector %u", why, irq_name(index), vector);
 }
 
-static void intx_signal(struct testdev *td, const char *why)
+static void intx_signal(struct sampledev *td, const char *why)
 {
 	if (get16(td->cfg, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE) {
 		log_info("%s: INTx asserted, held back by INTX_DISABLE", why);
@@ -196,7 +198,7 @@ static void intx_signal(struct testdev *td, const char *why)
 	irq_send(td, VFU_IRQ_INTX, 0, why);
 }
 
-static void intx_assert(struct testdev *td, u32 cause, const char *why)
+static void intx_assert(struct sampledev *td, u32 cause, const char *why)
 {
 	u32 was = td->intx_status;
 
@@ -213,29 +215,29 @@ static void intx_assert(struct testdev *td, u32 cause, const char *why)
  * --strict-pci: whether the server's own config space lets MSI-X or MSI
  * fire (always, without it).
  */
-static bool strict_msix_on(struct testdev *td)
+static bool strict_msix_on(struct sampledev *td)
 {
-	u16 flags = get16(td->cfg, TESTDEV_CFG_MSIX_CAP + 2);
+	u16 flags = get16(td->cfg, SAMPLEDEV_CFG_MSIX_CAP + 2);
 
 	return !td->strict || ((flags & PCI_MSIX_FLAGS_ENABLE) &&
 			       !(flags & PCI_MSIX_FLAGS_MASKALL));
 }
 
-static bool strict_msi_on(struct testdev *td)
+static bool strict_msi_on(struct sampledev *td)
 {
 	return !td->strict ||
-	       (get16(td->cfg, TESTDEV_CFG_MSI_CAP + 2) & PCI_MSI_FLAGS_ENABLE);
+	       (get16(td->cfg, SAMPLEDEV_CFG_MSI_CAP + 2) & PCI_MSI_FLAGS_ENABLE);
 }
 
-/* Raise the interrupt a doorbell value names (testdev_regs.h). */
-static void irq_raise(struct testdev *td, u32 doorbell, u32 intx_cause,
+/* Raise the interrupt a doorbell value names (sampledev.h). */
+static void irq_raise(struct sampledev *td, u32 doorbell, u32 intx_cause,
 		      const char *why)
 {
-	u32 vector = doorbell & TESTDEV_IRQ_VECTOR_MASK;
+	u32 vector = doorbell & SAMPLEDEV_IRQ_VECTOR_MASK;
 
-	switch (doorbell & TESTDEV_IRQ_KIND_MASK) {
+	switch (doorbell & SAMPLEDEV_IRQ_KIND_MASK) {
 	case 0:		/* MSI-X */
-		if (vector >= TESTDEV_MSIX_VECTORS)
+		if (vector >= SAMPLEDEV_MSIX_VECTORS)
 			break;
 		if (td->msix_masked[vector] || !strict_msix_on(td)) {
 			td->msix_pending[vector] = true;
@@ -246,7 +248,7 @@ static void irq_raise(struct testdev *td, u32 doorbell, u32 intx_cause,
 		}
 		irq_send(td, VFU_IRQ_MSIX, vector, why);
 		return;
-	case TESTDEV_IRQ_MSI:
+	case SAMPLEDEV_IRQ_MSI:
 		if (vector)
 			break;
 		if (td->msi_masked || !strict_msi_on(td)) {
@@ -257,7 +259,7 @@ static void irq_raise(struct testdev *td, u32 doorbell, u32 intx_cause,
 		}
 		irq_send(td, VFU_IRQ_MSI, 0, why);
 		return;
-	case TESTDEV_IRQ_INTX:
+	case SAMPLEDEV_IRQ_INTX:
 		if (vector)
 			break;
 		intx_assert(td, intx_cause, why);
@@ -271,7 +273,7 @@ static void irq_raise(struct testdev *td, u32 doorbell, u32 intx_cause,
 static void td_irq_state(void *opaque, u32 index, u32 start, u32 count,
 			 bool masked)
 {
-	struct testdev *td = opaque;
+	struct sampledev *td = opaque;
 	u32 v;
 
 	log_info("SET_IRQS: %s %s vectors %u-%u", masked ? "mask" : "unmask",
@@ -295,7 +297,7 @@ static void td_irq_state(void *opaque, u32 index, u32 start, u32 count,
 		}
 		return;
 	case VFU_IRQ_MSIX:
-		for (v = start; v - start < count && v < TESTDEV_MSIX_VECTORS;
+		for (v = start; v - start < count && v < SAMPLEDEV_MSIX_VECTORS;
 		     v++) {
 			td->msix_masked[v] = masked;
 			if (!masked && td->msix_pending[v] &&
@@ -312,7 +314,7 @@ static void td_irq_state(void *opaque, u32 index, u32 start, u32 count,
  * --strict-pci: MSI or MSI-X just got enabled (or unmasked as a whole)
  * in the server's config space: what waited for it fires now.
  */
-static void strict_irq_flush(struct testdev *td)
+static void strict_irq_flush(struct sampledev *td)
 {
 	u32 v;
 
@@ -322,7 +324,7 @@ static void strict_irq_flush(struct testdev *td)
 	}
 	if (!strict_msix_on(td))
 		return;
-	for (v = 0; v < TESTDEV_MSIX_VECTORS; v++) {
+	for (v = 0; v < SAMPLEDEV_MSIX_VECTORS; v++) {
 		if (td->msix_pending[v] && !td->msix_masked[v]) {
 			td->msix_pending[v] = false;
 			irq_send(td, VFU_IRQ_MSIX, v, "MSI-X enabled");
@@ -334,8 +336,8 @@ static void strict_irq_flush(struct testdev *td)
 
 static bool bar2_range(u64 addr, u64 len, u64 *off)
 {
-	*off = addr & ~TESTDEV_DMA_BAR2;
-	return *off <= TESTDEV_BAR2_SIZE && len <= TESTDEV_BAR2_SIZE - *off;
+	*off = addr & ~SAMPLEDEV_DMA_BAR2;
+	return *off <= SAMPLEDEV_BAR2_SIZE && len <= SAMPLEDEV_BAR2_SIZE - *off;
 }
 
 /*
@@ -343,13 +345,13 @@ static bool bar2_range(u64 addr, u64 len, u64 *off)
  * BAR2, or guest RAM the library mapped with the right access. NULL means
  * go through the library (messages, or an error it reports).
  */
-static u8 *dma_direct(struct testdev *td, u64 addr, u64 len, bool write)
+static u8 *dma_direct(struct sampledev *td, u64 addr, u64 len, bool write)
 {
 	u32 need = write ? VFU_DMA_MAP_F_WRITE : VFU_DMA_MAP_F_READ;
 	unsigned int i;
 	u64 off;
 
-	if (addr & TESTDEV_DMA_BAR2)
+	if (addr & SAMPLEDEV_DMA_BAR2)
 		return bar2_range(addr, len, &off) ? td->bar2 + off : NULL;
 	for (i = 0; i < td->nr_maps; i++) {
 		struct td_map *m = &td->maps[i];
@@ -361,11 +363,11 @@ static u8 *dma_direct(struct testdev *td, u64 addr, u64 len, bool write)
 	return NULL;
 }
 
-static int dma_from(struct testdev *td, u64 addr, void *buf, u64 len)
+static int dma_from(struct sampledev *td, u64 addr, void *buf, u64 len)
 {
 	u64 off;
 
-	if (!(addr & TESTDEV_DMA_BAR2))
+	if (!(addr & SAMPLEDEV_DMA_BAR2))
 		return vfu_server_dma_read(td->srv, addr, buf, len);
 	if (!bar2_range(addr, len, &off))
 		return -EFAULT;
@@ -373,11 +375,11 @@ static int dma_from(struct testdev *td, u64 addr, void *buf, u64 len)
 	return 0;
 }
 
-static int dma_to(struct testdev *td, u64 addr, const void *buf, u64 len)
+static int dma_to(struct sampledev *td, u64 addr, const void *buf, u64 len)
 {
 	u64 off;
 
-	if (!(addr & TESTDEV_DMA_BAR2))
+	if (!(addr & SAMPLEDEV_DMA_BAR2))
 		return vfu_server_dma_write(td->srv, addr, buf, len);
 	if (!bar2_range(addr, len, &off))
 		return -EFAULT;
@@ -385,19 +387,11 @@ static int dma_to(struct testdev *td, u64 addr, const void *buf, u64 len)
 	return 0;
 }
 
-static u64 now_ns(void)
+static void dma_finish(struct sampledev *td, u32 err, int ret, u64 start)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
-}
-
-static void dma_finish(struct testdev *td, u32 err, int ret, u64 start)
-{
-	td->dma_ns = (u32)MIN(now_ns() - start, (u64)UINT32_MAX);
+	td->dma_ns = (u32)MIN(mono_ns() - start, (u64)UINT32_MAX);
 	td->dma_err = err;
-	td->dma_status = err ? TESTDEV_DMA_ERROR : TESTDEV_DMA_DONE;
+	td->dma_status = err ? SAMPLEDEV_DMA_ERROR : SAMPLEDEV_DMA_DONE;
 	if (err) {
 		log_info("DMA: error %u (%s)", err,
 			 ret ? strerror(-ret) : "bad request");
@@ -406,13 +400,13 @@ static void dma_finish(struct testdev *td, u32 err, int ret, u64 start)
 		log_info("DMA: done, checksum 0x%08x, %u ns", td->dma_csum,
 			 td->dma_ns);
 	}
-	if (td->dma_irq & TESTDEV_DMA_IRQ_EN)
-		irq_raise(td, td->dma_irq & ~TESTDEV_DMA_IRQ_EN,
-			  TESTDEV_INTX_DMA, "DMA");
+	if (td->dma_irq & SAMPLEDEV_DMA_IRQ_EN)
+		irq_raise(td, td->dma_irq & ~SAMPLEDEV_DMA_IRQ_EN,
+			  SAMPLEDEV_INTX_DMA, "DMA");
 }
 
 /* Read len bytes at addr chunk by chunk, into *h unless NULL. */
-static int dma_sum(struct testdev *td, u64 addr, u64 len, u32 *h)
+static int dma_sum(struct sampledev *td, u64 addr, u64 len, u32 *h)
 {
 	u64 done, n;
 	int ret;
@@ -435,7 +429,7 @@ static int dma_sum(struct testdev *td, u64 addr, u64 len, u32 *h)
  * goes bottom up, then takes a pass of its own first). The source's
  * checksum goes into *h unless NULL; *err_src says which side failed.
  */
-static int dma_copy_bounced(struct testdev *td, u64 src, u64 dst, u64 len,
+static int dma_copy_bounced(struct sampledev *td, u64 src, u64 dst, u64 len,
 			    u32 *h, bool *err_src)
 {
 	bool down = dst > src && dst - src < len;
@@ -469,29 +463,29 @@ static int dma_copy_bounced(struct testdev *td, u64 src, u64 dst, u64 len,
 }
 
 /* Runs the latched operation; on the loop thread, like everything. */
-static void dma_run(struct testdev *td)
+static void dma_run(struct sampledev *td)
 {
-	u32 op = td->dma_cmd & TESTDEV_DMA_OP_MASK;
-	bool csum = !(td->dma_cmd & TESTDEV_DMA_NO_CSUM), err_src = true;
-	u64 len = td->dma_len, start = now_ns();
-	u32 h = TESTDEV_FNV1A_INIT;
+	u32 op = td->dma_cmd & SAMPLEDEV_DMA_OP_MASK;
+	bool csum = !(td->dma_cmd & SAMPLEDEV_DMA_NO_CSUM), err_src = true;
+	u64 len = td->dma_len, start = mono_ns();
+	u32 h = SAMPLEDEV_FNV1A_INIT;
 	u8 *from, *to;
 	int ret = 0;
 
-	if (op != TESTDEV_DMA_OP_COPY && op != TESTDEV_DMA_OP_CSUM) {
-		dma_finish(td, TESTDEV_DMA_ERR_OP, 0, start);
+	if (op != SAMPLEDEV_DMA_OP_COPY && op != SAMPLEDEV_DMA_OP_CSUM) {
+		dma_finish(td, SAMPLEDEV_DMA_ERR_OP, 0, start);
 		return;
 	}
-	if (len > TESTDEV_DMA_MAX_LEN) {
-		dma_finish(td, TESTDEV_DMA_ERR_LEN, 0, start);
+	if (len > SAMPLEDEV_DMA_MAX_LEN) {
+		dma_finish(td, SAMPLEDEV_DMA_ERR_LEN, 0, start);
 		return;
 	}
 	log_info("DMA: %s 0x%llx -> 0x%llx, %llu bytes%s",
-		 op == TESTDEV_DMA_OP_COPY ? "copy" : "checksum",
+		 op == SAMPLEDEV_DMA_OP_COPY ? "copy" : "checksum",
 		 (unsigned long long)td->dma_src,
 		 (unsigned long long)td->dma_dst, (unsigned long long)len,
 		 csum ? "" : ", no checksum");
-	if (op == TESTDEV_DMA_OP_CSUM) {
+	if (op == SAMPLEDEV_DMA_OP_CSUM) {
 		ret = dma_sum(td, td->dma_src, len, csum ? &h : NULL);
 	} else if ((from = dma_direct(td, td->dma_src, len, false)) &&
 		   (to = dma_direct(td, td->dma_dst, len, true))) {
@@ -504,40 +498,40 @@ static void dma_run(struct testdev *td)
 				       csum ? &h : NULL, &err_src);
 	}
 	if (ret) {
-		dma_finish(td, err_src ? TESTDEV_DMA_ERR_SRC :
-					 TESTDEV_DMA_ERR_DST, ret, start);
+		dma_finish(td, err_src ? SAMPLEDEV_DMA_ERR_SRC :
+					 SAMPLEDEV_DMA_ERR_DST, ret, start);
 		return;
 	}
 	td->dma_csum = csum ? h : 0;
-	dma_finish(td, TESTDEV_DMA_ERR_NONE, 0, start);
+	dma_finish(td, SAMPLEDEV_DMA_ERR_NONE, 0, start);
 }
 
-static void dma_command(struct testdev *td, u32 cmd)
+static void dma_command(struct sampledev *td, u32 cmd)
 {
-	u32 op = cmd & TESTDEV_DMA_OP_MASK;
+	u32 op = cmd & SAMPLEDEV_DMA_OP_MASK;
 
-	if (td->dma_status == TESTDEV_DMA_BUSY || !op) {
+	if (td->dma_status == SAMPLEDEV_DMA_BUSY || !op) {
 		log_info("DMA_CMD 0x%x ignored: %s", cmd,
 			 op ? "busy" : "no op");
 		return;
 	}
 	td->dma_cmd = cmd;
-	td->dma_status = TESTDEV_DMA_BUSY;
-	td->dma_err = TESTDEV_DMA_ERR_NONE;
+	td->dma_status = SAMPLEDEV_DMA_BUSY;
+	td->dma_err = SAMPLEDEV_DMA_ERR_NONE;
 	/*
 	 * Asynchronous by default: the write's reply goes out first and the
 	 * loop runs the engine from ops->work, as hardware would after a
 	 * doorbell. SYNC does it before the reply, while the writer waits.
 	 */
-	if ((cmd & TESTDEV_DMA_SYNC) || vfu_server_kick(td->srv))
+	if ((cmd & SAMPLEDEV_DMA_SYNC) || vfu_server_kick(td->srv))
 		dma_run(td);
 }
 
 static void td_work(void *opaque)
 {
-	struct testdev *td = opaque;
+	struct sampledev *td = opaque;
 
-	if (td->dma_status == TESTDEV_DMA_BUSY)
+	if (td->dma_status == SAMPLEDEV_DMA_BUSY)
 		dma_run(td);
 }
 
@@ -547,7 +541,7 @@ static void td_work(void *opaque)
  * The doorbell's signals so far: KVM writes the eventfd before the
  * guest's write completes, so everything rung before a read is counted.
  */
-static void efd_drain(struct testdev *td)
+static void efd_drain(struct sampledev *td)
 {
 	u64 n;
 
@@ -555,104 +549,104 @@ static void efd_drain(struct testdev *td)
 		td->efd_count += (u32)n;
 }
 
-static void seq_fold(struct testdev *td, u32 v)
+static void seq_fold(struct sampledev *td, u32 v)
 {
 	unsigned int i;
 
 	for (i = 0; i < 4; i++)
-		td->seq_hash = TESTDEV_FNV1A_STEP(td->seq_hash, (v >> (8 * i)) & 0xff);
+		td->seq_hash = SAMPLEDEV_FNV1A_STEP(td->seq_hash, (v >> (8 * i)) & 0xff);
 	td->seq_count++;
 }
 
 /* Value a partial write merges into: read/write registers only. */
-static u32 reg_stored(struct testdev *td, u64 off)
+static u32 reg_stored(struct sampledev *td, u64 off)
 {
 	switch (off) {
-	case TESTDEV_REG_SCRATCH:	return td->scratch;
-	case TESTDEV_REG_BAR2_CSUM_LEN:	return td->bar2_csum_len;
-	case TESTDEV_REG_DMA_SRC_LO:	return (u32)td->dma_src;
-	case TESTDEV_REG_DMA_SRC_HI:	return (u32)(td->dma_src >> 32);
-	case TESTDEV_REG_DMA_DST_LO:	return (u32)td->dma_dst;
-	case TESTDEV_REG_DMA_DST_HI:	return (u32)(td->dma_dst >> 32);
-	case TESTDEV_REG_DMA_LEN:	return td->dma_len;
-	case TESTDEV_REG_DMA_IRQ:	return td->dma_irq;
+	case SAMPLEDEV_REG_SCRATCH:	return td->scratch;
+	case SAMPLEDEV_REG_BAR2_CSUM_LEN:	return td->bar2_csum_len;
+	case SAMPLEDEV_REG_DMA_SRC_LO:	return (u32)td->dma_src;
+	case SAMPLEDEV_REG_DMA_SRC_HI:	return (u32)(td->dma_src >> 32);
+	case SAMPLEDEV_REG_DMA_DST_LO:	return (u32)td->dma_dst;
+	case SAMPLEDEV_REG_DMA_DST_HI:	return (u32)(td->dma_dst >> 32);
+	case SAMPLEDEV_REG_DMA_LEN:	return td->dma_len;
+	case SAMPLEDEV_REG_DMA_IRQ:	return td->dma_irq;
 	}
 	return 0;
 }
 
-static u32 reg_read(struct testdev *td, u64 off)
+static u32 reg_read(struct sampledev *td, u64 off)
 {
 	switch (off) {
-	case TESTDEV_REG_ID:		return TESTDEV_ID_MAGIC;
-	case TESTDEV_REG_VERSION:	return TESTDEV_VERSION;
-	case TESTDEV_REG_RESET_COUNT:	return td->reset_count;
-	case TESTDEV_REG_INTX_STATUS:	return td->intx_status;
-	case TESTDEV_REG_IRQ_COUNT:	return td->irq_count;
-	case TESTDEV_REG_IRQ_LOST:	return td->irq_lost;
-	case TESTDEV_REG_BAR2_CSUM:
+	case SAMPLEDEV_REG_ID:		return SAMPLEDEV_ID_MAGIC;
+	case SAMPLEDEV_REG_VERSION:	return SAMPLEDEV_VERSION;
+	case SAMPLEDEV_REG_RESET_COUNT:	return td->reset_count;
+	case SAMPLEDEV_REG_INTX_STATUS:	return td->intx_status;
+	case SAMPLEDEV_REG_IRQ_COUNT:	return td->irq_count;
+	case SAMPLEDEV_REG_IRQ_LOST:	return td->irq_lost;
+	case SAMPLEDEV_REG_BAR2_CSUM:
 		return fnv1a(td->bar2, td->bar2_csum_len);
-	case TESTDEV_REG_BAR2_SIZE:	return TESTDEV_BAR2_SIZE;
-	case TESTDEV_REG_DMA_STATUS:	return td->dma_status;
-	case TESTDEV_REG_DMA_ERR:	return td->dma_err;
-	case TESTDEV_REG_DMA_CSUM:	return td->dma_csum;
-	case TESTDEV_REG_DMA_COUNT:	return td->dma_count;
-	case TESTDEV_REG_DMA_NS:	return td->dma_ns;
-	case TESTDEV_REG_SEQ_HASH:	return td->seq_hash;
-	case TESTDEV_REG_SEQ_COUNT:	return td->seq_count;
-	case TESTDEV_REG_POSTED_COUNT:
+	case SAMPLEDEV_REG_BAR2_SIZE:	return SAMPLEDEV_BAR2_SIZE;
+	case SAMPLEDEV_REG_DMA_STATUS:	return td->dma_status;
+	case SAMPLEDEV_REG_DMA_ERR:	return td->dma_err;
+	case SAMPLEDEV_REG_DMA_CSUM:	return td->dma_csum;
+	case SAMPLEDEV_REG_DMA_COUNT:	return td->dma_count;
+	case SAMPLEDEV_REG_DMA_NS:	return td->dma_ns;
+	case SAMPLEDEV_REG_SEQ_HASH:	return td->seq_hash;
+	case SAMPLEDEV_REG_SEQ_COUNT:	return td->seq_count;
+	case SAMPLEDEV_REG_POSTED_COUNT:
 		return (u32)vfu_server_no_reply_count(td->srv);
-	case TESTDEV_REG_EFD_COUNT:
+	case SAMPLEDEV_REG_EFD_COUNT:
 		efd_drain(td);
 		return td->efd_count;
-	case TESTDEV_REG_EFD_TRAPPED:	return td->efd_trapped;
+	case SAMPLEDEV_REG_EFD_TRAPPED:	return td->efd_trapped;
 	}
 	return reg_stored(td, off);
 }
 
-static void reg_write(struct testdev *td, u64 off, u32 v)
+static void reg_write(struct sampledev *td, u64 off, u32 v)
 {
 	switch (off) {
-	case TESTDEV_REG_SCRATCH:
+	case SAMPLEDEV_REG_SCRATCH:
 		td->scratch = v;
 		break;
-	case TESTDEV_REG_DOORBELL:
+	case SAMPLEDEV_REG_DOORBELL:
 		log_info("doorbell 0x%x", v);
-		irq_raise(td, v, TESTDEV_INTX_DOORBELL, "doorbell");
+		irq_raise(td, v, SAMPLEDEV_INTX_DOORBELL, "doorbell");
 		break;
-	case TESTDEV_REG_INTX_ACK:
+	case SAMPLEDEV_REG_INTX_ACK:
 		td->intx_status &= ~v;
 		log_info("INTx ack 0x%x: status 0x%x%s", v, td->intx_status,
 			 td->intx_status ? "" : ", deasserted");
 		break;
-	case TESTDEV_REG_BAR2_CSUM_LEN:
-		td->bar2_csum_len = MIN(v, (u32)TESTDEV_BAR2_SIZE);
+	case SAMPLEDEV_REG_BAR2_CSUM_LEN:
+		td->bar2_csum_len = MIN(v, (u32)SAMPLEDEV_BAR2_SIZE);
 		break;
-	case TESTDEV_REG_DMA_SRC_LO:
+	case SAMPLEDEV_REG_DMA_SRC_LO:
 		td->dma_src = (td->dma_src & ~0xffffffffULL) | v;
 		break;
-	case TESTDEV_REG_DMA_SRC_HI:
+	case SAMPLEDEV_REG_DMA_SRC_HI:
 		td->dma_src = (td->dma_src & 0xffffffffULL) | (u64)v << 32;
 		break;
-	case TESTDEV_REG_DMA_DST_LO:
+	case SAMPLEDEV_REG_DMA_DST_LO:
 		td->dma_dst = (td->dma_dst & ~0xffffffffULL) | v;
 		break;
-	case TESTDEV_REG_DMA_DST_HI:
+	case SAMPLEDEV_REG_DMA_DST_HI:
 		td->dma_dst = (td->dma_dst & 0xffffffffULL) | (u64)v << 32;
 		break;
-	case TESTDEV_REG_DMA_LEN:
+	case SAMPLEDEV_REG_DMA_LEN:
 		td->dma_len = v;
 		break;
-	case TESTDEV_REG_DMA_CMD:
+	case SAMPLEDEV_REG_DMA_CMD:
 		dma_command(td, v);
 		break;
-	case TESTDEV_REG_DMA_IRQ:
+	case SAMPLEDEV_REG_DMA_IRQ:
 		td->dma_irq = v;
 		break;
-	case TESTDEV_REG_SEQ:
+	case SAMPLEDEV_REG_SEQ:
 		seq_fold(td, v);
 		break;
-	case TESTDEV_REG_EFD_DOORBELL:
-	case TESTDEV_REG_EFD_MATCH:
+	case SAMPLEDEV_REG_EFD_DOORBELL:
+	case SAMPLEDEV_REG_EFD_MATCH:
 		td->efd_trapped++;
 		log_info("ioeventfd register 0x%llx written by message: 0x%x",
 			 (unsigned long long)off, v);
@@ -660,40 +654,40 @@ static void reg_write(struct testdev *td, u64 off, u32 v)
 	}
 }
 
-static u32 pba_word(struct testdev *td, u64 off)
+static u32 pba_word(struct sampledev *td, u64 off)
 {
 	u32 v = 0, i;
 
-	for (i = 0; i < TESTDEV_MSIX_VECTORS; i++)
+	for (i = 0; i < SAMPLEDEV_MSIX_VECTORS; i++)
 		if (td->msix_pending[i] && i / 32 == off / 4)
 			v |= 1u << (i % 32);
 	return v;
 }
 
 /* One 32-bit word of BAR0 (off 4-aligned, inside the BAR). */
-static u32 bar0_word_read(struct testdev *td, u64 off)
+static u32 bar0_word_read(struct sampledev *td, u64 off)
 {
-	u64 t = off - TESTDEV_MSIX_TABLE;
+	u64 t = off - SAMPLEDEV_MSIX_TABLE;
 
-	if (off < TESTDEV_MSIX_TABLE)
+	if (off < SAMPLEDEV_MSIX_TABLE)
 		return reg_read(td, off);
 	if (t < sizeof(td->msix_table)) {
 		u8 *e = td->msix_table + t;
 
 		return (u32)(e[0] | e[1] << 8 | e[2] << 16 | (u32)e[3] << 24);
 	}
-	if (off >= TESTDEV_MSIX_PBA &&
-	    off - TESTDEV_MSIX_PBA < ALIGN_UP(TESTDEV_MSIX_VECTORS, 64) / 8)
-		return pba_word(td, off - TESTDEV_MSIX_PBA);
+	if (off >= SAMPLEDEV_MSIX_PBA &&
+	    off - SAMPLEDEV_MSIX_PBA < ALIGN_UP(SAMPLEDEV_MSIX_VECTORS, 64) / 8)
+		return pba_word(td, off - SAMPLEDEV_MSIX_PBA);
 	return 0;
 }
 
 /* mask: the bits of v the access carries; the rest are merged. */
-static void bar0_word_write(struct testdev *td, u64 off, u32 v, u32 mask)
+static void bar0_word_write(struct sampledev *td, u64 off, u32 v, u32 mask)
 {
-	u64 t = off - TESTDEV_MSIX_TABLE;
+	u64 t = off - SAMPLEDEV_MSIX_TABLE;
 
-	if (off < TESTDEV_MSIX_TABLE) {
+	if (off < SAMPLEDEV_MSIX_TABLE) {
 		reg_write(td, off, (reg_stored(td, off) & ~mask) | (v & mask));
 		return;
 	}
@@ -708,12 +702,12 @@ static void bar0_word_write(struct testdev *td, u64 off, u32 v, u32 mask)
 }
 
 /* Any size, any alignment: split into the 32-bit words it touches. */
-static int bar0_access(struct testdev *td, u64 offset, u8 *buf, u32 count,
+static int bar0_access(struct sampledev *td, u64 offset, u8 *buf, u32 count,
 		       bool is_write)
 {
 	u64 end = offset + count, word;
 
-	if (offset > TESTDEV_BAR0_SIZE || count > TESTDEV_BAR0_SIZE - offset)
+	if (offset > SAMPLEDEV_BAR0_SIZE || count > SAMPLEDEV_BAR0_SIZE - offset)
 		return -EINVAL;
 	for (word = ALIGN_DOWN(offset, 4); word < end; word += 4) {
 		u64 lo = MAX(word, offset), hi = MIN(word + 4, end);
@@ -738,71 +732,71 @@ static int bar0_access(struct testdev *td, u64 offset, u8 *buf, u32 count,
 
 /* ---- config space -------------------------------------------------------- */
 
-static void cfg_reset(struct testdev *td)
+static void cfg_reset(struct sampledev *td)
 {
 	u8 *c = td->cfg;
 
 	memset(c, 0, sizeof(td->cfg));
-	put16(c, 0x00, TESTDEV_VENDOR_ID);
-	put16(c, 0x02, TESTDEV_DEVICE_ID);
+	put16(c, 0x00, SAMPLEDEV_VENDOR_ID);
+	put16(c, 0x02, SAMPLEDEV_DEVICE_ID);
 	put16(c, PCI_STATUS, PCI_STATUS_CAP_LIST);
-	c[0x08] = TESTDEV_REVISION;
-	c[0x09] = (u8)TESTDEV_CLASS;
-	c[0x0a] = (u8)(TESTDEV_CLASS >> 8);
-	c[0x0b] = (u8)(TESTDEV_CLASS >> 16);
+	c[0x08] = SAMPLEDEV_REVISION;
+	c[0x09] = (u8)SAMPLEDEV_CLASS;
+	c[0x0a] = (u8)(SAMPLEDEV_CLASS >> 8);
+	c[0x0b] = (u8)(SAMPLEDEV_CLASS >> 16);
 	put32(c, 0x10, 0);			/* BAR0: 32-bit memory */
 	put32(c, 0x18, PCI_BAR_PREFETCH);	/* BAR2: 32-bit, prefetchable */
-	put16(c, 0x2c, TESTDEV_SUBSYS_VENDOR_ID);
-	put16(c, 0x2e, TESTDEV_SUBSYS_ID);
-	c[0x34] = TESTDEV_CFG_MSI_CAP;
+	put16(c, 0x2c, SAMPLEDEV_SUBSYS_VENDOR_ID);
+	put16(c, 0x2e, SAMPLEDEV_SUBSYS_ID);
+	c[0x34] = SAMPLEDEV_CFG_MSI_CAP;
 	c[0x3d] = 1;				/* INTA# */
 
-	c[TESTDEV_CFG_MSI_CAP] = PCI_CAP_ID_MSI;
-	c[TESTDEV_CFG_MSI_CAP + 1] = TESTDEV_CFG_MSIX_CAP;
-	put16(c, TESTDEV_CFG_MSI_CAP + 2, PCI_MSI_FLAGS_64BIT); /* 1 vector */
+	c[SAMPLEDEV_CFG_MSI_CAP] = PCI_CAP_ID_MSI;
+	c[SAMPLEDEV_CFG_MSI_CAP + 1] = SAMPLEDEV_CFG_MSIX_CAP;
+	put16(c, SAMPLEDEV_CFG_MSI_CAP + 2, PCI_MSI_FLAGS_64BIT); /* 1 vector */
 
-	c[TESTDEV_CFG_MSIX_CAP] = PCI_CAP_ID_MSIX;
-	c[TESTDEV_CFG_MSIX_CAP + 1] = TESTDEV_CFG_VNDR_CAP;
-	put16(c, TESTDEV_CFG_MSIX_CAP + 2, TESTDEV_MSIX_VECTORS - 1);
-	put32(c, TESTDEV_CFG_MSIX_CAP + 4, TESTDEV_MSIX_TABLE | 0);	/* BIR 0 */
-	put32(c, TESTDEV_CFG_MSIX_CAP + 8, TESTDEV_MSIX_PBA | 0);
+	c[SAMPLEDEV_CFG_MSIX_CAP] = PCI_CAP_ID_MSIX;
+	c[SAMPLEDEV_CFG_MSIX_CAP + 1] = SAMPLEDEV_CFG_VNDR_CAP;
+	put16(c, SAMPLEDEV_CFG_MSIX_CAP + 2, SAMPLEDEV_MSIX_VECTORS - 1);
+	put32(c, SAMPLEDEV_CFG_MSIX_CAP + 4, SAMPLEDEV_MSIX_TABLE | 0);	/* BIR 0 */
+	put32(c, SAMPLEDEV_CFG_MSIX_CAP + 8, SAMPLEDEV_MSIX_PBA | 0);
 
-	c[TESTDEV_CFG_VNDR_CAP] = PCI_CAP_ID_VNDR;
-	c[TESTDEV_CFG_VNDR_CAP + 2] = TESTDEV_CFG_VNDR_LEN;
-	put32(c, TESTDEV_CFG_VNDR_SIG_OFF, TESTDEV_CFG_VNDR_SIG);
-	put16(c, TESTDEV_CFG_VNDR_SCRATCH_OFF, TESTDEV_CFG_SCRATCH);
-	put16(c, TESTDEV_CFG_VNDR_SCRATCH_LEN, TESTDEV_CFG_SCRATCH_SIZE);
+	c[SAMPLEDEV_CFG_VNDR_CAP] = PCI_CAP_ID_VNDR;
+	c[SAMPLEDEV_CFG_VNDR_CAP + 2] = SAMPLEDEV_CFG_VNDR_LEN;
+	put32(c, SAMPLEDEV_CFG_VNDR_SIG_OFF, SAMPLEDEV_CFG_VNDR_SIG);
+	put16(c, SAMPLEDEV_CFG_VNDR_SCRATCH_OFF, SAMPLEDEV_CFG_SCRATCH);
+	put16(c, SAMPLEDEV_CFG_VNDR_SCRATCH_LEN, SAMPLEDEV_CFG_SCRATCH_SIZE);
 }
 
-static void cfg_wmask_init(struct testdev *td)
+static void cfg_wmask_init(struct sampledev *td)
 {
 	u8 *m = td->cfg_wmask;
 
 	memset(m, 0, sizeof(td->cfg_wmask));
-	put16(m, PCI_COMMAND, TESTDEV_CFG_COMMAND_WMASK);
+	put16(m, PCI_COMMAND, SAMPLEDEV_CFG_COMMAND_WMASK);
 	m[0x0c] = 0xff;				/* cache line size */
 	m[0x0d] = 0xff;				/* latency timer */
 	/* BAR sizing falls out of the mask: the size bits read back 0. */
-	put32(m, 0x10, ~(u32)(TESTDEV_BAR0_SIZE - 1));
-	put32(m, 0x18, ~(u32)(TESTDEV_BAR2_SIZE - 1));
+	put32(m, 0x10, ~(u32)(SAMPLEDEV_BAR0_SIZE - 1));
+	put32(m, 0x18, ~(u32)(SAMPLEDEV_BAR2_SIZE - 1));
 	m[0x3c] = 0xff;				/* interrupt line */
 	/* MSI: enable (one vector: MME stays 0), address, data. */
-	m[TESTDEV_CFG_MSI_CAP + 2] = 0x01;
-	put32(m, TESTDEV_CFG_MSI_CAP + 4, 0xfffffffc);
-	put32(m, TESTDEV_CFG_MSI_CAP + 8, 0xffffffff);
-	put16(m, TESTDEV_CFG_MSI_CAP + 12, 0xffff);
+	m[SAMPLEDEV_CFG_MSI_CAP + 2] = 0x01;
+	put32(m, SAMPLEDEV_CFG_MSI_CAP + 4, 0xfffffffc);
+	put32(m, SAMPLEDEV_CFG_MSI_CAP + 8, 0xffffffff);
+	put16(m, SAMPLEDEV_CFG_MSI_CAP + 12, 0xffff);
 	/* MSI-X: enable and function mask. */
-	m[TESTDEV_CFG_MSIX_CAP + 3] = 0xc0;
-	memset(m + TESTDEV_CFG_SCRATCH, 0xff, TESTDEV_CFG_SCRATCH_SIZE);
+	m[SAMPLEDEV_CFG_MSIX_CAP + 3] = 0xc0;
+	memset(m + SAMPLEDEV_CFG_SCRATCH, 0xff, SAMPLEDEV_CFG_SCRATCH_SIZE);
 }
 
-static int cfg_access(struct testdev *td, u64 offset, u8 *buf, u32 count,
+static int cfg_access(struct sampledev *td, u64 offset, u8 *buf, u32 count,
 		      bool is_write)
 {
 	u16 old_cmd, new_cmd;
 	u32 i;
 
-	if (offset > TESTDEV_CFG_SIZE || count > TESTDEV_CFG_SIZE - offset)
+	if (offset > SAMPLEDEV_CFG_SIZE || count > SAMPLEDEV_CFG_SIZE - offset)
 		return -EINVAL;
 	if (!is_write) {
 		memcpy(buf, td->cfg + offset, count);
@@ -840,7 +834,7 @@ static int cfg_access(struct testdev *td, u64 offset, u8 *buf, u32 count,
  * A 32-bit BAR at 0, or one that would reach 4 GiB (as a sizing value
  * does), is not mapped there.
  */
-static bool strict_bar_mapped(struct testdev *td, u32 region, u64 size)
+static bool strict_bar_mapped(struct sampledev *td, u32 region, u64 size)
 {
 	u64 addr = get16(td->cfg, PCI_BASE_ADDRESS_0 + 4 * region) |
 		   (u64)get16(td->cfg, PCI_BASE_ADDRESS_0 + 4 * region + 2) << 16;
@@ -852,7 +846,7 @@ static bool strict_bar_mapped(struct testdev *td, u32 region, u64 size)
 	       addr + size - 1 < 0xffffffffull;
 }
 
-static int strict_bar_refused(struct testdev *td, u32 region, u64 offset,
+static int strict_bar_refused(struct sampledev *td, u32 region, u64 offset,
 			      u32 count)
 {
 	log_info("BAR%u access at 0x%llx, %u bytes, refused: %s", region,
@@ -866,19 +860,19 @@ static int strict_bar_refused(struct testdev *td, u32 region, u64 offset,
 static int td_access(void *opaque, u32 region, u64 offset, void *buf,
 		     u32 count, bool is_write)
 {
-	struct testdev *td = opaque;
+	struct sampledev *td = opaque;
 
 	switch (region) {
 	case VFU_PCI_BAR0:
-		if (!strict_bar_mapped(td, region, TESTDEV_BAR0_SIZE))
+		if (!strict_bar_mapped(td, region, SAMPLEDEV_BAR0_SIZE))
 			return strict_bar_refused(td, region, offset, count);
 		return bar0_access(td, offset, buf, count, is_write);
 	case BAR2_REGION:
-		if (!strict_bar_mapped(td, region, TESTDEV_BAR2_SIZE))
+		if (!strict_bar_mapped(td, region, SAMPLEDEV_BAR2_SIZE))
 			return strict_bar_refused(td, region, offset, count);
 		/* Clients that do not map BAR2 reach the same bytes here. */
-		if (offset > TESTDEV_BAR2_SIZE ||
-		    count > TESTDEV_BAR2_SIZE - offset)
+		if (offset > SAMPLEDEV_BAR2_SIZE ||
+		    count > SAMPLEDEV_BAR2_SIZE - offset)
 			return -EINVAL;
 		if (is_write)
 			memcpy(td->bar2 + offset, buf, count);
@@ -891,13 +885,13 @@ static int td_access(void *opaque, u32 region, u64 offset, void *buf,
 	return -EINVAL;
 }
 
-static void td_power_on(struct testdev *td)
+static void td_power_on(struct sampledev *td)
 {
 	u32 v;
 
 	cfg_reset(td);
 	memset(td->msix_table, 0, sizeof(td->msix_table));
-	for (v = 0; v < TESTDEV_MSIX_VECTORS; v++) {
+	for (v = 0; v < SAMPLEDEV_MSIX_VECTORS; v++) {
 		/* Vectors come out of reset masked (PCI spec). */
 		td->msix_table[v * MSIX_ENTRY_SIZE + 12] = 1;
 		td->msix_pending[v] = false;
@@ -907,28 +901,28 @@ static void td_power_on(struct testdev *td)
 	td->intx_status = 0;
 	td->irq_count = 0;
 	td->irq_lost = 0;
-	td->bar2_csum_len = TESTDEV_BAR2_SIZE;
+	td->bar2_csum_len = SAMPLEDEV_BAR2_SIZE;
 	td->dma_src = 0;
 	td->dma_dst = 0;
 	td->dma_len = 0;
-	td->dma_status = TESTDEV_DMA_IDLE;
-	td->dma_err = TESTDEV_DMA_ERR_NONE;
+	td->dma_status = SAMPLEDEV_DMA_IDLE;
+	td->dma_err = SAMPLEDEV_DMA_ERR_NONE;
 	td->dma_csum = 0;
 	td->dma_count = 0;
 	td->dma_irq = 0;
 	td->dma_ns = 0;
 	td->dma_cmd = 0;
-	td->seq_hash = TESTDEV_FNV1A_INIT;
+	td->seq_hash = SAMPLEDEV_FNV1A_INIT;
 	td->seq_count = 0;
 	efd_drain(td);
 	td->efd_count = 0;
 	td->efd_trapped = 0;
-	memset(td->bar2, 0, TESTDEV_BAR2_SIZE);
+	memset(td->bar2, 0, SAMPLEDEV_BAR2_SIZE);
 }
 
 static int td_reset(void *opaque)
 {
-	struct testdev *td = opaque;
+	struct sampledev *td = opaque;
 
 	/*
 	 * Mask state is the client's (SET_IRQS), so it survives; QEMU's
@@ -945,7 +939,7 @@ static int td_reset(void *opaque)
 static void td_dma_map(void *opaque, u64 iova, u64 size, void *vaddr,
 		       u32 flags)
 {
-	struct testdev *td = opaque;
+	struct sampledev *td = opaque;
 
 	/* Without room the library still reaches it, a chunk at a time. */
 	if (vaddr && td->nr_maps < MAX_MAPS)
@@ -961,7 +955,7 @@ static void td_dma_map(void *opaque, u64 iova, u64 size, void *vaddr,
 
 static void td_dma_unmap(void *opaque, u64 iova, u64 size)
 {
-	struct testdev *td = opaque;
+	struct sampledev *td = opaque;
 	unsigned int i;
 
 	for (i = 0; i < td->nr_maps; ) {
@@ -991,7 +985,7 @@ static const struct vfu_server_ops td_ops = {
 
 /* ---- setup --------------------------------------------------------------- */
 
-static int td_init(struct testdev *td, bool no_dma_fd, bool reply_always)
+static int td_init(struct sampledev *td, bool no_dma_fd, bool reply_always)
 {
 	struct vfu_server_options opts = {
 		.name = "server",
@@ -1001,7 +995,7 @@ static int td_init(struct testdev *td, bool no_dma_fd, bool reply_always)
 		.opaque = td,
 	};
 	struct vfu_server_region bar0 = {
-		.size = TESTDEV_BAR0_SIZE,
+		.size = SAMPLEDEV_BAR0_SIZE,
 		.flags = VFU_REGION_F_READ | VFU_REGION_F_WRITE,
 		.access = td_access,
 		.fd = -1,
@@ -1009,15 +1003,15 @@ static int td_init(struct testdev *td, bool no_dma_fd, bool reply_always)
 	struct vfu_server_region bar2 = bar0, cfg = bar0;
 	int ret;
 
-	td->bar2_fd = memfd_create("testdev-bar2",
+	td->bar2_fd = memfd_create("sampledev-bar2",
 				   MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (td->bar2_fd < 0)
 		return -errno;
 	/* Sealed: a client's mapping can never lose its pages (SIGBUS). */
-	if (ftruncate(td->bar2_fd, TESTDEV_BAR2_SIZE) ||
+	if (ftruncate(td->bar2_fd, SAMPLEDEV_BAR2_SIZE) ||
 	    fcntl(td->bar2_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
 		return -errno;
-	td->bar2 = mmap(NULL, TESTDEV_BAR2_SIZE, PROT_READ | PROT_WRITE,
+	td->bar2 = mmap(NULL, SAMPLEDEV_BAR2_SIZE, PROT_READ | PROT_WRITE,
 			MAP_SHARED, td->bar2_fd, 0);
 	if (td->bar2 == MAP_FAILED) {
 		td->bar2 = NULL;
@@ -1035,9 +1029,9 @@ static int td_init(struct testdev *td, bool no_dma_fd, bool reply_always)
 	ret = vfu_server_create(&opts, &td->srv);
 	if (ret)
 		return ret;
-	bar2.size = TESTDEV_BAR2_SIZE;
+	bar2.size = SAMPLEDEV_BAR2_SIZE;
 	bar2.fd = td->bar2_fd;		/* no areas: the whole BAR maps */
-	cfg.size = TESTDEV_CFG_SIZE;
+	cfg.size = SAMPLEDEV_CFG_SIZE;
 	ret = vfu_server_setup_region(td->srv, VFU_PCI_BAR0, &bar0);
 	if (!ret)
 		ret = vfu_server_setup_region(td->srv, BAR2_REGION, &bar2);
@@ -1049,25 +1043,25 @@ static int td_init(struct testdev *td, bool no_dma_fd, bool reply_always)
 		ret = vfu_server_setup_irq(td->srv, VFU_IRQ_MSI, 1);
 	if (!ret)
 		ret = vfu_server_setup_irq(td->srv, VFU_IRQ_MSIX,
-					   TESTDEV_MSIX_VECTORS);
+					   SAMPLEDEV_MSIX_VECTORS);
 	/* Flags are KVM's ioeventfd flags: 1 is DATAMATCH. */
 	if (!ret)
 		ret = vfu_server_add_ioeventfd(td->srv, VFU_PCI_BAR0,
-					       TESTDEV_REG_EFD_DOORBELL, 4,
+					       SAMPLEDEV_REG_EFD_DOORBELL, 4,
 					       td->doorbell_efd, 0, 0);
 	if (!ret)
 		ret = vfu_server_add_ioeventfd(td->srv, VFU_PCI_BAR0,
-					       TESTDEV_REG_EFD_MATCH, 4,
+					       SAMPLEDEV_REG_EFD_MATCH, 4,
 					       td->doorbell_efd, 1,
-					       TESTDEV_EFD_MATCH_VALUE);
+					       SAMPLEDEV_EFD_MATCH_VALUE);
 	return ret;
 }
 
-static void td_fini(struct testdev *td)
+static void td_fini(struct sampledev *td)
 {
 	vfu_server_destroy(td->srv);
 	if (td->bar2)
-		munmap(td->bar2, TESTDEV_BAR2_SIZE);
+		munmap(td->bar2, SAMPLEDEV_BAR2_SIZE);
 	if (td->bar2_fd >= 0)
 		close(td->bar2_fd);
 	free(td->dma_buf);
@@ -1119,8 +1113,8 @@ static void *signal_thread(void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: testdev [-v] [--no-dma-fd] [--strict-pci] [--reply-always] SOCKET_PATH\n"
-		"  vfio-user test device server (see tests/servers/testdev_regs.h)\n"
+		"usage: sampledev [-v] [--no-dma-fd] [--strict-pci] [--reply-always] SOCKET_PATH\n"
+		"  vfio-user sample device server (see abi/sampledev.h)\n"
 		"  -v, --verbose   one line per device event on stderr\n"
 		"      --no-dma-fd map no client memory: DMA by messages\n"
 		"      --strict-pci act on its own config space as QEMU's server does:\n"
@@ -1141,7 +1135,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct testdev td = { .bar2_fd = -1, .doorbell_efd = -1 };
+	struct sampledev td = { .bar2_fd = -1, .doorbell_efd = -1 };
 	/*
 	 * Static, not on main's stack: the signal thread is never joined and
 	 * may still take a late SIGTERM while exit() runs after main returns.
@@ -1153,7 +1147,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int opt, listen_fd, fd, ret, status = 1;
 
-	log_set_program("testdev");
+	log_set_program("sampledev");
 	while ((opt = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'v':
@@ -1217,7 +1211,7 @@ int main(int argc, char **argv)
 	}
 	pthread_detach(sig_thread);
 	/* Scripts wait for this line: a client may connect from now on. */
-	fprintf(stderr, "testdev: listening on %s\n", life.path);
+	fprintf(stderr, "sampledev: listening on %s\n", life.path);
 	log_info("%s", no_dma_fd ? "--no-dma-fd: DMA by messages only" :
 				   "DMA through mapped fds when offered");
 	if (td.strict)
