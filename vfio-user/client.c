@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/phase.h"
 #include "vfio-user/client.h"
@@ -141,14 +142,6 @@ struct vfu_client {
 	pthread_t rx_thread, worker;
 	bool rx_started, worker_started;
 };
-
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static struct timespec ns_to_ts(u64 ns)
 {
@@ -503,7 +496,7 @@ static void lead(struct vfu_client *c, struct slot *s)
 		 * sending other messages (DMA requests) but never our reply
 		 * must time out too.
 		 */
-		if (slot_done(s) || now_ns() < s->deadline_ns)
+		if (slot_done(s) || mono_ns() < s->deadline_ns)
 			continue;
 		conn_fail(c, -ETIMEDOUT, "no reply to %s id %u within %llu ms",
 			  vfu_cmd_name(s->hdr.cmd), s->hdr.msg_id,
@@ -694,7 +687,7 @@ int vfu_client_request(struct vfu_client *c, struct vfu_client_msg *m)
 {
 	char detail[96];
 	u32 timeout = m->timeout_ms ? m->timeout_ms : c->timeout_ms;
-	u64 payload = 0, start = now_ns(), sent;
+	u64 payload = 0, start = mono_ns(), sent;
 	bool reader = false;
 	struct slot *s;
 	int i, ret = 0;
@@ -740,7 +733,7 @@ int vfu_client_request(struct vfu_client *c, struct vfu_client_msg *m)
 		   vfu_cmd_name(m->cmd), s->hdr.msg_id, s->hdr.size,
 		   log_get_level() >= LOG_TRACE ? detail : "",
 		   m->reply_len, m->nr_reply_fds, ret,
-		   (double)(now_ns() - start) / 1000.0);
+		   (double)(mono_ns() - start) / 1000.0);
 	slot_put(c, s, reader);
 	if (ret) {
 		/* Nothing handed over on failure. */
@@ -945,7 +938,7 @@ static void *rx_main(void *arg)
 		 */
 		while (c->state == VFU_CLIENT_CONNECTED &&
 		       (c->nr_active || c->reader_busy)) {
-			struct timespec ts = ns_to_ts(now_ns() + RX_PARK_NS);
+			struct timespec ts = ns_to_ts(mono_ns() + RX_PARK_NS);
 
 			pthread_cond_timedwait(&c->rx_cond, &c->lock, &ts);
 		}
@@ -1011,7 +1004,7 @@ static int negotiate(struct vfu_client *c, bool offer_twin)
 	}
 	vfu_fds_init(&c->rx_fds);
 	/* The whole reply within the timeout, however it trickles in. */
-	c->t.deadline_ns = now_ns() + (u64)c->timeout_ms * 1000000ull;
+	c->t.deadline_ns = mono_ns() + (u64)c->timeout_ms * 1000000ull;
 	ret = vfu_transport_recv_hdr(&c->t, &rep, VERSION_REPLY_LIMIT,
 				     &c->rx_fds, why, sizeof(why));
 	if (ret == -EAGAIN) {
@@ -1756,7 +1749,7 @@ int vfu_client_region_write_posted(struct vfu_client *c, u32 region,
 	    count > MIN(c->xfer_max, VFU_CLIENT_WRITE_CHUNK))
 		return vfu_client_region_write(c, region, offset, buf, count);
 	if (log_get_level() >= LOG_TRACE)
-		start = now_ns();
+		start = mono_ns();
 	pthread_mutex_lock(&c->lock);
 	if (c->state != VFU_CLIENT_CONNECTED) {
 		ret = c->err ? c->err : -ESHUTDOWN;
@@ -1784,7 +1777,7 @@ int vfu_client_region_write_posted(struct vfu_client *c, u32 region,
 		};
 	}
 	clog_trace(c, "REGION_WRITE id %u size %u posted (no reply), %.1f us",
-		   hdr.msg_id, hdr.size, (double)(now_ns() - start) / 1000.0);
+		   hdr.msg_id, hdr.size, (double)(mono_ns() - start) / 1000.0);
 	return 0;
 }
 

@@ -172,11 +172,6 @@ struct pci_function *vfu_device_function(struct vfu_device *dev)
 	return dev->fn;
 }
 
-static s64 monotonic_ms(void)
-{
-	return (s64)mono_ms();
-}
-
 static int vfu_link(struct vfu_device *dev)
 {
 	return __atomic_load_n(&dev->link, __ATOMIC_ACQUIRE);
@@ -213,7 +208,7 @@ static void vfu_device_lost(struct vfu_device *dev, const char *reason)
 	if (dev->link == VFU_LINK_UP) {
 		__atomic_store_n(&dev->link, VFU_LINK_RECONNECTING,
 				 __ATOMIC_RELEASE);
-		dev->lost_ms = monotonic_ms();
+		dev->lost_ms = (s64)mono_ms();
 		dev->deadline_ms = dev->lost_ms +
 				   dev->cfg->reconnect_timeout * 1000LL;
 		snprintf(dev->lost_reason, sizeof(dev->lost_reason), "%s",
@@ -280,7 +275,7 @@ static struct vfu_client *vfu_device_get(struct vfu_device *dev)
 		return vfu_device_dead(dev) ? NULL : dev->client;
 	pthread_mutex_lock(&dev->lock);
 	while (dev->link == VFU_LINK_RECONNECTING && !dev->stopping) {
-		s64 now = monotonic_ms(), wake;
+		s64 now = (s64)mono_ms(), wake;
 
 		if (now >= dev->deadline_ms) {
 			expired = true;
@@ -1161,7 +1156,7 @@ static int vfu_device_connect(struct vfu_device *dev, char *err,
 		.dead_opaque = dev,
 		.quiet_death = dev->cfg->on_error == DEVICE_ON_ERROR_RECONNECT,
 	};
-	s64 deadline = monotonic_ms() + dev->cfg->wait_seconds * 1000LL;
+	s64 deadline = (s64)mono_ms() + dev->cfg->wait_seconds * 1000LL;
 	int ret;
 
 	for (;;) {
@@ -1171,7 +1166,7 @@ static int vfu_device_connect(struct vfu_device *dev, char *err,
 			return 0;
 		/* wait=S: the server may still be starting. */
 		if ((ret != -ENOENT && ret != -ECONNREFUSED) ||
-		    monotonic_ms() >= deadline)
+		    (s64)mono_ms() >= deadline)
 			break;
 		usleep(VFU_CONNECT_RETRY_MS * 1000);
 	}
@@ -1694,7 +1689,7 @@ static int vfu_device_replay(struct vfu_device *dev, char *why,
 /* Sleeps ms, or less when the device is being destroyed. */
 static void vfu_reconnect_pause(struct vfu_device *dev, unsigned int ms)
 {
-	s64 until = monotonic_ms() + ms;
+	s64 until = (s64)mono_ms() + ms;
 	struct timespec ts = {
 		.tv_sec = until / 1000,
 		.tv_nsec = until % 1000 * 1000000,
@@ -1756,7 +1751,7 @@ static void vfu_device_reconnect(struct vfu_device *dev)
 			if (!ret) {
 				log_warn("%s (%s): reconnected after %lld ms (reconnect %u, %u attempts); the device's state was replayed",
 					 dev->name, dev->cfg->socket_path,
-					 (long long)(monotonic_ms() - lost),
+					 (long long)((s64)mono_ms() - lost),
 					 dev->reconnects, attempts);
 				return;
 			}
@@ -1779,7 +1774,7 @@ static void vfu_device_reconnect(struct vfu_device *dev)
 		} else if (ret != -ENOENT && ret != -ECONNREFUSED) {
 			log_debug("%s: connect: %s", dev->name, strerror(-ret));
 		}
-		if (monotonic_ms() >= deadline)
+		if ((s64)mono_ms() >= deadline)
 			break;
 		vfu_reconnect_pause(dev, VFU_CONNECT_RETRY_MS);
 	}
