@@ -1,18 +1,22 @@
 #!/bin/bash
 # make check-linux: Debian's kernel with a busybox initramfs, all the way to
 # a shell. For hosts whose KVM runs guest kernel code at native speed
-# (hardware VMX/SVM). Two boots of 2 vCPUs and 512M:
+# (hardware VMX/SVM). Three boots of 2 vCPUs and 512M:
 #   1. /init prints a marker, checks the CPU count and the memory against
 #      what uvmm was given, and reports its verdict through /dev/port to
 #      the debug-exit port (status 1 = pass);
 #   2. an interactive shell on the serial console, driven through a
 #      pseudo-terminal: it is sent `echo $((6*7))` and must answer 42; then
-#      Ctrl-A x quits uvmm (status 0).
+#      Ctrl-A x quits uvmm (status 0);
+#   3. uvmm-nvme attached with on-error=reconnect, killed and restarted
+#      twice while /init writes and reads back through Linux's nvme
+#      driver (LINUX_RESTART_SECS of I/O, default 60).
 # Each boot stage has a deadline; a host that cannot run a full kernel in
 # time (no /dev/kvm, or software KVM, which stays in the decompressor for
 # minutes) fails at the first missed stage with a message saying so,
 # instead of hanging. Knobs: LINUX_CPUS, LINUX_MEM (MiB),
-# LINUX_DEADLINE_DECOMPRESS / _KERNEL / _INIT / _DONE (seconds).
+# LINUX_DEADLINE_DECOMPRESS / _KERNEL / _INIT / _DONE (seconds),
+# LINUX_ONLY (a comma-separated subset of init,shell,restart).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export BUILD=${BUILD:-build}
@@ -118,6 +122,11 @@ watch_boot() {
 	return 0
 }
 
+# LINUX_ONLY=init,shell,restart: the boots to run (default all three).
+want_boot() {
+	[[ -z ${LINUX_ONLY:-} || ,$LINUX_ONLY, == *,$1,* ]]
+}
+
 # ---- 1: /init's checks and verdict, with a vfio-user device ------------
 # The test device server; its socket on a local file system (/dev/shm),
 # since /tmp may be 9p inside tests/kvm-host.
@@ -141,60 +150,62 @@ vfu_id=$(awk '$2 == "SAMPLEDEV_ID_MAGIC" { print $3 }' abi/sampledev.h)
 printf -v vfu_ids '%04x:%04x' \
 	"$(awk '$2 == "SAMPLEDEV_VENDOR_ID" { print $3 }' abi/sampledev.h)" \
 	"$(awk '$2 == "SAMPLEDEV_DEVICE_ID" { print $3 }' abi/sampledev.h)"
-out=$tmp/boot.out
-start=$SECONDS
-# -v: uvmm logs where it put each BAR, for the comparison with sysfs.
-"$UVMM" -v "${uvmm_args[@]}" --device "vfio-user,socket=$sockdir/sampledev.sock" \
-	--device "vfio-user,socket=$sockdir/nvme.sock" \
-	--cmdline "$cmdline uvmm.vfu=$vfu_ids uvmm.vfu_id=$vfu_id uvmm.nvme=32768" \
-	"$DEBIAN_KERNEL" >"$out" 2>&1 </dev/null &
-pid=$!
-if watch_boot "linux: boot to /init" "$pid" "$out"; then
-	while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)); do
-		sleep 0.5
-	done
-	kill "$pid" 2>/dev/null
-	wait "$pid"
-	status=$?
-	grep '^UVMM-INIT:' "$out" | sed 's/\r$//; s/^/    /'
-	if [[ $status == 1 ]] && grep -q '^UVMM-INIT: verdict 0' "$out" &&
-	   ! grep -q '^UVMM-INIT: FAIL' "$out"; then
-		result_pass "linux: boot to /init: $cpus CPUs and $mem_mib MiB seen, verdict through /dev/port (status 1, $((SECONDS - start)) s)"
-	else
-		result_fail "linux: boot to /init: uvmm status $status (want 1: /init's verdict 0 through port 0xf4)"
-		tail -n 15 "$out" | sed 's/^/    | /'
-	fi
-	# The pattern /init wrote through Debian's nvme driver, in the image.
-	if cmp -s <(head -c 1048576 "$DEBIAN_BUSYBOX") \
-		<(dd if="$nvme_img" bs=65536 skip=16 count=16 2>/dev/null); then
-		result_pass "linux: nvme: the 1 MiB Linux wrote to /dev/nvme0n1 is in uvmm-nvme's image at 1 MiB"
-	else
-		result_fail "linux: nvme: the image does not hold what Linux wrote to /dev/nvme0n1"
-		tail -n 5 "$tmp/nvme.log" | sed 's/^/    | /'
-	fi
-	# Linux's driver takes the shadow doorbells uvmm-nvme offers.
-	if grep -q "shadow doorbells on" "$tmp/nvme.log"; then
-		result_pass "linux: nvme: Linux's driver set up shadow doorbells (Doorbell Buffer Config)"
-	else
-		result_fail "linux: nvme: Linux's driver did not set up shadow doorbells"
-	fi
-	# Linux keeps the BARs where uvmm put them (no reassignment).
-	bars=0 moved=0
-	while read -r bar start _; do
-		bars=$((bars + 1))
-		want=$(sed -nE "s/.*vfio-user\[0\] BAR${bar#BAR}: decodes at (0x[0-9a-f]+).*/\1/p" "$out" | tail -n 1)
-		if [[ -z $want ]] || (( start != want )); then
-			echo "    $bar: Linux has $start, uvmm logged ${want:-nothing}"
-			moved=$((moved + 1))
+if want_boot init; then
+	out=$tmp/boot.out
+	start=$SECONDS
+	# -v: uvmm logs where it put each BAR, for the comparison with sysfs.
+	"$UVMM" -v "${uvmm_args[@]}" --device "vfio-user,socket=$sockdir/sampledev.sock" \
+		--device "vfio-user,socket=$sockdir/nvme.sock" \
+		--cmdline "$cmdline uvmm.vfu=$vfu_ids uvmm.vfu_id=$vfu_id uvmm.nvme=32768" \
+		"$DEBIAN_KERNEL" >"$out" 2>&1 </dev/null &
+	pid=$!
+	if watch_boot "linux: boot to /init" "$pid" "$out"; then
+		while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)); do
+			sleep 0.5
+		done
+		kill "$pid" 2>/dev/null
+		wait "$pid"
+		status=$?
+		grep '^UVMM-INIT:' "$out" | sed 's/\r$//; s/^/    /'
+		if [[ $status == 1 ]] && grep -q '^UVMM-INIT: verdict 0' "$out" &&
+		   ! grep -q '^UVMM-INIT: FAIL' "$out"; then
+			result_pass "linux: boot to /init: $cpus CPUs and $mem_mib MiB seen, verdict through /dev/port (status 1, $((SECONDS - start)) s)"
+		else
+			result_fail "linux: boot to /init: uvmm status $status (want 1: /init's verdict 0 through port 0xf4)"
+			tail -n 15 "$out" | sed 's/^/    | /'
 		fi
-	done < <(sed -nE 's/\r$//; s/^UVMM-INIT: vfu resource (BAR[0-5]) (0x[0-9a-f]+) .*/\1 \2/p' "$out")
-	if (( bars > 0 && moved == 0 )); then
-		result_pass "linux: the vfio-user device's $bars BARs in /sys/bus/pci/devices/*/resource are where uvmm assigned them"
+		# The pattern /init wrote through Debian's nvme driver, in the image.
+		if cmp -s <(head -c 1048576 "$DEBIAN_BUSYBOX") \
+			<(dd if="$nvme_img" bs=65536 skip=16 count=16 2>/dev/null); then
+			result_pass "linux: nvme: the 1 MiB Linux wrote to /dev/nvme0n1 is in uvmm-nvme's image at 1 MiB"
+		else
+			result_fail "linux: nvme: the image does not hold what Linux wrote to /dev/nvme0n1"
+			tail -n 5 "$tmp/nvme.log" | sed 's/^/    | /'
+		fi
+		# Linux's driver takes the shadow doorbells uvmm-nvme offers.
+		if grep -q "shadow doorbells on" "$tmp/nvme.log"; then
+			result_pass "linux: nvme: Linux's driver set up shadow doorbells (Doorbell Buffer Config)"
+		else
+			result_fail "linux: nvme: Linux's driver did not set up shadow doorbells"
+		fi
+		# Linux keeps the BARs where uvmm put them (no reassignment).
+		bars=0 moved=0
+		while read -r bar start _; do
+			bars=$((bars + 1))
+			want=$(sed -nE "s/.*vfio-user\[0\] BAR${bar#BAR}: decodes at (0x[0-9a-f]+).*/\1/p" "$out" | tail -n 1)
+			if [[ -z $want ]] || (( start != want )); then
+				echo "    $bar: Linux has $start, uvmm logged ${want:-nothing}"
+				moved=$((moved + 1))
+			fi
+		done < <(sed -nE 's/\r$//; s/^UVMM-INIT: vfu resource (BAR[0-5]) (0x[0-9a-f]+) .*/\1 \2/p' "$out")
+		if (( bars > 0 && moved == 0 )); then
+			result_pass "linux: the vfio-user device's $bars BARs in /sys/bus/pci/devices/*/resource are where uvmm assigned them"
+		else
+			result_fail "linux: vfio-user BARs: $bars listed by /init, $moved not where uvmm put them"
+		fi
 	else
-		result_fail "linux: vfio-user BARs: $bars listed by /init, $moved not where uvmm put them"
+		wait "$pid" 2>/dev/null
 	fi
-else
-	wait "$pid" 2>/dev/null
 fi
 
 # ---- 2: an interactive shell through a pseudo-terminal -------------------
@@ -202,48 +213,122 @@ fi
 # thread runs, in raw mode); we type into script's stdin through a pipe
 # (a coprocess: no FIFO, which the kvm-host VM's 9p /tmp cannot hold),
 # kept open until the end, since EOF there would end the session.
-if ! command -v script >/dev/null; then
-	result_fail "linux: interactive shell: script(1) (util-linux) missing"
-	finish
-fi
-out=$tmp/shell.out
-start=$SECONDS
-printf -v cmd '%q ' "$UVMM" "${uvmm_args[@]}" --cmdline "$cmdline uvmm.shell" "$DEBIAN_KERNEL"
-coproc SHELL_SESSION { exec script -q -e -c "$cmd" /dev/null >"$out" 2>&1; }
-pid=$SHELL_SESSION_PID
-exec 3>&"${SHELL_SESSION[1]}"
-if watch_boot "linux: interactive shell" "$pid" "$out"; then
-	ok=
-	while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)); do
-		if grep -q 'uvmm-linux# ' "$out"; then
-			ok=prompt
-			break
-		fi
-		sleep 0.5
-	done
-	if [[ $ok == prompt ]]; then
-		printf 'echo $((6*7))\r' >&3
+if want_boot shell; then
+	if ! command -v script >/dev/null; then
+		result_fail "linux: interactive shell: script(1) (util-linux) missing"
+		finish
+	fi
+	out=$tmp/shell.out
+	start=$SECONDS
+	printf -v cmd '%q ' "$UVMM" "${uvmm_args[@]}" --cmdline "$cmdline uvmm.shell" "$DEBIAN_KERNEL"
+	coproc SHELL_SESSION { exec script -q -e -c "$cmd" /dev/null >"$out" 2>&1; }
+	pid=$SHELL_SESSION_PID
+	exec 3>&"${SHELL_SESSION[1]}"
+	if watch_boot "linux: interactive shell" "$pid" "$out"; then
+		ok=
 		while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)); do
-			if tr -d '\r' <"$out" | grep -qx '42'; then
-				ok=42
+			if grep -q 'uvmm-linux# ' "$out"; then
+				ok=prompt
 				break
 			fi
 			sleep 0.5
 		done
-	fi
-	printf '\001x' >&3	# Ctrl-A x: uvmm quits, status 0
-	for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-	kill "$pid" 2>/dev/null
-	wait "$pid"
-	status=$?
-	if [[ $ok == 42 && $status == 0 ]]; then
-		result_pass "linux: interactive shell: typed echo \$((6*7)) through a pty, read 42, Ctrl-A x quit with status 0 ($((SECONDS - start)) s)"
+		if [[ $ok == prompt ]]; then
+			printf 'echo $((6*7))\r' >&3
+			while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)); do
+				if tr -d '\r' <"$out" | grep -qx '42'; then
+					ok=42
+					break
+				fi
+				sleep 0.5
+			done
+		fi
+		printf '\001x' >&3	# Ctrl-A x: uvmm quits, status 0
+		for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+		kill "$pid" 2>/dev/null
+		wait "$pid"
+		status=$?
+		if [[ $ok == 42 && $status == 0 ]]; then
+			result_pass "linux: interactive shell: typed echo \$((6*7)) through a pty, read 42, Ctrl-A x quit with status 0 ($((SECONDS - start)) s)"
+		else
+			result_fail "linux: interactive shell: ${ok:-no prompt}, uvmm status $status (want the line 42 and status 0)"
+			tr -d '\r' <"$out" | tail -n 15 | sed 's/^/    | /'
+		fi
 	else
-		result_fail "linux: interactive shell: ${ok:-no prompt}, uvmm status $status (want the line 42 and status 0)"
-		tr -d '\r' <"$out" | tail -n 15 | sed 's/^/    | /'
+		wait "$pid" 2>/dev/null
 	fi
-else
-	wait "$pid" 2>/dev/null
+	exec 3>&-
 fi
-exec 3>&-
+
+# ---- 3: uvmm-nvme restarted twice under Linux's I/O ----------------------
+# uvmm attaches uvmm-nvme with on-error=reconnect; /init writes, fsyncs,
+# reads back and compares for LINUX_RESTART_SECS (uvmm.nvme_restart) while
+# this harness kills the server with SIGKILL twice and starts a new one on
+# the same socket and image each time. The data must check out, the
+# driver must have reset the controller, and nothing may report an I/O
+# error; uvmm says one line per reconnect.
+if want_boot restart; then
+	restart_secs=${LINUX_RESTART_SECS:-60}
+	start_nvme() {
+		"$BUILD/uvmm-nvme" --image "$nvme_img" --serial LINUXE2E "$sockdir/nvme.sock" \
+			2>>"$tmp/nvme-restart.log" &
+		nvme_server=$!
+		for _ in $(seq 1 100); do
+			[[ -S $sockdir/nvme.sock ]] && break
+			sleep 0.05
+		done
+	}
+	kill "$nvme_server" 2>/dev/null
+	wait "$nvme_server" 2>/dev/null
+	rm -f "$sockdir/nvme.sock"
+	: >"$tmp/nvme-restart.log"
+	start_nvme
+	out=$tmp/restart.out
+	err=$tmp/restart.err
+	start=$SECONDS
+	"$UVMM" "${uvmm_args[@]}" \
+		--device "vfio-user,socket=$sockdir/nvme.sock,on-error=reconnect,reconnect-timeout=60" \
+		--cmdline "$cmdline uvmm.nvme=32768 uvmm.nvme_restart=$restart_secs" \
+		"$DEBIAN_KERNEL" >"$out" 2>"$err" </dev/null &
+	pid=$!
+	if watch_boot "linux: nvme restarts" "$pid" "$out"; then
+		restarts=0
+		while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)) &&
+		      ! grep -q 'UVMM-INIT: nvme-restart: go' "$out"; do
+			sleep 0.5
+		done
+		# Two restarts, a third of the loop apart, so the driver recovers
+		# from the first before the second.
+		for pause in $((restart_secs / 6)) $((restart_secs / 3)); do
+			sleep "$pause"
+			kill -0 "$pid" 2>/dev/null || break
+			kill -KILL "$nvme_server"
+			wait "$nvme_server" 2>/dev/null
+			sleep 1
+			start_nvme
+			restarts=$((restarts + 1))
+			echo "  linux: nvme restarts: uvmm-nvme killed and started again ($restarts)"
+		done
+		while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)); do
+			sleep 0.5
+		done
+		kill "$pid" 2>/dev/null
+		wait "$pid"
+		status=$?
+		grep '^UVMM-INIT:' "$out" | sed 's/\r$//; s/^/    /'
+		grep -E 'reconnect' "$err" | sed 's/^/    uvmm: /'
+		reconnects=$(grep -c 'reconnected after' "$err")
+		if [[ $status == 1 ]] && grep -q '^UVMM-INIT: verdict 0' "$out" &&
+		   ! grep -q '^UVMM-INIT: FAIL' "$out" && [[ $restarts == 2 && $reconnects == 2 ]]; then
+			result_pass "linux: nvme: uvmm-nvme killed and restarted twice under dd: every round exact, controller reset, no I/O error, 2 reconnects ($((SECONDS - start)) s)"
+		else
+			result_fail "linux: nvme restarts: uvmm status $status, $restarts restarts, $reconnects reconnects (want status 1, /init's verdict 0, 2 and 2)"
+			grep -vE 'drop_caches' "$out" | tail -n 60 | sed 's/^/    | /'
+			tail -n 5 "$err" | sed 's/^/    | /'
+		fi
+	else
+		wait "$pid" 2>/dev/null
+	fi
+	kill "$nvme_server" 2>/dev/null
+fi
 finish
