@@ -243,6 +243,10 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
 
+# acpi.c includes the DSDT's AML, as in the host build.
+$(call fuzz_obj,vmm/acpi.c): $(DSDT_HEX)
+$(call fuzz_obj,vmm/acpi.c): CPPFLAGS += -I$(BUILD)/gen
+
 $(FUZZ_LIB): $(call fuzz_obj,$(CORE_SRCS) $(VFU_SRCS) $(NVME_SRCS) $(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
