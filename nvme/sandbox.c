@@ -9,19 +9,13 @@
  */
 #define LOG_PREFIX "sandbox"
 
-#include <errno.h>
 #include <seccomp.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include "common/errmsg.h"
 #include "common/log.h"
-#include "common/types.h"
+#include "common/seccomp_policy.h"
 #include "nvme/sandbox.h"
 
 static const int allowed[] = {
@@ -51,96 +45,33 @@ static const int allowed[] = {
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
-/* As in vmm/sandbox.c: the sanitizers' runtime needs calls (ptrace) we refuse. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#endif
-
+/* Rules with arguments; the no-PROT_EXEC memory rules are shared. */
 static int add_rules(scmp_filter_ctx ctx)
 {
-	unsigned int i;
 	int ret;
 
-	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-		if (ret)
-			return ret;
-	}
 	/* The twin socket of each client: a UNIX socketpair, nothing else. */
 	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
 			       SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
 	if (ret)
 		return ret;
 	/* Send and receive timeouts on those sockets. */
-	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 1,
-			       SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET, 0));
-	if (ret)
-		return ret;
-	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-			       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (ret)
-		return ret;
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-}
-
-/* A forbidden call: one line made in the handler, then the status. */
-static void on_sigsys(int sig, siginfo_t *info, void *ucontext)
-{
-	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE,
-						      info->si_syscall);
-	char line[160];
-	int n;
-
-	(void)sig;
-	(void)ucontext;
-	n = snprintf(line, sizeof(line),
-		     "uvmm-nvme: sandbox: forbidden system call %s (%d) on thread %d; stopping\n",
-		     name ? name : "?", info->si_syscall, (int)gettid());
-	if (n > 0 && write(STDERR_FILENO, line, MIN((size_t)n, sizeof(line) - 1)) < 0)
-		n = 0;
-	_exit(NVME_STATUS_SANDBOX);
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 1,
+				SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET, 0));
 }
 
 int nvme_sandbox_install(char *err, size_t err_len)
 {
-	struct sigaction sa = {
-		.sa_sigaction = on_sigsys,
-		.sa_flags = SA_SIGINFO,
+	static const struct seccomp_policy policy = {
+		.program = "uvmm-nvme",
+		.status = NVME_STATUS_SANDBOX,
+		.allowed = allowed,
+		.nr_allowed = sizeof(allowed) / sizeof(allowed[0]),
+		.add_rules = add_rules,
+		.also = " and 4 with argument checks",
 	};
-	scmp_filter_ctx ctx;
-	int ret;
 
-#ifdef UNDER_SANITIZER
-	return err_fmt(err, err_len, -ENOSYS,
-		       "not in a sanitizer build (its runtime needs ptrace)");
-#endif
-	if (seccomp_api_get() < 1)
-		return err_fmt(err, err_len, -ENOSYS,
-			       "the kernel has no seccomp filters");
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSYS, &sa, NULL) < 0)
-		return err_fmt(err, err_len, -errno, "sigaction(SIGSYS): %s",
-			       strerror(errno));
-	ctx = seccomp_init(SCMP_ACT_TRAP);
-	if (!ctx)
-		return err_fmt(err, err_len, -ENOMEM, "seccomp_init failed");
-	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-	if (!ret)
-		ret = add_rules(ctx);
-	if (!ret)
-		ret = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (ret)
-		return err_fmt(err, err_len, ret, "cannot install the filter: %s",
-			       strerror(-ret));
-	log_debug("seccomp filter on every thread: %zu system calls and 4 with argument checks",
-		  sizeof(allowed) / sizeof(allowed[0]));
-	return 0;
+	return seccomp_policy_install(&policy, err, err_len);
 }
 
 void nvme_sandbox_selftest(void)

@@ -11,19 +11,15 @@
 #include <seccomp.h>
 #include <stdbool.h>
 #include <sched.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "common/errmsg.h"
 #include "common/log.h"
+#include "common/seccomp_policy.h"
 #include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
@@ -48,20 +44,6 @@ static const int allowed[] = {
 	SCMP_SYS(rseq), SCMP_SYS(set_robust_list),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
-
-/*
- * Sanitizer builds (make check SANITIZE=1) run without the filter: their
- * runtime makes calls uvmm never does (alternate signal stacks, and
- * LeakSanitizer's stop-the-world at exit, which ptraces every thread and
- * hangs under a filter). The release build is the one users run.
- */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#endif
 
 static bool allow_reconnect;
 
@@ -104,11 +86,6 @@ static int add_rules(scmp_filter_ctx ctx)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-		if (ret)
-			return ret;
-	}
 	/* KVM's ioctls are all of type 0xAE (KVMIO). */
 	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 			       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xff00, KVMIO << 8));
@@ -120,75 +97,25 @@ static int add_rules(scmp_filter_ctx ctx)
 		if (ret)
 			return ret;
 	}
-	/* New memory, and mprotect of malloc's arenas, but never PROT_EXEC. */
-	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-			       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (ret)
-		return ret;
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-}
-
-/*
- * A forbidden call: say which, then end. The message is made here, in
- * the signal handler, because the process goes no further than _exit().
- */
-static void on_sigsys(int sig, siginfo_t *info, void *ucontext)
-{
-	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE,
-						      info->si_syscall);
-	char line[160];
-	int n;
-
-	(void)sig;
-	(void)ucontext;
-	n = snprintf(line, sizeof(line),
-		     "uvmm: sandbox: forbidden system call %s (%d) on thread %d; stopping\n",
-		     name ? name : "?", info->si_syscall, (int)gettid());
-	if (n > 0 && write(STDERR_FILENO, line, MIN((size_t)n, sizeof(line) - 1)) < 0)
-		n = 0;
-	_exit(STATUS_SANDBOX);
+	if (allow_reconnect)
+		ret = add_reconnect_rules(ctx);
+	return ret;
 }
 
 int sandbox_install(char *err, size_t err_len)
 {
-	struct sigaction sa = {
-		.sa_sigaction = on_sigsys,
-		.sa_flags = SA_SIGINFO,
+	static const struct seccomp_policy policy = {
+		.program = "uvmm",
+		.status = STATUS_SANDBOX,
+		.allowed = allowed,
+		.nr_allowed = sizeof(allowed) / sizeof(allowed[0]),
+		.add_rules = add_rules,
+		.also = ", KVM's ioctls",
 	};
-	scmp_filter_ctx ctx;
-	int ret;
 
-#ifdef UNDER_SANITIZER
-	return err_fmt(err, err_len, -ENOSYS,
-		       "not in a sanitizer build (its runtime needs ptrace)");
-#endif
-	if (seccomp_api_get() < 1)
-		return err_fmt(err, err_len, -ENOSYS,
-			       "the kernel has no seccomp filters");
 	/* The RTC reads local time: glibc opens the zone file on first use. */
 	tzset();
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSYS, &sa, NULL) < 0)
-		return err_fmt(err, err_len, -errno, "sigaction(SIGSYS): %s",
-			       strerror(errno));
-	ctx = seccomp_init(SCMP_ACT_TRAP);
-	if (!ctx)
-		return err_fmt(err, err_len, -ENOMEM, "seccomp_init failed");
-	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-	if (!ret)
-		ret = add_rules(ctx);
-	if (!ret && allow_reconnect)
-		ret = add_reconnect_rules(ctx);
-	if (!ret)
-		ret = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (ret)
-		return err_fmt(err, err_len, ret, "cannot install the filter: %s",
-			       strerror(-ret));
-	log_debug("seccomp filter on every thread: %zu system calls, KVM's ioctls",
-		  sizeof(allowed) / sizeof(allowed[0]));
-	return 0;
+	return seccomp_policy_install(&policy, err, err_len);
 }
 
 void sandbox_selftest(void)
