@@ -149,7 +149,7 @@ bool vm_sleep_wait(struct vm *vm, u32 *waking_vector)
 	bool stopping;
 
 	pthread_mutex_lock(&vm->sleep_lock);
-	while (vm->suspended && !(stopping = vm_stopping(vm)))
+	while (vm->suspended && !vm_stopping(vm))
 		pthread_cond_wait(&vm->sleep_cond, &vm->sleep_lock);
 	stopping = vm_stopping(vm);
 	pthread_mutex_unlock(&vm->sleep_lock);
