@@ -127,6 +127,21 @@ want_boot() {
 	[[ -z ${LINUX_ONLY:-} || ,$LINUX_ONLY, == *,$1,* ]]
 }
 
+# wait_verdict PID OUT: waits (until the done deadline, counted from
+# $start) for uvmm to end after /init's verdict, prints /init's lines;
+# returns uvmm's status.
+wait_verdict() {
+	local pid=$1 out=$2 status
+	while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)); do
+		sleep 0.5
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid"
+	status=$?
+	grep '^UVMM-INIT:' "$out" | sed 's/\r$//; s/^/    /'
+	return "$status"
+}
+
 # ---- 1: /init's checks and verdict, with a vfio-user device ------------
 # The test device server; its socket on a local file system (/dev/shm),
 # since /tmp may be 9p inside tests/kvm-host.
@@ -160,13 +175,8 @@ if want_boot init; then
 		"$DEBIAN_KERNEL" >"$out" 2>&1 </dev/null &
 	pid=$!
 	if watch_boot "linux: boot to /init" "$pid" "$out"; then
-		while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)); do
-			sleep 0.5
-		done
-		kill "$pid" 2>/dev/null
-		wait "$pid"
+		wait_verdict "$pid" "$out"
 		status=$?
-		grep '^UVMM-INIT:' "$out" | sed 's/\r$//; s/^/    /'
 		if [[ $status == 1 ]] && grep -q '^UVMM-INIT: verdict 0' "$out" &&
 		   ! grep -q '^UVMM-INIT: FAIL' "$out"; then
 			result_pass "linux: boot to /init: $cpus CPUs and $mem_mib MiB seen, verdict through /dev/port (status 1, $((SECONDS - start)) s)"
@@ -314,13 +324,8 @@ if want_boot restart; then
 			restarts=$((restarts + 1))
 			echo "  linux: nvme restarts: uvmm-nvme killed and started again ($restarts)"
 		done
-		while kill -0 "$pid" 2>/dev/null && ((SECONDS - start < dl_done)); do
-			sleep 0.5
-		done
-		kill "$pid" 2>/dev/null
-		wait "$pid"
+		wait_verdict "$pid" "$out"
 		status=$?
-		grep '^UVMM-INIT:' "$out" | sed 's/\r$//; s/^/    /'
 		grep -E 'reconnect' "$err" | sed 's/^/    uvmm: /'
 		reconnects=$(grep -c 'reconnected after' "$err")
 		if [[ $status == 1 ]] && grep -q '^UVMM-INIT: verdict 0' "$out" &&
