@@ -7,11 +7,10 @@
  * reading register C, and once disabled the line stays quiet.
  */
 #include "guest.h"
+#include "cmos.h"
 
 #define VEC_RTC 0x48
 #define RTC_GSI 8
-#define CMOS_INDEX 0x70
-#define CMOS_DATA 0x71
 #define REG_A 0x0a
 #define REG_B 0x0b
 #define REG_C 0x0c
@@ -26,18 +25,6 @@
 #define ALARM_ANY 0xc0
 
 static volatile u8 c_seen;
-
-static u8 cmos_read(u8 index)
-{
-	outb(CMOS_INDEX, index);
-	return inb(CMOS_DATA);
-}
-
-static void cmos_write(u8 index, u8 value)
-{
-	outb(CMOS_INDEX, index);
-	outb(CMOS_DATA, value);
-}
 
 static void rtc_handler(unsigned int vector)
 {

@@ -10,6 +10,7 @@
  * with s3 it ends by sleeping to RAM (check_s3()).
  */
 #include "guest.h"
+#include "cmos.h"
 #include "abi/fw_cfg.h"
 #include "abi/machine.h"
 #include "abi/mc146818.h"
@@ -287,18 +288,6 @@ asm(".pushsection .text.s3stub, \"ax\"\n"
     ".code64\n"
     ".popsection\n");
 
-static u8 rtc_read(u8 reg)
-{
-	outb(RTC_INDEX_PORT, reg);
-	return inb(RTC_DATA_PORT);
-}
-
-static void rtc_write(u8 reg, u8 val)
-{
-	outb(RTC_INDEX_PORT, reg);
-	outb(RTC_DATA_PORT, val);
-}
-
 static void check_s3(bool wake)
 {
 	const u8 *rsdp = find_rsdp(), *rsdt, *t, *fadt = NULL;
@@ -329,15 +318,15 @@ static void check_s3(bool wake)
 	outw(evt + 2, wake ? ACPI_PM1_RTC_STS : 0);	/* PM1 enable */
 
 	/* The alarm every second, armed just after an update, as s3 does. */
-	while (!(rtc_read(RTC_REG_A) & RTC_A_UIP))
+	while (!(cmos_read(RTC_REG_A) & RTC_A_UIP))
 		;
-	while (rtc_read(RTC_REG_A) & RTC_A_UIP)
+	while (cmos_read(RTC_REG_A) & RTC_A_UIP)
 		;
-	rtc_read(RTC_REG_C);
-	rtc_write(RTC_SECONDS_ALARM, RTC_ALARM_ANY);
-	rtc_write(RTC_MINUTES_ALARM, RTC_ALARM_ANY);
-	rtc_write(RTC_HOURS_ALARM, RTC_ALARM_ANY);
-	rtc_write(RTC_REG_B, rtc_read(RTC_REG_B) | RTC_B_AIE);
+	cmos_read(RTC_REG_C);
+	cmos_write(RTC_SECONDS_ALARM, RTC_ALARM_ANY);
+	cmos_write(RTC_MINUTES_ALARM, RTC_ALARM_ANY);
+	cmos_write(RTC_HOURS_ALARM, RTC_ALARM_ANY);
+	cmos_write(RTC_REG_B, cmos_read(RTC_REG_B) | RTC_B_AIE);
 
 	printf("s3: sleeping (%s), waking vector %#x in the FACS at %#x\n",
 	       wake ? "RTC alarm enabled as a wake event" : "no wake event enabled",
