@@ -81,13 +81,6 @@ struct nvme_dev {
 	unsigned int nr_maps;
 };
 
-struct life {
-	pthread_mutex_t lock;
-	struct vfu_server *srv;
-	bool stop_requested;
-	int stop_efd;
-};
-
 static void put16(u8 *p, unsigned int off, u16 v)
 {
 	p[off] = (u8)v;
@@ -519,35 +512,6 @@ static int dev_init(struct nvme_dev *d, const struct options *o, int fd,
 	return ret;
 }
 
-static void *signal_thread(void *arg)
-{
-	struct life *life = arg;
-	sigset_t set;
-	u64 one = 1;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	for (;;) {
-		if (sigwait(&set, &sig))
-			continue;
-		pthread_mutex_lock(&life->lock);
-		if (life->stop_requested) {
-			log_err("%s again: exiting now", strsignal(sig));
-			_exit(1);
-		}
-		life->stop_requested = true;
-		log_info("%s: stopping", strsignal(sig));
-		if (write(life->stop_efd, &one, sizeof(one)) != sizeof(one))
-			log_warn("waking the main thread: %s", strerror(errno));
-		if (life->srv)
-			vfu_server_stop(life->srv);
-		pthread_mutex_unlock(&life->lock);
-	}
-	return NULL;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -803,12 +767,12 @@ static int start_sandbox(const struct options *o, const char *path,
 }
 
 /* Serve clients one after the other until a stop; the exit status. */
-static int serve(struct nvme_dev *d, struct life *life, int listen_fd)
+static int serve(struct nvme_dev *d, int listen_fd, int stop_fd)
 {
 	int fd, ret;
 
 	for (;;) {
-		fd = vfu_accept_stoppable(listen_fd, life->stop_efd);
+		fd = vfu_accept_stoppable(listen_fd, stop_fd);
 		if (fd == -ECANCELED)
 			return 0;
 		if (fd < 0) {
@@ -823,12 +787,8 @@ static int serve(struct nvme_dev *d, struct life *life, int listen_fd)
 		}
 		log_info("client connected");
 		ret = vfu_server_run(d->srv);
-		pthread_mutex_lock(&life->lock);
-		if (life->stop_requested) {
-			pthread_mutex_unlock(&life->lock);
+		if (vfu_stop_requested())
 			return 0;
-		}
-		pthread_mutex_unlock(&life->lock);
 		if (ret)
 			log_warn("client dropped: %s", strerror(-ret));
 		else
@@ -844,14 +804,8 @@ int main(int argc, char **argv)
 		.io_threads = DEFAULT_IO_THREADS,
 	};
 	struct nvme_dev d = { 0 };
-	/*
-	 * Static, not on main's stack: the signal thread is never joined and
-	 * may still take a late SIGTERM while exit() runs after main returns.
-	 */
-	static struct life life = { .stop_efd = -1 };
-	pthread_t sig_thread;
 	char err[256];
-	int ret, fd = -1, listen_fd = -1, status = 1, remover_fd = -1;
+	int ret, fd = -1, listen_fd = -1, stop_fd, status = 1, remover_fd = -1;
 	pid_t remover = -1;
 	sigset_t set;
 	u64 size = 0;
@@ -860,7 +814,6 @@ int main(int argc, char **argv)
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret;
-	pthread_mutex_init(&life.lock, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -874,38 +827,31 @@ int main(int argc, char **argv)
 		log_err("device setup: %s", strerror(-ret));
 		goto out;
 	}
-	life.stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (life.stop_efd < 0) {
-		log_err("eventfd: %s", strerror(errno));
-		goto out;
-	}
 	listen_fd = vfu_listen_unix(o.socket, err, sizeof(err));
 	if (listen_fd < 0) {
 		log_err("%s", err);
 		goto out;
 	}
-	life.srv = d.srv;
-	ret = pthread_create(&sig_thread, NULL, signal_thread, &life);
-	if (ret) {
-		log_err("signal thread: %s", strerror(ret));
+	/* No path: under the sandbox only the remover may unlink it. */
+	stop_fd = vfu_stop_on_signals(NULL);
+	if (stop_fd < 0) {
+		log_err("signal thread: %s", strerror(-stop_fd));
 		goto out_unlink;
 	}
-	pthread_detach(sig_thread);
+	vfu_stop_server(d.srv);
 	if (start_sandbox(&o, o.socket, listen_fd, &remover, &remover_fd))
 		goto out_unlink;
 	/* Scripts wait for this line: a client may connect from now on. */
 	fprintf(stderr, "uvmm-nvme: listening on %s (%llu blocks of %u bytes%s)\n",
 		o.socket, (unsigned long long)(size / o.block_size),
 		o.block_size, o.readonly ? ", read-only" : "");
-	status = serve(&d, &life, listen_fd);
+	status = serve(&d, listen_fd, stop_fd);
 	if (nvme_ctrl_flush(d.ctrl)) {
 		log_err("flushing the image: %s", strerror(errno));
 		status = 1;
 	}
 out_unlink:
-	pthread_mutex_lock(&life.lock);
-	life.srv = NULL;
-	pthread_mutex_unlock(&life.lock);
+	vfu_stop_server(NULL);
 	if (remover > 0) {
 		/* Its pipe closed, it removes the socket; wait for that. */
 		close(remover_fd);
@@ -922,6 +868,5 @@ out:
 	vfu_server_destroy(d.srv);
 	if (fd >= 0)
 		close(fd);
-	/* The signal thread may still write it: leave it to exit. */
 	return status;
 }

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -632,6 +633,107 @@ int vfu_accept_stoppable(int listen_fd, int stop_fd)
 		    errno != EAGAIN)
 			return -errno;
 	}
+}
+
+/*
+ * The stop of a server program (vfu_stop_on_signals()). The process's,
+ * not on any stack: the signal thread is never joined and may take a
+ * signal while exit() runs after main() has returned.
+ */
+static struct {
+	pthread_mutex_t lock;
+	struct vfu_server *srv;		/* stopped by the signal, or NULL */
+	const char *path;		/* removed once, or NULL */
+	bool path_unlinked;
+	bool requested;
+	int efd;			/* never closed: the thread writes it */
+} prog_stop = { .lock = PTHREAD_MUTEX_INITIALIZER, .efd = -1 };
+
+/* Caller holds prog_stop.lock. */
+static void prog_stop_unlink(void)
+{
+	if (prog_stop.path && !prog_stop.path_unlinked)
+		unlink(prog_stop.path);
+	prog_stop.path_unlinked = true;
+}
+
+static void *prog_stop_thread(void *arg)
+{
+	sigset_t set;
+	u64 one = 1;
+	int sig;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	for (;;) {
+		if (sigwait(&set, &sig))
+			continue;
+		pthread_mutex_lock(&prog_stop.lock);
+		prog_stop_unlink();
+		if (prog_stop.requested) {
+			/* A second signal: the first one is stuck. */
+			log_err("%s again: exiting now", strsignal(sig));
+			_exit(1);
+		}
+		prog_stop.requested = true;
+		log_info("%s: stopping", strsignal(sig));
+		if (write(prog_stop.efd, &one, sizeof(one)) != sizeof(one))
+			log_warn("waking the main thread: %s", strerror(errno));
+		if (prog_stop.srv)
+			vfu_server_stop(prog_stop.srv);
+		pthread_mutex_unlock(&prog_stop.lock);
+	}
+	return NULL;
+}
+
+int vfu_stop_on_signals(const char *unlink_path)
+{
+	pthread_t thread;
+	int efd, ret;
+
+	if (prog_stop.efd >= 0)
+		return -EALREADY;
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0)
+		return -errno;
+	pthread_mutex_lock(&prog_stop.lock);
+	prog_stop.efd = efd;
+	prog_stop.path = unlink_path;
+	pthread_mutex_unlock(&prog_stop.lock);
+	ret = pthread_create(&thread, NULL, prog_stop_thread, NULL);
+	if (ret) {
+		prog_stop.efd = -1;
+		close(efd);
+		return -ret;
+	}
+	pthread_detach(thread);
+	return efd;
+}
+
+void vfu_stop_server(struct vfu_server *srv)
+{
+	pthread_mutex_lock(&prog_stop.lock);
+	prog_stop.srv = srv;
+	pthread_mutex_unlock(&prog_stop.lock);
+}
+
+bool vfu_stop_requested(void)
+{
+	bool requested;
+
+	pthread_mutex_lock(&prog_stop.lock);
+	requested = prog_stop.requested;
+	pthread_mutex_unlock(&prog_stop.lock);
+	return requested;
+}
+
+void vfu_stop_unlink(void)
+{
+	pthread_mutex_lock(&prog_stop.lock);
+	prog_stop_unlink();
+	pthread_mutex_unlock(&prog_stop.lock);
 }
 
 int vfu_server_accept(struct vfu_server *srv)

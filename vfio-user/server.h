@@ -105,6 +105,23 @@ int vfu_listen_unix(const char *path, char *err, size_t err_len);
  */
 int vfu_accept_stoppable(int listen_fd, int stop_fd);
 
+/*
+ * A server program's stop on SIGTERM or SIGINT, one per process. The
+ * program blocks both signals in every thread (before it creates any);
+ * this starts a thread that waits for them. The first one removes
+ * unlink_path (unless NULL; at most once), marks the stop, wakes
+ * vfu_accept_stoppable() through the returned fd and stops the server
+ * given to vfu_stop_server(); a second one ends the process at once
+ * (status 1), the first being stuck. The state lives as long as the
+ * process. Returns the fd for vfu_accept_stoppable(), or a negative errno.
+ */
+int vfu_stop_on_signals(const char *unlink_path);
+/* The server the signal stops; NULL before it is torn down. */
+void vfu_stop_server(struct vfu_server *srv);
+bool vfu_stop_requested(void);
+/* Removes unlink_path now, if the signal has not. */
+void vfu_stop_unlink(void);
+
 /* bind + listen on path (a stale socket file is replaced). */
 int vfu_server_listen(struct vfu_server *srv, const char *path);
 /* Accept one client and negotiate VERSION. */

@@ -28,8 +28,8 @@
  *
  * Threads: the main thread runs the server loop, and every device
  * callback runs on it, so the device state needs no lock. The signal
- * thread only touches struct life (under its lock) and asks the loop to
- * stop.
+ * thread (the server library's vfu_stop_on_signals()) removes the socket
+ * and asks the loop to stop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -116,16 +116,6 @@ struct sampledev {
 	/* The mapped ranges, for copies without the bounce buffer. */
 	struct td_map maps[MAX_MAPS];
 	unsigned int nr_maps;
-};
-
-/* What the main and signal threads share, under lock. */
-struct life {
-	pthread_mutex_t lock;
-	struct vfu_server *srv;	/* NULL once the main thread tears down */
-	const char *path;
-	bool path_unlinked;
-	bool stop_requested;
-	int stop_efd;		/* wakes the main thread's accept poll */
 };
 
 /* FNV-1a, continued from h over len more bytes. */
@@ -1069,47 +1059,6 @@ static void td_fini(struct sampledev *td)
 		close(td->doorbell_efd);
 }
 
-/* Replace a stale socket, never anything else, then bind and listen. */
-/* Remove the socket file exactly once (call with life->lock held). */
-static void unlink_socket(struct life *life)
-{
-	if (!life->path_unlinked)
-		unlink(life->path);
-	life->path_unlinked = true;
-}
-
-static void *signal_thread(void *arg)
-{
-	struct life *life = arg;
-	sigset_t set;
-	u64 one = 1;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	for (;;) {
-		if (sigwait(&set, &sig))
-			continue;
-		pthread_mutex_lock(&life->lock);
-		unlink_socket(life);
-		if (life->stop_requested) {
-			/* A second signal: the first one is stuck. */
-			log_err("%s again: exiting now", strsignal(sig));
-			_exit(1);
-		}
-		life->stop_requested = true;
-		log_info("%s: stopping", strsignal(sig));
-		if (life->stop_efd >= 0 &&
-		    write(life->stop_efd, &one, sizeof(one)) != sizeof(one))
-			log_warn("waking the main thread: %s", strerror(errno));
-		if (life->srv)
-			vfu_server_stop(life->srv);
-		pthread_mutex_unlock(&life->lock);
-	}
-	return NULL;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -1136,16 +1085,11 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sampledev td = { .bar2_fd = -1, .doorbell_efd = -1 };
-	/*
-	 * Static, not on main's stack: the signal thread is never joined and
-	 * may still take a late SIGTERM while exit() runs after main returns.
-	 */
-	static struct life life = { .stop_efd = -1 };
-	bool no_dma_fd = false, reply_always = false, stopped;
-	pthread_t sig_thread;
+	bool no_dma_fd = false, reply_always = false;
+	const char *path;
 	sigset_t set;
 	char err[256];
-	int opt, listen_fd, fd, ret, status = 1;
+	int opt, listen_fd, stop_fd, fd, ret, status = 1;
 
 	log_set_program("sampledev");
 	while ((opt = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
@@ -1176,8 +1120,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	life.path = argv[optind];
-	pthread_mutex_init(&life.lock, NULL);
+	path = argv[optind];
 
 	/* Before any thread: only the signal thread takes these. */
 	sigemptyset(&set);
@@ -1192,32 +1135,27 @@ int main(int argc, char **argv)
 		log_err("device setup: %s", strerror(-ret));
 		goto out_td;
 	}
-	life.stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (life.stop_efd < 0) {
-		log_err("eventfd: %s", strerror(errno));
-		goto out_td;
-	}
-	listen_fd = vfu_listen_unix(life.path, err, sizeof(err));
+	listen_fd = vfu_listen_unix(path, err, sizeof(err));
 	if (listen_fd < 0) {
 		log_err("%s", err);
-		goto out_efd;
+		goto out_td;
 	}
-	life.srv = td.srv;
-	ret = pthread_create(&sig_thread, NULL, signal_thread, &life);
-	if (ret) {
-		log_err("signal thread: %s", strerror(ret));
+	stop_fd = vfu_stop_on_signals(path);
+	if (stop_fd < 0) {
+		log_err("signal thread: %s", strerror(-stop_fd));
 		close(listen_fd);
-		goto out_unlink;
+		unlink(path);
+		goto out_td;
 	}
-	pthread_detach(sig_thread);
+	vfu_stop_server(td.srv);
 	/* Scripts wait for this line: a client may connect from now on. */
-	fprintf(stderr, "sampledev: listening on %s\n", life.path);
+	fprintf(stderr, "sampledev: listening on %s\n", path);
 	log_info("%s", no_dma_fd ? "--no-dma-fd: DMA by messages only" :
 				   "DMA through mapped fds when offered");
 	if (td.strict)
 		log_info("--strict-pci: BARs and interrupts follow the server's config space");
 
-	fd = vfu_accept_stoppable(listen_fd, life.stop_efd);
+	fd = vfu_accept_stoppable(listen_fd, stop_fd);
 	/* One client only: later ones are refused, not left queued. */
 	close(listen_fd);
 	if (fd == -ECANCELED) {
@@ -1235,10 +1173,7 @@ int main(int argc, char **argv)
 	}
 	log_info("client connected");
 	ret = vfu_server_run(td.srv);
-	pthread_mutex_lock(&life.lock);
-	stopped = life.stop_requested;
-	pthread_mutex_unlock(&life.lock);
-	if (!ret || (ret == -ECANCELED && stopped)) {
+	if (!ret || (ret == -ECANCELED && vfu_stop_requested())) {
 		status = 0;
 		log_info("exiting: %s", ret ? "stopped" : "client gone");
 	} else {
@@ -1246,16 +1181,8 @@ int main(int argc, char **argv)
 	}
 
 out_unlink:
-	pthread_mutex_lock(&life.lock);
-	life.srv = NULL;	/* the signal thread may not stop it now */
-	unlink_socket(&life);
-	/* Under the lock: the signal thread checks it there. */
-	close(life.stop_efd);
-	life.stop_efd = -1;
-	pthread_mutex_unlock(&life.lock);
-	goto out_td;
-out_efd:
-	close(life.stop_efd);
+	vfu_stop_server(NULL);	/* the signal thread may not stop it now */
+	vfu_stop_unlink();
 out_td:
 	td_fini(&td);
 	phase_finish();
