@@ -526,7 +526,9 @@ static struct nvme_io *io_new(struct nvme_ctrl *c, const struct nvme_sqe *sqe,
 
 	if (!io)
 		return NULL;
+	/* Not the iov array: the data path fills what it uses of it. */
 	memset(io, 0, offsetof(struct nvme_io, iov));
+	io->len = 0;		/* after iov: a flush has none */
 	io->op = op;
 	io->fd = c->cfg.fd;
 	io->sqe = *sqe;
