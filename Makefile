@@ -372,7 +372,7 @@ install: $(UVMM) $(UVMM_NVME) $(UVMM_QEMU) $(LIBVFU)
 	install -m 0644 nvme/uvmm-nvme.1 $(DESTDIR)$(PREFIX)/share/man/man1/uvmm-nvme.1
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 .SECONDARY:
