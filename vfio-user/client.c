@@ -96,6 +96,7 @@ struct vfu_client {
 	void (*on_dead)(void *opaque, int err, const char *reason);
 	void *dead_opaque;
 	bool quiet_death;
+	bool negotiating;	/* on_dead is not told before it ends */
 
 	/* Fixed after VERSION. */
 	struct vfu_caps server_caps;
@@ -234,7 +235,9 @@ conn_fail(struct vfu_client *c, int err, const char *fmt, ...)
 	pthread_mutex_unlock(&c->lock);
 	wake_everyone(c, false);
 
-	clog(c, c->quiet_death ? LOG_INFO : LOG_ERR,
+	/* During VERSION, negotiate() reports it, with its context. */
+	clog(c, c->negotiating ? LOG_DEBUG :
+		c->quiet_death ? LOG_INFO : LOG_ERR,
 	     "connection failed: %s (%s)", c->reason, strerror(-err));
 	if (c->on_dead)
 		c->on_dead(c->dead_opaque, err, c->reason);
@@ -971,15 +974,30 @@ static void *rx_main(void *arg)
 
 /* ---- connect, negotiate, close ---------------------------------------------- */
 
-static int negotiate(struct vfu_client *c, bool offer_twin)
+/*
+ * VERSION goes through the request path like any command: the same
+ * receive, validation and fd hand-over. Before it, no server request can
+ * be served (the worker is not running) and send_fds_max is 0.
+ */
+static int negotiate(struct vfu_client *c, bool offer_twin, char *err,
+		     size_t err_len)
 {
 	struct vfu_caps ours, caps;
 	struct vfu_version v = { VFU_VERSION_MAJOR, VFU_VERSION_MINOR };
-	struct vfu_hdr hdr, rep;
-	struct iovec iov[2];
-	char json[256], why[200] = "";
 	struct vfu_version rv;
-	u32 len;
+	char json[256], why[300] = "";
+	int rfds[VFU_MAX_RECV_FDS];
+	struct iovec iov[2], riov;
+	struct vfu_client_msg m = {
+		.cmd = VFU_CMD_VERSION,
+		.iov = iov,
+		.iovcnt = 2,
+		.riov = &riov,
+		.riovcnt = 1,
+		.reply_fds = rfds,
+		.max_reply_fds = VFU_MAX_RECV_FDS,
+	};
+	u8 *reply;
 	int n, ret, twin_fd = -1;
 	unsigned int i;
 
@@ -990,74 +1008,51 @@ static int negotiate(struct vfu_client *c, bool offer_twin)
 	n = vfu_caps_format(&ours, json, sizeof(json));
 	if (n < 0)
 		return n;
-	iov[0].iov_base = &v;
-	iov[0].iov_len = sizeof(v);
-	iov[1].iov_base = json;
-	iov[1].iov_len = n;
-	vfu_hdr_init(&hdr, c->next_id++, VFU_CMD_VERSION, sizeof(v) + n,
-		     VFU_F_TYPE_COMMAND);
-	ret = vfu_transport_send(&c->t, &hdr, iov, 2, NULL, 0);
+	reply = malloc(VERSION_REPLY_LIMIT);
+	if (!reply)
+		return -ENOMEM;
+	iov[0] = (struct iovec){ &v, sizeof(v) };
+	iov[1] = (struct iovec){ json, n };
+	riov = (struct iovec){ reply, VERSION_REPLY_LIMIT };
+	ret = vfu_client_request(c, &m);
 	if (ret) {
-		snprintf(why, sizeof(why), "sending VERSION: %s",
-			 strerror(-ret));
+		/* A dead connection has said why; an ERROR reply has not. */
+		pthread_mutex_lock(&c->lock);
+		if (c->state != VFU_CLIENT_CONNECTED)
+			snprintf(why, sizeof(why), "%s", c->reason);
+		pthread_mutex_unlock(&c->lock);
+		if (!why[0])
+			snprintf(why, sizeof(why), "server refused VERSION: %s",
+				 strerror(-ret));
 		goto out;
 	}
-	vfu_fds_init(&c->rx_fds);
-	/* The whole reply within the timeout, however it trickles in. */
-	c->t.deadline_ns = mono_ns() + (u64)c->timeout_ms * 1000000ull;
-	ret = vfu_transport_recv_hdr(&c->t, &rep, VERSION_REPLY_LIMIT,
-				     &c->rx_fds, why, sizeof(why));
-	if (ret == -EAGAIN) {
-		ret = -ETIMEDOUT;
-		snprintf(why, sizeof(why), "no VERSION reply within %u ms",
-			 c->timeout_ms);
-	}
-	if (ret)
-		goto out;
-	len = rep.size - VFU_HDR_SIZE;
-	ret = vfu_transport_recv_body(&c->t, c->rx_buf, len, &c->rx_fds);
-	if (ret) {
-		snprintf(why, sizeof(why), "VERSION reply payload: %s",
-			 strerror(-ret));
-		goto out;
-	}
-	ret = vfu_validate_reply(&hdr, &v, sizeof(v), &rep, c->rx_buf, len,
-				 c->rx_fds.nr, why, sizeof(why));
-	if (ret)
-		goto out;
-	if (rep.flags & VFU_F_ERROR) {
-		ret = vfu_reply_errno(&rep);
-		snprintf(why, sizeof(why), "server refused VERSION: %s",
-			 strerror(-ret));
-		goto out;
-	}
-	memcpy(&rv, c->rx_buf, sizeof(rv));
+	memcpy(&rv, reply, sizeof(rv));
 	if (rv.major != VFU_VERSION_MAJOR || rv.minor > VFU_VERSION_MINOR) {
 		ret = -EPROTO;
 		snprintf(why, sizeof(why), "server version %u.%u, we speak 0.0",
 			 rv.major, rv.minor);
 		goto out;
 	}
-	ret = vfu_caps_parse((const char *)c->rx_buf + sizeof(rv),
-			     len - sizeof(rv), &caps, why, sizeof(why));
+	ret = vfu_caps_parse((const char *)reply + sizeof(rv),
+			     m.reply_len - sizeof(rv), &caps, why, sizeof(why));
 	if (ret) {
 		ret = -EPROTO;
 		goto out;
 	}
 	if (caps.twin_socket) {
 		if (!offer_twin || !caps.twin_fd_index_set ||
-		    caps.twin_fd_index >= c->rx_fds.nr) {
+		    caps.twin_fd_index >= m.nr_reply_fds) {
 			ret = -EPROTO;
 			snprintf(why, sizeof(why),
 				 "inconsistent twin_socket in VERSION reply (offered %d, fd_index %s, %u fds)",
 				 offer_twin,
 				 caps.twin_fd_index_set ? "set" : "missing",
-				 c->rx_fds.nr);
+				 m.nr_reply_fds);
 			goto out;
 		}
-		twin_fd = c->rx_fds.fd[caps.twin_fd_index];
-		c->rx_fds.fd[caps.twin_fd_index] = -1;
-	} else if (c->rx_fds.nr) {
+		twin_fd = rfds[caps.twin_fd_index];
+		rfds[caps.twin_fd_index] = -1;
+	} else if (m.nr_reply_fds) {
 		ret = -EPROTO;
 		snprintf(why, sizeof(why), "VERSION reply with an fd but no twin socket");
 		goto out;
@@ -1092,12 +1087,13 @@ static int negotiate(struct vfu_client *c, bool offer_twin)
 	     rv.major, rv.minor, caps.max_msg_fds, caps.max_data_xfer_size,
 	     c->has_twin ? "yes" : "no");
 out:
-	c->t.deadline_ns = 0;
-	for (i = 0; i < MIN(c->rx_fds.nr, VFU_MAX_RECV_FDS); i++)
-		if (c->rx_fds.fd[i] >= 0)
-			close(c->rx_fds.fd[i]);
-	c->rx_fds.nr = 0;
-	if (ret)
+	for (i = 0; i < m.nr_reply_fds; i++)
+		if (rfds[i] >= 0)
+			close(rfds[i]);
+	free(reply);
+	if (ret && err)
+		snprintf(err, err_len, "VERSION negotiation failed: %s", why);
+	else if (ret)
 		clog(c, c->quiet_death ? LOG_INFO : LOG_ERR,
 		     "VERSION negotiation failed: %s", why);
 	return ret;
@@ -1159,8 +1155,6 @@ int vfu_client_connect_fd(int fd, const struct vfu_client_options *opts,
 						       4 * c->timeout_ms;
 	c->dma_ops = opts->dma_ops;
 	c->dma_opaque = opts->dma_opaque;
-	c->on_dead = opts->on_dead;
-	c->dead_opaque = opts->dead_opaque;
 	c->quiet_death = opts->quiet_death;
 	c->state = VFU_CLIENT_CONNECTED;
 	pthread_mutex_init(&c->lock, NULL);
@@ -1184,9 +1178,14 @@ int vfu_client_connect_fd(int fd, const struct vfu_client_options *opts,
 		clog(c, LOG_ERR, "socket fd %d: %s", fd, strerror(-ret));
 		goto err;
 	}
-	ret = negotiate(c, !opts->no_twin_socket);
+	c->negotiating = true;
+	ret = negotiate(c, !opts->no_twin_socket, opts->err, opts->err_len);
+	c->negotiating = false;
 	if (ret)
 		goto err;
+	/* Told of deaths from now on, once it has a client to be told of. */
+	c->on_dead = opts->on_dead;
+	c->dead_opaque = opts->dead_opaque;
 	if (c->has_twin) {
 		c->wbuf = malloc(RX_LIMIT);
 		if (!c->wbuf) {

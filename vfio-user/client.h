@@ -67,6 +67,12 @@ struct vfu_client_options {
 	void *dead_opaque;
 	/* The owner reports a death itself: "connection failed" at info. */
 	bool quiet_death;
+	/*
+	 * Where a failed VERSION negotiation is described, for the caller
+	 * to report in its own words; NULL: the client logs it.
+	 */
+	char *err;
+	size_t err_len;
 	/* Fault injection: socket calls of the main connection. */
 	const struct vfu_transport_ops *transport_ops;
 	void *transport_opaque;

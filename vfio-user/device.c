@@ -1147,7 +1147,10 @@ static const struct pci_function_ops vfu_function_ops = {
 static int vfu_device_connect(struct vfu_device *dev, char *err,
 			      size_t err_len)
 {
+	char why[320] = "";
 	struct vfu_client_options opts = {
+		.err = why,
+		.err_len = sizeof(why),
 		.name = dev->name,
 		.timeout_ms = dev->cfg->timeout_ms,
 		.dma_ops = &vfu_device_dma_ops,
@@ -1171,8 +1174,9 @@ static int vfu_device_connect(struct vfu_device *dev, char *err,
 		usleep(VFU_CONNECT_RETRY_MS * 1000);
 	}
 	snprintf(err, err_len, "%s: cannot connect to %s: %s%s", dev->name,
-		 dev->cfg->socket_path, strerror(-ret),
-		 dev->cfg->wait_seconds ? " (gave up after wait)" : "");
+		 dev->cfg->socket_path, why[0] ? why : strerror(-ret),
+		 dev->cfg->wait_seconds && !why[0] ? " (gave up after wait)" :
+						     "");
 	return ret;
 }
 

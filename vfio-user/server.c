@@ -92,6 +92,8 @@ struct vfu_server {
 
 	/* Connection. */
 	bool connected;
+	bool negotiated;		/* VERSION done: once, first */
+	char version_why[200];		/* why VERSION was refused */
 	struct vfu_transport t;
 	struct vfu_transport twin;
 	bool has_twin, twin_broken;
@@ -339,6 +341,7 @@ static void disconnect(struct vfu_server *srv)
 		vfu_transport_close(&srv->twin);
 	srv->has_twin = false;
 	srv->twin_broken = false;
+	srv->negotiated = false;
 	srv->connected = false;
 	pthread_mutex_unlock(&srv->dma_lock);
 	if (srv->ops->disconnected)
@@ -414,55 +417,38 @@ static int send_reply(struct vfu_server *srv, const struct vfu_hdr *req,
 
 /* ---- negotiation ---------------------------------------------------------------- */
 
-static int negotiate(struct vfu_server *srv)
-{
-	struct vfu_hdr h;
-	struct vfu_version v;
-	struct vfu_caps ours, theirs;
-	char why[200] = "", json[256];
-	int sv[2] = { -1, -1 }, ret, n;
-	u32 len;
+static int recv_command(struct vfu_server *srv, struct vfu_hdr *h, u32 *len,
+			char *why, size_t why_len);
+static int handle_command(struct vfu_server *srv, const struct vfu_hdr *h,
+			  const u8 *p, u32 len, struct vfu_fds *fds);
 
-	vfu_fds_init(srv->rx_fds);
-	ret = vfu_transport_recv_hdr(&srv->t, &h, srv->rx_limit, srv->rx_fds,
-				     why, sizeof(why));
-	if (ret == -EAGAIN)
-		snprintf(why, sizeof(why), "no VERSION within %u ms",
-			 srv->opts.timeout_ms);
+/*
+ * The client's VERSION (validated): its caps, ours in the reply, and the
+ * twin socket when both want one. *nr_out is 1 when out_fds[0] is the
+ * client's end of the twin, which the caller closes once it is sent.
+ */
+static int handle_version(struct vfu_server *srv, const u8 *p, u32 len,
+			  u32 *out_len, int *out_fds, unsigned int *nr_out)
+{
+	char *why = srv->version_why;
+	size_t why_len = sizeof(srv->version_why);
+	struct vfu_caps ours, theirs;
+	struct vfu_version v;
+	char json[256];
+	int sv[2] = { -1, -1 }, ret, n;
+
+	if (srv->negotiated)
+		return -EINVAL;		/* only once */
+	memcpy(&v, p, sizeof(v));
+	if (v.major != VFU_VERSION_MAJOR) {
+		snprintf(why, why_len, "client version %u.%u", v.major,
+			 v.minor);
+		return -EINVAL;
+	}
+	ret = vfu_caps_parse((const char *)p + sizeof(v), len - sizeof(v),
+			     &theirs, why, why_len);
 	if (ret)
-		goto out;
-	len = h.size - VFU_HDR_SIZE;
-	ret = vfu_transport_recv_body(&srv->t, srv->rx_buf, len, srv->rx_fds);
-	if (ret) {
-		snprintf(why, sizeof(why), "VERSION payload: %s", strerror(-ret));
-		goto out;
-	}
-	if (h.cmd != VFU_CMD_VERSION) {
-		ret = -EINVAL;
-		snprintf(why, sizeof(why), "first message is %s, not VERSION",
-			 vfu_cmd_name(h.cmd));
-		send_reply(srv, &h, ret, NULL, 0, NULL, 0);
-		goto out;
-	}
-	ret = vfu_validate_command(&h, srv->rx_buf, len, srv->rx_fds->nr,
-				   srv->opts.max_data_xfer_size, why,
-				   sizeof(why));
-	if (!ret) {
-		memcpy(&v, srv->rx_buf, sizeof(v));
-		if (v.major != VFU_VERSION_MAJOR) {
-			ret = -EINVAL;
-			snprintf(why, sizeof(why), "client version %u.%u",
-				 v.major, v.minor);
-		}
-	}
-	if (!ret)
-		ret = vfu_caps_parse((char *)srv->rx_buf + sizeof(v),
-				     len - sizeof(v), &theirs, why,
-				     sizeof(why));
-	if (ret) {
-		send_reply(srv, &h, ret, NULL, 0, NULL, 0);
-		goto out;
-	}
+		return ret;
 
 	vfu_caps_defaults(&ours);
 	ours.max_msg_fds = srv->opts.max_msg_fds;
@@ -471,60 +457,86 @@ static int negotiate(struct vfu_server *srv)
 	    theirs.max_msg_fds > 0) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
 			ret = -errno;
-			snprintf(why, sizeof(why), "socketpair: %s",
+			snprintf(why, why_len, "socketpair: %s",
 				 strerror(errno));
-			send_reply(srv, &h, ret, NULL, 0, NULL, 0);
-			goto out;
+			return ret;
 		}
 		ours.twin_socket = true;
 		ours.twin_fd_index_set = true;
 		ours.twin_fd_index = 0;
 	}
 	memset(&v, 0, sizeof(v));
-	memcpy(srv->tx_buf, &v, sizeof(v));
 	n = vfu_caps_format(&ours, json, sizeof(json));
 	if (n < 0) {
 		ret = n;
-		goto out_twin;
+		goto fail;
 	}
-	memcpy(srv->tx_buf + sizeof(v), json, n);
-	/* Ready before the reply: the client may use it at once. */
-	srv->client = theirs;
 	if (sv[0] >= 0) {
+		/* Ready before the reply: the client may use it at once. */
 		vfu_transport_init(&srv->twin, sv[0], NULL, NULL);
 		vfu_transport_set_timeout(&srv->twin, srv->opts.timeout_ms);
 		srv->has_twin = true;	/* disconnect() closes it */
+		sv[0] = -1;
 		ret = vfu_transport_rx_buffer(&srv->twin,
 					      VFU_TRANSPORT_RX_BUFFER);
 		if (ret) {
-			snprintf(why, sizeof(why), "twin socket buffer: %s",
+			snprintf(why, why_len, "twin socket buffer: %s",
 				 strerror(-ret));
-			send_reply(srv, &h, ret, NULL, 0, NULL, 0);
-			close(sv[1]);
-			goto out;
+			goto fail;
 		}
+		out_fds[(*nr_out)++] = sv[1];
 	}
-	ret = send_reply(srv, &h, 0, srv->tx_buf, sizeof(v) + n, &sv[1],
-			 sv[1] >= 0 ? 1 : 0);
-	if (sv[1] >= 0)
-		close(sv[1]);
-	if (ret) {
-		snprintf(why, sizeof(why), "sending VERSION reply: %s",
-			 strerror(-ret));
-		/* disconnect() closes the twin socket. */
-	}
+	memcpy(srv->tx_buf, &v, sizeof(v));
+	memcpy(srv->tx_buf + sizeof(v), json, n);
+	*out_len = sizeof(v) + n;
+	srv->client = theirs;
+	srv->negotiated = true;
 	slog_debug(srv, "client caps: max_msg_fds %u max_data_xfer_size %u twin %s",
 		   theirs.max_msg_fds, theirs.max_data_xfer_size,
 		   srv->has_twin ? "yes" : "no");
-	goto out;
-
-out_twin:
-	if (sv[0] >= 0) {
+	return 0;
+fail:
+	if (sv[0] >= 0)
 		close(sv[0]);
+	if (sv[1] >= 0)
 		close(sv[1]);
+	return ret;
+}
+
+/* The first message, through the same receive and dispatch as the rest. */
+static int negotiate(struct vfu_server *srv)
+{
+	struct vfu_hdr h;
+	char why[256] = "";
+	u32 len;
+	int ret;
+
+	srv->version_why[0] = 0;
+	ret = recv_command(srv, &h, &len, why, sizeof(why));
+	if (ret == -EAGAIN)
+		snprintf(why, sizeof(why), "no VERSION within %u ms",
+			 srv->opts.timeout_ms);
+	if (ret)
+		goto out;
+	if (h.cmd != VFU_CMD_VERSION) {
+		ret = -EINVAL;
+		snprintf(why, sizeof(why), "first message is %s, not VERSION",
+			 vfu_cmd_name(h.cmd));
+		vfu_fds_close(srv->rx_fds, 0);
+		send_reply(srv, &h, ret, NULL, 0, NULL, 0);
+		goto out;
 	}
+	ret = handle_command(srv, &h, srv->rx_buf, len, srv->rx_fds);
+	if (ret)
+		snprintf(why, sizeof(why), "sending VERSION reply: %s",
+			 strerror(-ret));
+	else if (!srv->negotiated)
+		ret = -EINVAL;
+	if (ret == -EINVAL)
+		snprintf(why, sizeof(why), "VERSION refused: %s",
+			 srv->version_why[0] ? srv->version_why :
+					       "malformed");
 out:
-	vfu_fds_close(srv->rx_fds, 0);
 	if (ret)
 		slog(srv, LOG_ERR, "negotiation failed: %s", why);
 	return ret;
@@ -556,21 +568,13 @@ int vfu_server_attach_fd(struct vfu_server *srv, int fd)
 
 int vfu_server_listen(struct vfu_server *srv, const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, ret;
+	char why[300];
+	int fd;
 
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 1)) {
-		ret = -errno;
-		slog(srv, LOG_ERR, "listen on %s: %s", path, strerror(errno));
-		close(fd);
-		return ret;
+	fd = vfu_listen_unix(path, why, sizeof(why));
+	if (fd < 0) {
+		slog(srv, LOG_ERR, "%s", why);
+		return fd;
 	}
 	srv->listen_fd = fd;
 	free(srv->listen_path);
@@ -1306,7 +1310,7 @@ static int handle_command(struct vfu_server *srv, const struct vfu_hdr *h,
 {
 	char why[200];
 	int out_fds[VFU_MAX_MSG_FDS_ANNOUNCE + 1];
-	unsigned int nr_out = 0;
+	unsigned int nr_out = 0, twin_sent = 0;
 	u32 out_len = 0;
 	int ret, fd;
 
@@ -1318,12 +1322,16 @@ static int handle_command(struct vfu_server *srv, const struct vfu_hdr *h,
 	if (ret) {
 		slog(srv, LOG_WARN, "%s id %u: %s", vfu_cmd_name(h->cmd),
 		     h->msg_id, why);
+		if (h->cmd == VFU_CMD_VERSION)
+			snprintf(srv->version_why, sizeof(srv->version_why),
+				 "%s", why);
 		vfu_fds_close(fds, 0);
 		return send_reply(srv, h, ret, NULL, 0, NULL, 0);
 	}
 	switch (h->cmd) {
 	case VFU_CMD_VERSION:
-		ret = -EINVAL;		/* only once, first */
+		ret = handle_version(srv, p, len, &out_len, out_fds, &nr_out);
+		twin_sent = nr_out;	/* the client's end, ours to close */
 		break;
 	case VFU_CMD_DMA_MAP:
 		ret = handle_dma_map(srv, p, fds);
@@ -1389,10 +1397,54 @@ static int handle_command(struct vfu_server *srv, const struct vfu_hdr *h,
 	if (ret)
 		slog_debug(srv, "%s id %u: %s", vfu_cmd_name(h->cmd), h->msg_id,
 			   strerror(-ret));
-	return send_reply(srv, h, ret, srv->tx_buf, out_len, out_fds, nr_out);
+	ret = send_reply(srv, h, ret, srv->tx_buf, out_len, out_fds, nr_out);
+	if (twin_sent)
+		close(out_fds[0]);
+	return ret;
 }
 
 /* ---- the loop ------------------------------------------------------------------------------ */
+
+/*
+ * One whole command into rx_buf and rx_fds: 0, -EAGAIN (nothing yet),
+ * -ECONNRESET (the client left), or another negative errno with why
+ * filled: the stream is lost. Nothing is left open on failure.
+ */
+static int recv_command(struct vfu_server *srv, struct vfu_hdr *h, u32 *len,
+			char *why, size_t why_len)
+{
+	int ret;
+
+	vfu_fds_init(srv->rx_fds);
+	ret = vfu_transport_recv_hdr(&srv->t, h, srv->rx_limit, srv->rx_fds,
+				     why, why_len);
+	if (ret == -EAGAIN || ret == -ECONNRESET)
+		goto fail;
+	if (ret) {
+		/* Answer what we can, then drop. */
+		if (ret == -EPROTO && h->size >= VFU_HDR_SIZE &&
+		    vfu_hdr_type(h) == VFU_F_TYPE_COMMAND)
+			send_reply(srv, h, -EINVAL, NULL, 0, NULL, 0);
+		goto fail;
+	}
+	*len = h->size - VFU_HDR_SIZE;
+	ret = vfu_transport_recv_body(&srv->t, srv->rx_buf, *len,
+				      srv->rx_fds);
+	if (ret) {
+		snprintf(why, why_len, "%s id %u: payload: %s",
+			 vfu_cmd_name(h->cmd), h->msg_id, strerror(-ret));
+		goto fail;
+	}
+	if (vfu_hdr_type(h) != VFU_F_TYPE_COMMAND) {
+		ret = -EPROTO;
+		snprintf(why, why_len, "unexpected reply id %u", h->msg_id);
+		goto fail;
+	}
+	return 0;
+fail:
+	vfu_fds_close(srv->rx_fds, 0);
+	return ret;
+}
 
 /* Returns 0, 1 when the client left, or a negative errno (drop it). */
 static int process_one(struct vfu_server *srv)
@@ -1402,46 +1454,24 @@ static int process_one(struct vfu_server *srv)
 	u32 len;
 	int ret;
 
-	vfu_fds_init(srv->rx_fds);
-	ret = vfu_transport_recv_hdr(&srv->t, &h, srv->rx_limit, srv->rx_fds,
-				     why, sizeof(why));
+	ret = recv_command(srv, &h, &len, why, sizeof(why));
 	if (ret == -EAGAIN)
 		return 0;
 	if (ret == -ECONNRESET) {
-		vfu_fds_close(srv->rx_fds, 0);
 		pthread_mutex_lock(&srv->stop_lock);
 		ret = srv->stop ? 0 : 1;	/* stop: the loop says why */
 		pthread_mutex_unlock(&srv->stop_lock);
 		return ret;
 	}
 	if (ret) {
-		/* Answer what we can, then drop: the stream is lost. */
-		if (ret == -EPROTO && h.size >= VFU_HDR_SIZE &&
-		    vfu_hdr_type(&h) == VFU_F_TYPE_COMMAND)
-			send_reply(srv, &h, -EINVAL, NULL, 0, NULL, 0);
-		goto drop;
-	}
-	len = h.size - VFU_HDR_SIZE;
-	ret = vfu_transport_recv_body(&srv->t, srv->rx_buf, len, srv->rx_fds);
-	if (ret) {
-		snprintf(why, sizeof(why), "%s id %u: payload: %s",
-			 vfu_cmd_name(h.cmd), h.msg_id, strerror(-ret));
-		goto drop;
-	}
-	if (vfu_hdr_type(&h) != VFU_F_TYPE_COMMAND) {
-		ret = -EPROTO;
-		snprintf(why, sizeof(why), "unexpected reply id %u", h.msg_id);
-		goto drop;
+		slog(srv, LOG_ERR, "dropping the client: %s", why[0] ? why :
+		     strerror(-ret));
+		return ret;
 	}
 	if (phase_enabled)
 		srv->phase_rx = phase_now();
 	ret = handle_command(srv, &h, srv->rx_buf, len, srv->rx_fds);
 	return ret ? ret : 0;
-drop:
-	vfu_fds_close(srv->rx_fds, 0);
-	slog(srv, LOG_ERR, "dropping the client: %s", why[0] ? why :
-	     strerror(-ret));
-	return ret;
 }
 
 static int process_stash(struct vfu_server *srv)

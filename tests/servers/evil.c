@@ -110,7 +110,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1501,32 +1500,6 @@ static int proxy_run(struct proxy *px)
 
 /* ---- main -------------------------------------------------------------------- */
 
-static int listen_on(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
-	if (!lstat(path, &st)) {
-		if (!S_ISSOCK(st.st_mode))
-			return -EEXIST;
-		unlink(path);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 1)) {
-		int err = errno;
-
-		close(fd);
-		return -err;
-	}
-	return fd;
-}
-
 /* One client, or a stop signal (-ECANCELED). *early: SIGUSR1 came. */
 static int accept_one(int listen_fd, int sig_fd, bool *early)
 {
@@ -1611,6 +1584,7 @@ int main(int argc, char **argv)
 	struct device dev = { .bar2_fd = -1 };
 	struct options o;
 	sigset_t set;
+	char why[300];
 	int ret, listen_fd, cfd, sig_fd, status = 1;
 	bool early = false;
 
@@ -1635,9 +1609,9 @@ int main(int argc, char **argv)
 		log_err("device setup: %s", strerror(-ret));
 		goto out_dev;
 	}
-	listen_fd = listen_on(o.path);
+	listen_fd = vfu_listen_unix(o.path, why, sizeof(why));
 	if (listen_fd < 0) {
-		log_err("listen on %s: %s", o.path, strerror(-listen_fd));
+		log_err("%s", why);
 		goto out_dev;
 	}
 	/* Scripts wait for this line. */
