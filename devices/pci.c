@@ -1323,16 +1323,21 @@ int pci_function_intx_gsi(struct pci_function *fn)
 /* Lock-free: the host's resample thread calls these under the host lock. */
 int pci_intx_watch_fd(struct pci_function *fn)
 {
-	if (fn->intx.pin && LOAD(fn->intx.attached) && !LOAD(fn->intx.external))
-		return fn->intx.resample_fd;
-	return -1;
+	if (!fn->intx.pin || !LOAD(fn->intx.attached))
+		return -1;
+	/* A line driven elsewhere with nobody to tell is left alone. */
+	if (LOAD(fn->intx.external) && !fn->ops->intx_resampled)
+		return -1;
+	return fn->intx.resample_fd;
 }
 
-void pci_intx_resampled(struct pci_function *fn)
+bool pci_intx_resampled(struct pci_function *fn)
 {
-	if (!fn->intx.pin || LOAD(fn->intx.external))
-		return;
+	if (!fn->intx.pin)
+		return false;
 	irq_eventfd_consume(fn->intx.resample_fd);
+	if (LOAD(fn->intx.external))
+		return fn->ops->intx_resampled != NULL;
 	/*
 	 * KVM dropped the line at the EOI: a level still high asserts again.
 	 * A level cleared just after this check costs one spurious interrupt
@@ -1341,6 +1346,13 @@ void pci_intx_resampled(struct pci_function *fn)
 	if (LOAD(fn->intx.level) &&
 	    !(LOAD(fn->command) & PCI_COMMAND_INTX_DISABLE))
 		irq_eventfd_signal(fn->intx.trigger_fd);
+	return false;
+}
+
+void pci_intx_notify_resampled(struct pci_function *fn)
+{
+	if (fn->ops->intx_resampled)
+		fn->ops->intx_resampled(fn);
 }
 
 /* ---- attaching to the host -------------------------------------------------- */

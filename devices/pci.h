@@ -139,6 +139,14 @@ struct pci_function_ops {
 	void (*vector_mask_changed)(struct pci_function *fn,
 				    enum pci_irq_mode mode, unsigned int vector,
 				    bool masked);
+	/*
+	 * A model that took its INTx eventfds (pci_intx_eventfds()) and
+	 * drives the line itself: the guest's EOI dropped it. Called from
+	 * the host's resample thread with no lock held; may block (a server
+	 * round trip), but only that long: the function is not removed
+	 * meanwhile. Without it, such a line is not resampled.
+	 */
+	void (*intx_resampled)(struct pci_function *fn);
 };
 
 /* ---- building a function ------------------------------------------------ */
@@ -231,9 +239,9 @@ enum pci_irq_mode pci_irq_mode(struct pci_function *fn, unsigned int *nr_vectors
 int pci_intx_set_level(struct pci_function *fn, bool level);
 /*
  * Hand the INTx line to someone else (a vfio-user server): the trigger
- * and resample eventfds (owned by the model). From then on the model no
- * longer watches the resample fd; the caller asserts on trigger and
- * reasserts on resample.
+ * and resample eventfds (owned by the model). From then on the caller
+ * asserts on trigger; the guest's EOIs reach it through the ops'
+ * intx_resampled, from the host's one resample thread.
  */
 int pci_intx_eventfds(struct pci_function *fn, int *trigger_fd,
 		      int *resample_fd);
@@ -246,9 +254,15 @@ int pci_function_intx_gsi(struct pci_function *fn);
 int pci_function_attach(struct pci_function *fn, u8 devfn);
 /* Header type's multi-function bit (function 0 of a slot with others). */
 void pci_function_set_multifunction(struct pci_function *fn);
-/* Resample eventfd the host must watch (built-in INTx), or -1. Lock-free. */
+/* Resample eventfd the host must watch, or -1. Lock-free. */
 int pci_intx_watch_fd(struct pci_function *fn);
-/* The resample fd fired: assert again if the level is still high. Lock-free. */
-void pci_intx_resampled(struct pci_function *fn);
+/*
+ * The resample fd fired: a built-in line asserts again if its level is
+ * still high. Returns true when the model drives the line itself: the
+ * caller then calls pci_intx_notify_resampled() without its locks.
+ * Lock-free.
+ */
+bool pci_intx_resampled(struct pci_function *fn);
+void pci_intx_notify_resampled(struct pci_function *fn);
 
 #endif

@@ -36,7 +36,7 @@ struct pci_host {
 	bool thread_started;
 
 	/*
-	 * lock protects functions, conf1_address, generation and stopping.
+	 * lock protects functions, conf1_address, generation, stopping and notifying.
 	 * No function's lock is taken while it is held (a function's hooks
 	 * run under their lock and may call back into the host).
 	 */
@@ -45,6 +45,9 @@ struct pci_host {
 	u32 conf1_address;
 	u64 generation;			/* bumped when functions changes */
 	bool stopping;
+	/* The thread is telling models of an EOI, without the lock. */
+	bool notifying;
+	pthread_cond_t notified;
 };
 
 u64 pci_mmio64_base(u64 ram_bytes)
@@ -266,15 +269,18 @@ static const struct bus_ops ecam_ops = {
 
 /*
  * KVM drops a level-triggered irqfd line when the guest EOIs and signals
- * the resample eventfd; a built-in device whose line is still high must
- * assert it again. This thread waits on those eventfds.
+ * the resample eventfd. This thread waits on those eventfds, for every
+ * function: a built-in device whose line is still high asserts it again;
+ * a model that drives its line itself (a vfio-user server's) is told,
+ * without the lock, since telling it may take a round trip.
  */
 static void *resample_thread(void *arg)
 {
 	struct pci_host *host = arg;
 	struct pollfd fds[1 + PCI_DEVFNS];
 	struct pci_function *owners[1 + PCI_DEVFNS];
-	unsigned int n, i;
+	struct pci_function *tell[PCI_DEVFNS];
+	unsigned int n, i, nr_tell;
 	u64 built;
 
 	pthread_mutex_lock(&host->lock);
@@ -304,9 +310,21 @@ static void *resample_thread(void *arg)
 		/* A function removed meanwhile is not touched; others retry. */
 		if (host->generation != built)
 			continue;
+		nr_tell = 0;
 		for (i = 1; i < n; i++)
-			if (fds[i].revents & POLLIN)
-				pci_intx_resampled(owners[i]);
+			if ((fds[i].revents & POLLIN) &&
+			    pci_intx_resampled(owners[i]))
+				tell[nr_tell++] = owners[i];
+		if (!nr_tell)
+			continue;
+		/* pci_host_remove() waits for this: the functions stay. */
+		host->notifying = true;
+		pthread_mutex_unlock(&host->lock);
+		for (i = 0; i < nr_tell; i++)
+			pci_intx_notify_resampled(tell[i]);
+		pthread_mutex_lock(&host->lock);
+		host->notifying = false;
+		pthread_cond_broadcast(&host->notified);
 	}
 	pthread_mutex_unlock(&host->lock);
 	return NULL;
@@ -385,6 +403,9 @@ int pci_host_remove(struct pci_host *host, struct pci_function *fn)
 		host->generation++;
 		ret = 0;
 	}
+	/* The owner frees fn next: not while the thread may be telling it. */
+	while (host->notifying)
+		pthread_cond_wait(&host->notified, &host->lock);
 	pthread_mutex_unlock(&host->lock);
 	if (!ret)
 		wake_thread(host);
@@ -553,6 +574,7 @@ int pci_host_create(const struct dev_services *svc, struct pci_host **out)
 	host->mmio64_base = pci_mmio64_base(svc->mem->size ? svc->mem->size :
 					    CONFIG_MIN_MEMORY);
 	pthread_mutex_init(&host->lock, NULL);
+	pthread_cond_init(&host->notified, NULL);
 	host->wake_fd = irq_eventfd_create();
 	if (host->wake_fd < 0) {
 		ret = host->wake_fd;
@@ -611,5 +633,6 @@ void pci_host_destroy(struct pci_host *host)
 	if (host->wake_fd >= 0)
 		close(host->wake_fd);
 	pthread_mutex_destroy(&host->lock);
+	pthread_cond_destroy(&host->notified);
 	free(host);
 }

@@ -3,6 +3,8 @@
  * vfio-user-irq: each interrupt kind of the test device reaches its
  * handler exactly once: every MSI-X vector, MSI, and INTx (level, acked
  * in the handler). The server writes eventfds that KVM irqfds deliver.
+ * An INTx line the handler leaves asserted fires again after the EOI:
+ * KVM's resample reaches uvmm, which tells the server (SET_IRQS UNMASK).
  */
 #include "sampledev.h"
 
@@ -13,6 +15,7 @@
 
 static struct sampledev dev;
 static u32 intx_status_seen;
+static unsigned int intx_acks_skipped;	/* handler calls left unacked */
 
 static void msi_handler(unsigned int vector)
 {
@@ -24,6 +27,10 @@ static void intx_handler(unsigned int vector)
 	(void)vector;
 	/* Level-triggered: quiet the device before the EOI. */
 	intx_status_seen |= sampledev_reg(&dev, SAMPLEDEV_REG_INTX_STATUS);
+	if (intx_acks_skipped) {
+		intx_acks_skipped--;
+		return;		/* EOI with the line still up */
+	}
 	sampledev_set(&dev, SAMPLEDEV_REG_INTX_ACK, 0xffffffff);
 }
 
@@ -93,6 +100,15 @@ static void check_intx(u8 apic)
 	       pin, gsi, irq_count(VEC_INTX));
 	report(sampledev_reg(&dev, SAMPLEDEV_REG_INTX_STATUS) == 0,
 	       "INTx status clear after the ack");
+
+	intx_acks_skipped = 1;
+	sampledev_set(&dev, SAMPLEDEV_REG_DOORBELL, SAMPLEDEV_IRQ_INTX);
+	irq_wait(VEC_INTX, 3, WAIT_MS);
+	wait_quiet();
+	report(irq_count(VEC_INTX) == 3 &&
+	       sampledev_reg(&dev, SAMPLEDEV_REG_INTX_STATUS) == 0,
+	       "INTx left asserted at the EOI delivered again, then acked (%lu of 3)",
+	       irq_count(VEC_INTX));
 	ioapic_mask(gsi);
 }
 

@@ -17,13 +17,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -151,15 +149,6 @@ struct vfu_device {
 	pthread_t reconnect_thread;
 	bool reconnect_started;
 	unsigned int reconnects;
-	/*
-	 * INTx is level-triggered: after the guest's EOI KVM signals the
-	 * resample fd, and this thread asks the server to signal the line
-	 * again if it is still asserted (SET_IRQS UNMASK of INTx).
-	 */
-	pthread_t resample_thread;
-	bool resample_started;
-	int resample_fd;		/* the model's; not owned */
-	int resample_stop_fd;
 };
 
 const char *vfu_device_name(struct vfu_device *dev)
@@ -1132,6 +1121,30 @@ static void vfu_irq_mode_changed(struct pci_function *fn,
 	vfu_device_put(dev, c, 0);
 }
 
+/*
+ * INTx is level-triggered: after the guest's EOI, KVM dropped the line
+ * and the host's resample thread calls this; the server signals the line
+ * again if it is still asserted (SET_IRQS UNMASK of INTx).
+ */
+static void vfu_intx_resampled(struct pci_function *fn)
+{
+	struct vfu_device *dev = pci_function_priv(fn);
+	struct vfu_client *c;
+	int ret;
+
+	if (__atomic_load_n(&dev->intx_trigger_fd, __ATOMIC_ACQUIRE) < 0)
+		return;		/* the server never had the line */
+	/* A server that came back starts with its line low. */
+	c = vfu_device_try_get(dev);
+	if (!c)
+		return;
+	ret = vfu_client_set_irqs(c, VFU_IRQ_INTX, VFU_IRQ_SET_DATA_NONE |
+				  VFU_IRQ_SET_ACTION_UNMASK, 0, 1, NULL, NULL);
+	if (ret)
+		vfu_device_request_failed(dev, "INTx unmask", ret);
+	vfu_device_put(dev, c, ret);
+}
+
 static const struct pci_function_ops vfu_function_ops = {
 	.config_read = vfu_config_read,
 	.config_write = vfu_config_write,
@@ -1140,6 +1153,7 @@ static const struct pci_function_ops vfu_function_ops = {
 	.bar_remap = vfu_bar_remap,
 	.irq_mode_changed = vfu_irq_mode_changed,
 	.vector_mask_changed = vfu_vector_mask_changed,
+	.intx_resampled = vfu_intx_resampled,
 };
 
 /* ---- connect time ----------------------------------------------------------- */
@@ -1853,8 +1867,6 @@ int vfu_device_create(struct vm *vm, const struct device_config *cfg,
 	dev->cfg = cfg;
 	dev->index = index;
 	dev->server_irq_index = -1;
-	dev->resample_fd = -1;
-	dev->resample_stop_fd = -1;
 	dev->intx_trigger_fd = -1;
 	dev->want_mode = PCI_IRQ_INTX;
 	for (i = 0; i < VFU_OFFER_REGIONS; i++)
@@ -1919,42 +1931,6 @@ fail:
 	return ret;
 }
 
-static void *vfu_resample_thread(void *arg)
-{
-	struct vfu_device *dev = arg;
-	struct pollfd fds[2] = {
-		{ .fd = dev->resample_fd, .events = POLLIN },
-		{ .fd = dev->resample_stop_fd, .events = POLLIN },
-	};
-	struct vfu_client *c;
-	u64 count;
-	int ret;
-
-	for (;;) {
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (fds[1].revents)
-			break;
-		if (read(dev->resample_fd, &count, sizeof(count)) < 0)
-			continue;
-		/* A server that came back starts with its line low. */
-		c = vfu_device_try_get(dev);
-		if (!c)
-			continue;
-		ret = vfu_client_set_irqs(c, VFU_IRQ_INTX,
-					  VFU_IRQ_SET_DATA_NONE |
-					  VFU_IRQ_SET_ACTION_UNMASK, 0, 1,
-					  NULL, NULL);
-		if (ret)
-			vfu_device_request_failed(dev, "INTx unmask", ret);
-		vfu_device_put(dev, c, ret);
-	}
-	return NULL;
-}
-
 /*
  * Called once the function has its slot: INTx is the mode a device
  * starts in, so the server gets the pin's eventfd now.
@@ -1962,22 +1938,23 @@ static void *vfu_resample_thread(void *arg)
 int vfu_device_attached(struct vfu_device *dev)
 {
 	struct vfu_client *c;
-	int trigger;
+	int trigger, resample;
 	int ret;
 
 	if (!dev->offer.irq_count[VFU_IRQ_INTX] || pci_function_intx_gsi(dev->fn) < 0)
 		return 0;
-	ret = pci_intx_eventfds(dev->fn, &trigger, &dev->resample_fd);
+	ret = pci_intx_eventfds(dev->fn, &trigger, &resample);
 	if (ret)
 		return ret;
 	c = vfu_device_try_get(dev);
 	if (!c)
 		return 0;
-	dev->intx_trigger_fd = trigger;
+	/* Read by vfu_intx_resampled() on the host's resample thread. */
+	__atomic_store_n(&dev->intx_trigger_fd, trigger, __ATOMIC_RELEASE);
 	ret = vfu_irq_assign(dev, PCI_IRQ_INTX, 1);
 	vfu_device_put(dev, c, ret);
 	if (ret) {
-		dev->intx_trigger_fd = -1;
+		__atomic_store_n(&dev->intx_trigger_fd, -1, __ATOMIC_RELEASE);
 		log_warn("%s: INTx not wired: %s", dev->name, strerror(-ret));
 		return 0;
 	}
@@ -1988,14 +1965,6 @@ int vfu_device_attached(struct vfu_device *dev)
 		dev->seq++;
 		pthread_mutex_unlock(&dev->lock);
 	}
-	dev->resample_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (dev->resample_stop_fd < 0)
-		return -errno;
-	ret = -pthread_create(&dev->resample_thread, NULL, vfu_resample_thread,
-			      dev);
-	if (ret)
-		return ret;
-	dev->resample_started = true;
 	return 0;
 }
 
@@ -2030,15 +1999,6 @@ void vfu_device_destroy(struct vfu_device *dev)
 		if (dev->reconnect_started)
 			pthread_join(dev->reconnect_thread, NULL);
 	}
-	if (dev->resample_started) {
-		u64 one = 1;
-
-		if (write(dev->resample_stop_fd, &one, sizeof(one)) < 0)
-			log_warn("%s: cannot stop the INTx thread", dev->name);
-		pthread_join(dev->resample_thread, NULL);
-	}
-	if (dev->resample_stop_fd >= 0)
-		close(dev->resample_stop_fd);
 	vfu_device_drop_ioeventfds(dev);
 	/* Stop the server first: no request may be in flight after this. */
 	if (dev->client)

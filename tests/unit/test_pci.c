@@ -40,6 +40,7 @@ struct fixture {
 	u32 last_len;
 	struct remap remaps[16];
 	unsigned int nr_remaps;
+	unsigned int intx_eois;
 	u16 cmd_old, cmd_new;
 	unsigned int cmd_changes;
 	enum pci_irq_mode mode;
@@ -148,6 +149,18 @@ static bool dev_config_write(struct pci_function *fn, u32 off, u32 len, u32 val)
 	}
 	return false;
 }
+
+static void dev_intx_resampled(struct pci_function *fn)
+{
+	struct fixture *f = pci_function_priv(fn);
+
+	f->intx_eois++;
+}
+
+/* A model that drives its own INTx line (a vfio-user server's). */
+static const struct pci_function_ops own_line_ops = {
+	.intx_resampled = dev_intx_resampled,
+};
 
 static const struct pci_function_ops dev_ops = {
 	.config_read = dev_config_read,
@@ -951,6 +964,32 @@ static void test_intx_handed_out(void **state)
 	assert_int_equal(fake_eventfd_take(trigger), 0);
 }
 
+static void test_intx_handed_out_told_of_eoi(void **state)
+{
+	struct fixture *f = *state;
+	struct pci_function *fn;
+	int trigger = -1, resample = -1;
+
+	assert_int_equal(pci_function_create(f->vm, &dev_info, &own_line_ops,
+					     f, &fn), 0);
+	assert_int_equal(pci_function_attach(fn, PCI_DEVFN(2, 0)), 0);
+	assert_int_equal(pci_intx_eventfds(fn, &trigger, &resample), 0);
+	/* The host's one resample thread watches it for the model... */
+	assert_int_equal(pci_intx_watch_fd(fn), resample);
+	irq_eventfd_signal(resample);
+	/* ...consumes the EOI, asserts nothing itself, and has it told. */
+	assert_true(pci_intx_resampled(fn));
+	assert_int_equal(fake_eventfd_take(resample), 0);
+	assert_int_equal(fake_eventfd_take(trigger), 0);
+	assert_int_equal(f->intx_eois, 0);
+	pci_intx_notify_resampled(fn);
+	assert_int_equal(f->intx_eois, 1);
+	/* A built-in line is never handed to a hook. */
+	assert_int_equal(pci_function_attach(f->fn, PCI_DEVFN(3, 0)), 0);
+	assert_false(pci_intx_resampled(f->fn));
+	pci_function_destroy(fn);
+}
+
 static void test_no_pin_no_intx(void **state)
 {
 	struct fixture *f = *state;
@@ -1018,6 +1057,7 @@ int main(void)
 		T(test_msi_takes_over_existing_capability),
 		T(test_intx_level_and_resample),
 		T(test_intx_handed_out),
+		T(test_intx_handed_out_told_of_eoi),
 		T(test_no_pin_no_intx),
 		T(test_config_hooks_override_and_forward),
 	};

@@ -83,10 +83,11 @@ if start_server nodmafd --no-dma-fd; then
 fi
 stop_servers
 
-vfu_case "vfio-user: MSI-X, MSI and INTx each delivered once" 1 \
+vfu_case "vfio-user: MSI-X, MSI and INTx each delivered once; INTx left asserted fires again" 1 \
 '^PASS: .*MSI-X
 ^PASS: .*MSI
 ^PASS: .*INTx
+^PASS: INTx left asserted at the EOI delivered again
 ^SUMMARY: .* 0 unexpected failures' vfio-user-irq
 
 vfu_case "vfio-user: device reset" 1 \
