@@ -89,6 +89,15 @@
  * in EFD_TRAPPED. A reset zeroes EFD_COUNT (the eventfd is drained) and
  * EFD_TRAPPED.
  *
+ * EFD_IRQ is a doorbell with an eventfd of its own, which a thread of the
+ * server waits on: each wake raises MSI-X vector 0 from that thread at
+ * once, as an NVMe controller's doorbell thread posts a completion,
+ * without the device loop or any message. It only needs the client to
+ * have given vector 0 an eventfd (SET_IRQS and --strict-pci masks do not
+ * hold it back). Written by message, it does the same from the loop (and
+ * counts in EFD_TRAPPED). EFD_IRQ_COUNT counts the interrupts so raised;
+ * a reset zeroes it.
+ *
  * Device reset (vfio-user DEVICE_RESET): every register, the config space
  * (BARs and COMMAND included), the MSI-X table, pending bits, INTx state
  * and BAR2's contents go back to their power-on values (BAR2: zeros);
@@ -166,6 +175,8 @@
 #define SAMPLEDEV_REG_EFD_MATCH		0x084	/* wo: ioeventfd, datamatch */
 #define SAMPLEDEV_REG_EFD_COUNT		0x088	/* ro: eventfd signals consumed */
 #define SAMPLEDEV_REG_EFD_TRAPPED		0x08c	/* ro: EFD_* writes as messages */
+#define SAMPLEDEV_REG_EFD_IRQ		0x090	/* wo: ioeventfd: MSI-X vector 0 */
+#define SAMPLEDEV_REG_EFD_IRQ_COUNT	0x094	/* ro: raised through EFD_IRQ */
 #define SAMPLEDEV_EFD_MATCH_VALUE		0x600d
 
 #define SAMPLEDEV_MSIX_TABLE		0x1000	/* in BAR0, 16 bytes a vector */

@@ -188,11 +188,12 @@ if ((warm)); then
 fi
 for ((i = 0; i < start_runs; i++)); do
 	timed start_uvmm 1 "$UVMM" "$G/hello.elf"
+	timed start_rom 1 "$UVMM" --bios "$G/exit-rom.bin"
 	timed start_kvm_min 0 "$BUILD/bench/kvm_min"
 	[[ -n $QEMU ]] && timed start_qemu 1 "$QEMU" "${qemu_common[@]}" "${hello[@]}"
 done
 [[ -n $QEMU ]] || skip start_qemu "$qemu_why"
-flush start_uvmm start_kvm_min start_qemu
+flush start_uvmm start_rom start_kvm_min start_qemu
 
 # ---- 1c: a Multiboot firmware test through uvmm-qemu ------------------------------
 # What kvm-unit-tests' runner does with $QEMU: the same QEMU command line,
@@ -255,11 +256,17 @@ start_server() {	# start_server NAME [ARGS...]: sampledev on $work/NAME.sock
 	return 1
 }
 # UVMM_PHASES: uvmm and the first server note when each message passed
-# (common/phase.h), for the breakdown of row 3b.
-if UVMM_PHASES=$work/phases.srv start_server dev0 && start_server dev1 --no-dma-fd; then
+# (common/phase.h), for the breakdown of row 3b. The first server and
+# uvmm's client poll for BENCH_POLL_US (default 200; 0: off) before
+# sleeping, as a field server such as SPDK's polls: here a sleeping
+# thread's wake-up costs more than the socket.
+poll_us=${BENCH_POLL_US:-200}
+info poll_us "$poll_us"
+if UVMM_PHASES=$work/phases.srv start_server dev0 --poll-us "$poll_us" &&
+	start_server dev1 --no-dma-fd; then
 	UVMM_PHASES=$work/phases.cli \
 	"$UVMM" -m $((2 * dma_mib + 128))M --timeout 600 --device pci-testdev \
-		--device "vfio-user,socket=$work/dev0.sock" \
+		--device "vfio-user,socket=$work/dev0.sock,poll-us=$poll_us" \
 		--device "vfio-user,socket=$work/dev1.sock" \
 		--cmdline "bench.n=$n bench.batches=$batches bench.dma_mib=$dma_mib bench.dma_runs=$dma_runs" \
 		"$G/bench-vfu.elf" >"$work/vfu.out" 2>&1 </dev/null
@@ -323,7 +330,8 @@ if [[ ! -x $BUILD/uvmm-nvme || ! -x $BUILD/bench/nvme_io ]]; then
 elif ! "$BUILD/bench/nvme_io" --make-image "$out/nvme.img" "$nvme_mib" 2>"$out/nvme_io.log"; then
 	fail nvme_qd1 "nvme_io --make-image: $(tail -n 1 "$out/nvme_io.log")"
 else
-	"$BUILD/uvmm-nvme" --image "$out/nvme.img" "$work/nvme.sock" 2>"$work/nvme.srv" &
+	"$BUILD/uvmm-nvme" --poll-us "$poll_us" --image "$out/nvme.img" \
+		"$work/nvme.sock" 2>"$work/nvme.srv" &
 	nvme_pid=$!
 	pids+=("$nvme_pid")
 	for ((i = 0; i < 100; i++)); do

@@ -65,6 +65,9 @@ def rows($dma):
 	{id: "1a", name: "hello.elf exec->exit", refname: "kvm_min (limit)", group: "start", unit: "ns", m: ["start_uvmm"], r: ["start_kvm_min"],
 	 what: "hello.elf: exec to exit",
 	 ref: "kvm_min: /dev/kvm, a VM with uvmm's irqchip, PIT and 128 MiB memfd RAM, one port write (the limit)"},
+	{id: "1d", name: "one port write exec->exit", refname: "kvm_min (limit)", group: "start", unit: "ns", m: ["start_rom"], r: ["start_kvm_min"],
+	 what: "exit-rom.bin (--bios: the reset vector writes the debug-exit port at once): exec to exit, uvmm's own start-up and tear-down",
+	 ref: "kvm_min: /dev/kvm, a VM with uvmm's irqchip, PIT and 128 MiB memfd RAM, one port write (the limit)"},
 	{id: "1b", name: "hello.elf exec->exit", refname: "QEMU microvm", group: "start", unit: "ns", m: ["start_uvmm"], r: ["start_qemu"],
 	 what: "hello.elf: exec to exit",
 	 ref: "QEMU -M microvm -enable-kvm, same ELF, isa-debug-exit"},
@@ -107,6 +110,9 @@ def rows($dma):
 	{id: "6", name: "MSI-X round trip", refname: "built-in fn, irqfd", group: "irq", unit: "ns", m: ["irq_vfu"], r: ["irq_ref"],
 	 what: "MSI-X round trip: doorbell write to handler entry (guest-timed)",
 	 ref: "same guest, built-in function: its eventfd written on uvmm's vCPU thread, same KVM irqfd"},
+	{id: "6b", name: "MSI-X RT, ioeventfd doorbell", refname: "built-in fn, irqfd", group: "irq", unit: "ns", m: ["irq_efd"], r: ["irq_ref"],
+	 what: "MSI-X round trip through the server's ioeventfd doorbell: write to handler entry (guest-timed)",
+	 ref: "same guest, built-in function: its eventfd written on uvmm's vCPU thread, same KVM irqfd"},
 	{id: "7a", name: "RSS besides guest RAM", refname: "QEMU microvm", group: "footprint", unit: "B", m: ["rss_uvmm"], r: ["rss_qemu"],
 	 what: "resident memory besides guest RAM, idle guest",
 	 ref: "QEMU -M microvm, same guest (guest RAM in a memfd too)"},
@@ -139,7 +145,7 @@ bench_of($lines) as $bench |
 # bench-vfu.elf failing as a whole fails each of its rows.
 ($fail + (if $fail.bench_vfu then
 	reduce ("cfg_vfu", "bar0_vfu", "bar0w_vfu", "efd_vfu", "bar2_read", "bar2_write", "dma_map",
-		"dma_msg", "irq_vfu") as $n ({}; .[$n] = $fail.bench_vfu)
+		"dma_msg", "irq_vfu", "irq_efd") as $n ({}; .[$n] = $fail.bench_vfu)
 	else {} end)) as $fail |
 def figure($names):
 	[$names[] | if $bench[.] then (per_op($bench[.]; $khz) | stats) else null end] |
@@ -170,6 +176,9 @@ def figure($names):
 	build: $info.build,
 	params: $info.params,
 	tsc_khz: $khz,
+	# Rows 3-6: how long the first server and uvmm's client looked for
+	# the next message before sleeping (BENCH_POLL_US).
+	poll_us: (($info.poll_us // "0") | tonumber),
 	# make bench from start to the report, waits for the kvm-host VM's
 	# lock included; measure_seconds: the measuring alone.
 	wall_seconds: (($info.wall_seconds // "0") | tonumber),

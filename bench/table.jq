@@ -41,7 +41,7 @@ def pad($w): tostring | if length < $w then . + (" " * ($w - length)) else . end
 }] as $rows |
 ($res.phases // null) as $ph |
 (if $ph then
-	"3b, phase by phase (medians of \($ph.n) BAR0 reads stamped by uvmm and the server): KVM exit + re-entry \($ph.kvm_exit_entry | human("ns")); in uvmm until the request is sent \($ph.to_send | human("ns")); socket to the server \($ph.to_server | human("ns")); the server's work \($ph.server | human("ns")); socket back to the client \($ph.to_client | human("ns")); reply to vCPU re-entry \($ph.to_entry | human("ns"))"
+	"3b, phase by phase (medians of \($ph.n) BAR0 reads stamped by uvmm and the server): KVM exit + re-entry \($ph.kvm_exit_entry | human("ns")); in uvmm until the request is sent \($ph.to_send | human("ns")); socket to the server \($ph.to_server | human("ns")); the server's work \($ph.server | human("ns")); socket back to the client \($ph.to_client | human("ns")); reply to vCPU re-entry \($ph.to_entry | human("ns")). Rows 3-6: \(if ($res.poll_us // 0) > 0 then "the first server and uvmm's client look for the next message for \($res.poll_us) us before sleeping (BENCH_POLL_US)" else "the server and uvmm's client sleep at once (BENCH_POLL_US=0)" end)"
  else null end) as $phline |
 if $fmt == "md" then
 	"Measured \($res.date) on \($machine)\(if $res.quick then " (QUICK=1 smoke run)" else "" end); \($res.versions.uvmm), \($res.versions.qemu // "no QEMU").",

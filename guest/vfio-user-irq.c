@@ -5,6 +5,8 @@
  * in the handler). The server writes eventfds that KVM irqfds deliver.
  * An INTx line the handler leaves asserted fires again after the EOI:
  * KVM's resample reaches uvmm, which tells the server (SET_IRQS UNMASK).
+ * A write to the server's EFD_IRQ doorbell (a KVM ioeventfd) raises
+ * MSI-X vector 0 from the server's own thread.
  */
 #include "sampledev.h"
 
@@ -64,6 +66,20 @@ static void check_msix(u8 apic)
 		       "MSI-X vector %u delivered exactly once (%lu)", n,
 		       irq_count(VEC_MSIX + n));
 	}
+	/*
+	 * The server's EFD_IRQ doorbell: uvmm registered it as a KVM
+	 * ioeventfd, so the write wakes the server's thread with no message,
+	 * and vector 0 comes from there.
+	 */
+	writel(dev.bar0.addr + SAMPLEDEV_REG_EFD_IRQ, 1);
+	irq_wait(VEC_MSIX, 2, WAIT_MS);
+	wait_quiet();
+	report(irq_count(VEC_MSIX) == 2 &&
+	       sampledev_reg(&dev, SAMPLEDEV_REG_EFD_IRQ_COUNT) == 1 &&
+	       sampledev_reg(&dev, SAMPLEDEV_REG_EFD_TRAPPED) == 0,
+	       "MSI-X vector 0 raised by the server's ioeventfd doorbell thread (%lu of 2, %u by message)",
+	       irq_count(VEC_MSIX),
+	       sampledev_reg(&dev, SAMPLEDEV_REG_EFD_TRAPPED));
 	pci_write(dev.bdf, cap + 2, 2, 0);
 }
 

@@ -401,11 +401,14 @@ static const struct vfu_server_ops srv_ops = {
 
 enum sandbox_mode { SANDBOX_AUTO, SANDBOX_ON, SANDBOX_OFF };
 
+/* Busy-waiting longer than a scheduler tick buys nothing. */
+#define MAX_POLL_US 10000
+
 struct options {
 	const char *image, *serial, *socket;
 	u64 size;
 	bool readonly, no_dma_fd;
-	unsigned int queues, depth, block_size, io_threads;
+	unsigned int queues, depth, block_size, io_threads, poll_us;
 	enum sandbox_mode sandbox;
 };
 
@@ -466,6 +469,7 @@ static int dev_init(struct nvme_dev *d, const struct options *o, int fd,
 	struct vfu_server_options so = {
 		.name = "uvmm-nvme",
 		.refuse_dma_fds = o->no_dma_fd,
+		.poll_us = o->poll_us,
 		.ops = &srv_ops,
 		.opaque = d,
 	};
@@ -527,6 +531,8 @@ static void usage(FILE *f)
 "      --no-dma-fd        map no guest memory: DMA by messages\n"
 "      --io-threads N     threads doing reads, writes and flushes, 0-%d\n"
 "                         (default %d; 0: on the message loop's thread)\n"
+"      --poll-us N        after each message, look for the next for N\n"
+"                         microseconds before sleeping, 0-%d (default 0)\n"
 "      --sandbox on|off   seccomp filter once listening (default: on where\n"
 "                         the kernel has seccomp; never in sanitizer builds)\n"
 "  -v, --verbose          log device events (twice: protocol traces)\n"
@@ -535,7 +541,8 @@ static void usage(FILE *f)
 "  the image and exits 0. Status 1 on errors, 2 on a bad command line,\n"
 "  12 when the sandbox stopped a forbidden system call (one line names it).\n",
 		NVME_MAX_IOQ, DEFAULT_QUEUES, NVME_MAX_QUEUE_DEPTH,
-		DEFAULT_DEPTH, NVME_AIO_MAX_THREADS, DEFAULT_IO_THREADS);
+		DEFAULT_DEPTH, NVME_AIO_MAX_THREADS, DEFAULT_IO_THREADS,
+		MAX_POLL_US);
 }
 
 static bool parse_uint(const char *s, unsigned int lo, unsigned int hi,
@@ -591,6 +598,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "no-dma-fd", no_argument, NULL, 'n' },
 		{ "sandbox", required_argument, NULL, 'X' },
 		{ "io-threads", required_argument, NULL, 'T' },
+		{ "poll-us", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -650,6 +658,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 					&o->io_threads)) {
 				log_err("--io-threads: 0-%d, not '%s'",
 					NVME_AIO_MAX_THREADS, optarg);
+				return 2;
+			}
+			break;
+		case 'P':
+			if (!parse_uint(optarg, 0, MAX_POLL_US, &o->poll_us)) {
+				log_err("--poll-us: 0-%d, not '%s'", MAX_POLL_US,
+					optarg);
 				return 2;
 			}
 			break;

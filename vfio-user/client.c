@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,7 @@ struct vfu_client {
 	struct vfu_transport twin;
 	bool has_twin;
 	u32 timeout_ms, reset_timeout_ms;
+	u32 poll_us;
 	const struct vfu_client_dma_ops *dma_ops;
 	void *dma_opaque;
 	void (*on_dead)(void *opaque, int err, const char *reason);
@@ -485,12 +487,29 @@ static void offer_reader_locked(struct vfu_client *c, struct slot *self)
 	/* Nobody waits: the receive thread takes over once idle. */
 }
 
+/*
+ * poll_us: look at the socket without sleeping until something is there
+ * or the time is up, so that a quick reply finds this thread awake.
+ */
+static void poll_busy(struct vfu_client *c)
+{
+	struct pollfd pfd = { .fd = c->t.fd, .events = POLLIN };
+	u64 end;
+
+	if (!c->poll_us || vfu_transport_rx_pending(&c->t))
+		return;
+	end = mono_ns() + (u64)c->poll_us * 1000;
+	while (poll(&pfd, 1, 0) == 0 && mono_ns() < end)
+		sched_yield();	/* a thread this CPU owes a turn gets it */
+}
+
 /* The fast path: read the socket for everyone until our reply is in. */
 static void lead(struct vfu_client *c, struct slot *s)
 {
 	int ret;
 
 	while (!slot_done(s)) {
+		poll_busy(c);
 		ret = read_one(c, s);
 		if (ret && ret != -EAGAIN)
 			return;
@@ -1153,6 +1172,7 @@ int vfu_client_connect_fd(int fd, const struct vfu_client_options *opts,
 					   VFU_CLIENT_DEFAULT_TIMEOUT_MS;
 	c->reset_timeout_ms = opts->reset_timeout_ms ? opts->reset_timeout_ms :
 						       4 * c->timeout_ms;
+	c->poll_us = opts->poll_us;
 	c->dma_ops = opts->dma_ops;
 	c->dma_opaque = opts->dma_opaque;
 	c->quiet_death = opts->quiet_death;

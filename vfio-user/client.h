@@ -59,6 +59,12 @@ struct vfu_client_options {
 	u32 timeout_ms;			/* per reply; 0: 5000 */
 	u32 reset_timeout_ms;		/* DEVICE_RESET; 0: 4 x timeout */
 	bool no_twin_socket;		/* do not offer twin_socket */
+	/*
+	 * A caller waiting for its reply looks at the socket this long
+	 * without sleeping before it blocks (0: blocks at once): a reply
+	 * that comes sooner skips the thread's wake-up.
+	 */
+	u32 poll_us;
 	const struct vfu_client_dma_ops *dma_ops;
 	void *dma_opaque;
 	/* Called once, from whichever thread saw the connection die, with

@@ -1172,6 +1172,7 @@ static int vfu_device_connect(struct vfu_device *dev, char *err,
 		.on_dead = vfu_device_on_dead,
 		.dead_opaque = dev,
 		.quiet_death = dev->cfg->on_error == DEVICE_ON_ERROR_RECONNECT,
+		.poll_us = dev->cfg->poll_us,
 	};
 	s64 deadline = (s64)mono_ms() + dev->cfg->wait_seconds * 1000LL;
 	int ret;
@@ -1744,6 +1745,7 @@ static void vfu_device_reconnect(struct vfu_device *dev)
 		.on_dead = vfu_device_on_dead,
 		.dead_opaque = dev,
 		.quiet_death = dev->cfg->on_error == DEVICE_ON_ERROR_RECONNECT,
+		.poll_us = dev->cfg->poll_us,
 	};
 	unsigned int attempts = 0;
 	s64 lost, deadline;

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/errmsg.h"
 #include "common/log.h"
 #include "common/phase.h"
@@ -121,6 +123,7 @@ struct vfu_server {
 
 	pthread_mutex_t dma_lock;
 	u16 dma_id;
+	u32 nr_dma_reads;		/* for opts.exit_in_dma_read */
 	u8 *dma_buf;
 	struct vfu_fds *dma_fds;
 };
@@ -838,6 +841,12 @@ static int dma_exchange(struct vfu_server *srv, bool write, u64 iova,
 	ret = vfu_transport_send(t, &h, iov, write ? 2 : 1, NULL, 0);
 	if (ret)
 		goto broken;
+	if (!write && srv->opts.exit_in_dma_read &&
+	    ++srv->nr_dma_reads == srv->opts.exit_in_dma_read) {
+		slog(srv, LOG_WARN, "DMA_READ id %u sent: exiting before its reply (exit_in_dma_read)",
+		     h.msg_id);
+		_exit(9);
+	}
 	for (;;) {
 		vfu_fds_init(srv->dma_fds);
 		if (!srv->has_twin)
@@ -1493,6 +1502,30 @@ static int process_stash(struct vfu_server *srv)
 	return ret;
 }
 
+/*
+ * opts.poll_us: look at the socket (and the kick) without sleeping until
+ * one is readable or the time is up. Returns whether one is.
+ */
+static bool poll_busy(struct vfu_server *srv)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = srv->t.fd, .events = POLLIN },
+		{ .fd = srv->kick_fd, .events = POLLIN },
+	};
+	u64 end;
+
+	if (!srv->opts.poll_us)
+		return false;
+	end = mono_ns() + (u64)srv->opts.poll_us * 1000;
+	do {
+		if (poll(pfd, srv->ops->work ? 2 : 1, 0) > 0)
+			return true;
+		/* A thread this CPU owes a turn (few CPUs) gets it. */
+		sched_yield();
+	} while (mono_ns() < end);
+	return false;
+}
+
 int vfu_server_run(struct vfu_server *srv)
 {
 	struct pollfd pfd[2];
@@ -1522,6 +1555,8 @@ int vfu_server_run(struct vfu_server *srv)
 			 * one system call less per message than poll() +
 			 * read. vfu_server_stop() shuts the read side down.
 			 */
+			if (!vfu_transport_rx_pending(&srv->t))
+				poll_busy(srv);
 			ret = process_one(srv);
 			if (ret)
 				break;
@@ -1533,6 +1568,8 @@ int vfu_server_run(struct vfu_server *srv)
 		 * does not see it: then only look at the kick.
 		 */
 		buffered = vfu_transport_rx_pending(&srv->t);
+		if (!buffered)
+			poll_busy(srv);
 		pfd[0] = (struct pollfd){ .fd = srv->t.fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = srv->kick_fd, .events = POLLIN };
 		if (poll(pfd, 2, buffered ? 0 : -1) < 0) {

@@ -77,6 +77,21 @@ struct vfu_server_options {
 	 * Hypervisor's): only to test that clients survive such a server.
 	 */
 	bool reply_to_no_reply;
+	/*
+	 * After each message, look for the next one for this long (busy,
+	 * without sleeping) before blocking: where waking a sleeping thread
+	 * costs more than the message (an idle CPU of a virtual machine
+	 * takes tens of microseconds to wake), back-to-back accesses skip
+	 * the wake-up at the price of that much CPU after each. 0: never.
+	 */
+	u32 poll_us;
+	/*
+	 * Only to test that clients survive a server that dies in the
+	 * middle of a DMA: once its N-th DMA_READ request (from 1) is on
+	 * the socket, the process ends (_exit(9)) before the reply.
+	 * 0: never.
+	 */
+	u32 exit_in_dma_read;
 	const struct vfu_server_ops *ops;
 	void *opaque;
 };

@@ -22,8 +22,8 @@
 #define DEVICE_MAX_WAIT_SECONDS 3600
 #define DEVICE_DEFAULT_RECONNECT_TIMEOUT 30
 #define DEVICE_MAX_RECONNECT_TIMEOUT 3600
-#define DEVICE_DEFAULT_RECONNECT_TIMEOUT 30
-#define DEVICE_MAX_RECONNECT_TIMEOUT 3600
+/* Busy-waiting longer than a scheduler tick buys nothing. */
+#define DEVICE_MAX_POLL_US 10000
 #define MAX_TIMEOUT_SECONDS (365 * 24 * 3600)
 
 enum {
@@ -76,7 +76,7 @@ void config_usage(FILE *out)
 		"      --device vfio-user,socket=PATH[,timeout-ms=N][,wait=SECONDS]\n"
 		"                                  [,on-error=stop|continue|reconnect]\n"
 		"                                  [,reconnect-timeout=SECONDS]\n"
-		"                                  [,posted-writes=on|off]\n"
+		"                                  [,posted-writes=on|off][,poll-us=N]\n"
 		"      --device pci-testdev  uvmm's built-in PCI test function (1234:7e57\n"
 		"                           at 00:01.0), for the project's test programs\n"
 		"      --device pc-testdev   QEMU's ISA test device (ports 0xe0-0xeb,\n"
@@ -176,14 +176,14 @@ static char *dup_or_null(const char *s)
 /*
  * "vfio-user,socket=PATH[,timeout-ms=N][,wait=S]
  *  [,on-error=stop|continue|reconnect][,reconnect-timeout=S]
- *  [,posted-writes=on|off]"
+ *  [,posted-writes=on|off][,poll-us=N]"
  */
 static int parse_device(const char *spec, struct device_config *dev,
 			char *err, size_t err_len)
 {
 	static const char *const keys[] = {
 		"socket", "timeout-ms", "wait", "on-error", "posted-writes",
-		"reconnect-timeout",
+		"reconnect-timeout", "poll-us",
 	};
 	char *copy, *rest, *item;
 	unsigned int seen = 0, k;
@@ -306,6 +306,14 @@ static int parse_device(const char *spec, struct device_config *dev,
 				err_fmt(err, err_len, 0,
 					"--device: posted-writes must be on or off, not '%s'",
 					value);
+				goto out;
+			}
+		} else if (!strcmp(item, "poll-us")) {
+			if (parse_uint(value, DEVICE_MAX_POLL_US,
+				       &dev->poll_us)) {
+				err_fmt(err, err_len, 0,
+					"--device: poll-us '%s' is not a number of microseconds in 0-%u",
+					value, DEVICE_MAX_POLL_US);
 				goto out;
 			}
 		} else {

@@ -50,6 +50,8 @@ struct device_config {
 	unsigned int reconnect_timeout;
 	/* Trapped memory-BAR writes go out as NO_REPLY (posted-writes=on). */
 	bool posted_writes;
+	/* A vCPU waiting for a reply looks for it this long before sleeping. */
+	unsigned int poll_us;
 };
 
 /*

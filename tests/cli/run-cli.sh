@@ -153,6 +153,10 @@ cli_case "--device posted-writes of neither kind" 2 "posted-writes must be on or
 	--device vfio-user,socket=/x,posted-writes=yes "$hello"
 cli_case "--device posted-writes twice" 2 "posted-writes given twice" -- \
 	--device vfio-user,socket=/x,posted-writes=on,posted-writes=off "$hello"
+cli_case "--device poll-us past its limit" 2 "poll-us '20000' is not a number of microseconds in 0-10000" -- \
+	--device vfio-user,socket=/x,poll-us=20000 "$hello"
+cli_case "--device poll-us not a number" 2 "poll-us 'x' is not a number" -- \
+	--device vfio-user,socket=/x,poll-us=x "$hello"
 cli_case "--device wait negative" 2 "wait '-1'" -- --device vfio-user,socket=/x,wait=-1 "$hello"
 cli_case "--device empty" 2 "empty device string" -- --device "" "$hello"
 

@@ -5,12 +5,14 @@
  * interrupt kind, served with the server library. The tests and the demo
  * attach it to guests; the guest-visible contract is abi/sampledev.h.
  *
- *	build/tests/servers/sampledev [-v] [--no-dma-fd] [--strict-pci] SOCKET_PATH
+ *	build/tests/servers/sampledev [-v] [--no-dma-fd] [--strict-pci]
+ *		[--reply-always] [--poll-us N] [--exit-in-dma-read N] SOCKET_PATH
  *
  * It replaces a stale socket at SOCKET_PATH, prints "sampledev: listening
  * on PATH" on stderr once a client can connect, serves one client, and
  * exits 0 when that client disconnects or on SIGTERM/SIGINT (the socket
  * file is removed either way); 1 on errors, 2 on a bad command line.
+ * (--help says what each option does.)
  * -v prints one line per device event on stderr. --no-dma-fd maps none
  * of the client's memory, so every DMA goes by DMA_READ/DMA_WRITE
  * messages.
@@ -29,13 +31,15 @@
  * Threads: the main thread runs the server loop, and every device
  * callback runs on it, so the device state needs no lock. The signal
  * thread (the server library's vfu_stop_on_signals()) removes the socket
- * and asks the loop to stop.
+ * and asks the loop to stop. The EFD_IRQ doorbell's thread only raises
+ * MSI-X vector 0 and counts (efd_irq_main()).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +107,13 @@ struct sampledev {
 	u32 seq_hash, seq_count;
 	u32 efd_count, efd_trapped;
 	int doorbell_efd;	/* offered as an ioeventfd */
+	/* EFD_IRQ: its eventfd, and its thread's stop and count. */
+	int irq_efd, irq_stop_efd;
+	pthread_t irq_thread;
+	bool irq_thread_started;
+	u32 efd_irq_count;	/* atomic: the thread adds, the loop reads */
+	u32 poll_us;		/* --poll-us: busy look before sleeping */
+	u32 exit_in_dma_read;	/* --exit-in-dma-read */
 
 	/* Mask state from SET_IRQS, and what it holds back. */
 	bool intx_masked;
@@ -539,6 +550,51 @@ static void efd_drain(struct sampledev *td)
 		td->efd_count += (u32)n;
 }
 
+/* EFD_IRQ rang: vector 0, from whichever thread saw it. */
+static void efd_irq_raise(struct sampledev *td)
+{
+	if (!vfu_server_irq_trigger(td->srv, VFU_IRQ_MSIX, 0))
+		__atomic_fetch_add(&td->efd_irq_count, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * The EFD_IRQ doorbell's thread: a guest write wakes it through KVM's
+ * ioeventfd and it raises the interrupt at once. It touches no device
+ * state but its counter (the library's trigger takes its own lock).
+ */
+static void *efd_irq_main(void *arg)
+{
+	struct sampledev *td = arg;
+	struct pollfd pfd[2] = {
+		{ .fd = td->irq_efd, .events = POLLIN },
+		{ .fd = td->irq_stop_efd, .events = POLLIN },
+	};
+	u64 n, end;
+
+	for (;;) {
+		/* --poll-us: catch the next ring before the CPU sleeps. */
+		end = mono_ns() + (u64)td->poll_us * 1000;
+		while (td->poll_us && mono_ns() < end) {
+			if (read(td->irq_efd, &n, sizeof(n)) == sizeof(n)) {
+				efd_irq_raise(td);
+				end = mono_ns() + (u64)td->poll_us * 1000;
+			} else {
+				sched_yield();
+			}
+		}
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("EFD_IRQ thread: poll: %s", strerror(errno));
+			return NULL;
+		}
+		if (pfd[1].revents)
+			return NULL;
+		if (read(td->irq_efd, &n, sizeof(n)) == sizeof(n))
+			efd_irq_raise(td);
+	}
+}
+
 static void seq_fold(struct sampledev *td, u32 v)
 {
 	unsigned int i;
@@ -589,6 +645,8 @@ static u32 reg_read(struct sampledev *td, u64 off)
 		efd_drain(td);
 		return td->efd_count;
 	case SAMPLEDEV_REG_EFD_TRAPPED:	return td->efd_trapped;
+	case SAMPLEDEV_REG_EFD_IRQ_COUNT:
+		return __atomic_load_n(&td->efd_irq_count, __ATOMIC_RELAXED);
 	}
 	return reg_stored(td, off);
 }
@@ -637,9 +695,12 @@ static void reg_write(struct sampledev *td, u64 off, u32 v)
 		break;
 	case SAMPLEDEV_REG_EFD_DOORBELL:
 	case SAMPLEDEV_REG_EFD_MATCH:
+	case SAMPLEDEV_REG_EFD_IRQ:
 		td->efd_trapped++;
 		log_info("ioeventfd register 0x%llx written by message: 0x%x",
 			 (unsigned long long)off, v);
+		if (off == SAMPLEDEV_REG_EFD_IRQ)
+			efd_irq_raise(td);
 		break;
 	}
 }
@@ -907,6 +968,7 @@ static void td_power_on(struct sampledev *td)
 	efd_drain(td);
 	td->efd_count = 0;
 	td->efd_trapped = 0;
+	__atomic_store_n(&td->efd_irq_count, 0, __ATOMIC_RELAXED);
 	memset(td->bar2, 0, SAMPLEDEV_BAR2_SIZE);
 }
 
@@ -981,6 +1043,8 @@ static int td_init(struct sampledev *td, bool no_dma_fd, bool reply_always)
 		.name = "server",
 		.refuse_dma_fds = no_dma_fd,
 		.reply_to_no_reply = reply_always,
+		.poll_us = td->poll_us,
+		.exit_in_dma_read = td->exit_in_dma_read,
 		.ops = &td_ops,
 		.opaque = td,
 	};
@@ -1013,6 +1077,10 @@ static int td_init(struct sampledev *td, bool no_dma_fd, bool reply_always)
 	td->doorbell_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (td->doorbell_efd < 0)
 		return -errno;
+	td->irq_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	td->irq_stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (td->irq_efd < 0 || td->irq_stop_efd < 0)
+		return -errno;
 	cfg_wmask_init(td);
 	td_power_on(td);
 
@@ -1044,11 +1112,29 @@ static int td_init(struct sampledev *td, bool no_dma_fd, bool reply_always)
 					       SAMPLEDEV_REG_EFD_MATCH, 4,
 					       td->doorbell_efd, 1,
 					       SAMPLEDEV_EFD_MATCH_VALUE);
+	if (!ret)
+		ret = vfu_server_add_ioeventfd(td->srv, VFU_PCI_BAR0,
+					       SAMPLEDEV_REG_EFD_IRQ, 4,
+					       td->irq_efd, 0, 0);
+	if (!ret) {
+		ret = -pthread_create(&td->irq_thread, NULL, efd_irq_main, td);
+		td->irq_thread_started = !ret;
+	}
 	return ret;
 }
 
 static void td_fini(struct sampledev *td)
 {
+	u64 one = 1;
+
+	if (td->irq_thread_started) {
+		if (write(td->irq_stop_efd, &one, sizeof(one)) == sizeof(one))
+			pthread_join(td->irq_thread, NULL);
+	}
+	if (td->irq_efd >= 0)
+		close(td->irq_efd);
+	if (td->irq_stop_efd >= 0)
+		close(td->irq_stop_efd);
 	vfu_server_destroy(td->srv);
 	if (td->bar2)
 		munmap(td->bar2, SAMPLEDEV_BAR2_SIZE);
@@ -1062,7 +1148,8 @@ static void td_fini(struct sampledev *td)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sampledev [-v] [--no-dma-fd] [--strict-pci] [--reply-always] SOCKET_PATH\n"
+		"usage: sampledev [-v] [--no-dma-fd] [--strict-pci] [--reply-always]\n"
+		"                 [--poll-us N] [--exit-in-dma-read N] SOCKET_PATH\n"
 		"  vfio-user sample device server (see abi/sampledev.h)\n"
 		"  -v, --verbose   one line per device event on stderr\n"
 		"      --no-dma-fd map no client memory: DMA by messages\n"
@@ -1071,6 +1158,11 @@ static void usage(FILE *f)
 		"                  on, MSI-X needs enable and a SET_IRQS unmask\n"
 		"      --reply-always  answer NO_REPLY commands too, as some servers\n"
 		"                  do (tests that a client survives it)\n"
+		"      --poll-us N after each message or doorbell, look for the next\n"
+		"                  for N microseconds before sleeping (default 0)\n"
+		"      --exit-in-dma-read N  die (status 9) once the N-th DMA_READ\n"
+		"                  request is sent, before its reply (tests a client\n"
+		"                  that reconnects; DMA by messages: --no-dma-fd)\n"
 		"  -h, --help\n");
 }
 
@@ -1081,10 +1173,13 @@ int main(int argc, char **argv)
 		{ "no-dma-fd", no_argument, NULL, 'n' },
 		{ "strict-pci", no_argument, NULL, 's' },
 		{ "reply-always", no_argument, NULL, 'r' },
+		{ "poll-us", required_argument, NULL, 'p' },
+		{ "exit-in-dma-read", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sampledev td = { .bar2_fd = -1, .doorbell_efd = -1 };
+	struct sampledev td = { .bar2_fd = -1, .doorbell_efd = -1,
+				 .irq_efd = -1, .irq_stop_efd = -1 };
 	bool no_dma_fd = false, reply_always = false;
 	const char *path;
 	sigset_t set;
@@ -1108,6 +1203,30 @@ int main(int argc, char **argv)
 		case 'r':
 			reply_always = true;
 			break;
+		case 'p': {
+			char *end;
+			unsigned long us = strtoul(optarg, &end, 10);
+
+			if (!*optarg || *end || us > 1000000) {
+				fprintf(stderr, "sampledev: --poll-us takes 0 to 1000000, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			td.poll_us = us;
+			break;
+		}
+		case 'x': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (!*optarg || *end || !n || n > 1000000) {
+				fprintf(stderr, "sampledev: --exit-in-dma-read takes 1 to 1000000, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			td.exit_in_dma_read = n;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;

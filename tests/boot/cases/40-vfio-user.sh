@@ -30,6 +30,27 @@ vfu_case "vfio-user: posted BAR0 writes arrive in order (posted-writes on)" 1 \
 ^PASS: a config space write is not posted
 ^SUMMARY: .* 0 unexpected failures' vfio-user-posted
 
+# Polling on both sides (poll-us): the same exact results, in order.
+if start_server polling --poll-us 500; then
+	boot_case "vfio-user: the server and uvmm poll 500 us before sleeping: posted writes, reads and doorbells exact" 1 \
+'^PASS: batch 1: 64 writes arrived in order
+^PASS: batch 2: 64 writes arrived in order
+^PASS: a config space write is not posted
+^SUMMARY: .* 0 unexpected failures' -- \
+		--device "vfio-user,socket=$SOCK,poll-us=500" \
+		"$G/vfio-user-posted.elf"
+fi
+stop_servers
+if start_server polling-irq --poll-us 500; then
+	boot_case "vfio-user: interrupts with the server and uvmm polling" 1 \
+'^PASS: MSI-X vector 0 raised by the server.s ioeventfd doorbell thread
+^PASS: INTx left asserted at the EOI delivered again
+^SUMMARY: .* 0 unexpected failures' -- \
+		--device "vfio-user,socket=$SOCK,poll-us=500" \
+		"$G/vfio-user-irq.elf"
+fi
+stop_servers
+
 if start_server posted-off; then
 	boot_case "vfio-user: posted-writes=off sends every write with a reply" 1 \
 '^PASS: batch 2: 64 writes arrived in order
@@ -83,8 +104,9 @@ if start_server nodmafd --no-dma-fd; then
 fi
 stop_servers
 
-vfu_case "vfio-user: MSI-X, MSI and INTx each delivered once; INTx left asserted fires again" 1 \
+vfu_case "vfio-user: MSI-X, MSI and INTx each delivered once; INTx left asserted fires again; an ioeventfd doorbell raises MSI-X" 1 \
 '^PASS: .*MSI-X
+^PASS: MSI-X vector 0 raised by the server.s ioeventfd doorbell thread
 ^PASS: .*MSI
 ^PASS: .*INTx
 ^PASS: INTx left asserted at the EOI delivered again

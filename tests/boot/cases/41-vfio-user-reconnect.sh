@@ -125,6 +125,37 @@ if start_server replay; then
 fi
 stop_servers
 
+# ---- a server that dies with its DMA_READ in flight -----------------------------
+#
+# DMA by messages (--no-dma-fd); the server ends itself (status 9) once
+# its 5th DMA_READ request is on the socket, before the client's reply:
+# the client finds the connection gone while it serves that request. A
+# new server takes over and the guest's round that spanned it runs again.
+if start_server dma-read --no-dma-fd --exit-in-dma-read 5; then
+	first=${server_pids[-1]}
+	"$UVMM" --device "vfio-user,socket=$SOCK,$RC_DEV,reconnect-timeout=20" \
+		--cmdline secs=4 "$G/vfio-user-reconnect.elf" \
+		>"$tmp/out" 2>"$tmp/err" </dev/null &
+	vmm=$!
+	ok=1
+	wait_bounded "$first" 30
+	died=$?
+	cp "$tmp/dma-read.log" "$tmp/dma-read-1.log"
+	start_server dma-read --no-dma-fd || ok=0
+	wait_bounded $vmm 60
+	status=$?
+	if [[ $ok == 1 && $died == 9 && $status == 1 ]] &&
+	   grep -q 'DMA_READ id [0-9]* sent: exiting before its reply' "$tmp/dma-read-1.log" &&
+	   [[ $(grep -c 'reconnected after' "$tmp/err") == 1 ]] &&
+	   grep -Eq '^PASS: [0-9]+ rounds exact \(0 wrong\)' "$tmp/out" &&
+	   grep -q '^SUMMARY: .* 0 unexpected failures' "$tmp/out"; then
+		result_pass "boot: reconnect: a server that dies with a DMA_READ in flight, then one that takes over: every round exact"
+	else
+		rc_fail "died with a DMA_READ in flight: ok $ok, server status $died, uvmm status $status"
+	fi
+fi
+stop_servers
+
 # ---- a different device on the same socket: status 10 --------------------------
 #
 # uvmm-nvme, an NVMe controller, where the test device was.
