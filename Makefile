@@ -43,9 +43,9 @@ LDLIBS := -lfdt -ljson-c -lpthread -lseccomp
 COMMON_SRCS := $(wildcard common/*.c)
 # The vfio-user library: everything in vfio-user/ but the one file that
 # knows the VMM (device.c), so tests, servers and fuzzers link it alone.
-VFU_SRCS := $(filter-out vfio-user/device.c,$(wildcard vfio-user/*.c))
+VFU_SRCS := $(filter-out vfio-user/device%.c,$(wildcard vfio-user/*.c))
 CORE_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c)) \
-	$(wildcard devices/*.c) $(wildcard vfio-user/device.c)
+	$(wildcard devices/*.c) $(wildcard vfio-user/device*.c)
 
 # The NVMe controller model (nvme/ but the server program's main.c), a
 # library of its own so unit tests and the fuzzer drive it without a socket.

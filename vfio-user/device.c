@@ -12,6 +12,8 @@
  * doorbells KVM ioeventfds (no exit to uvmm).
  * Interrupt eventfds are the PCI model's own: the server writes them and
  * KVM's irqfds deliver, so no uvmm thread is on the interrupt path.
+ * on-error=reconnect lives in device_reconnect.c, on the state in
+ * device_priv.h.
  */
 #define LOG_PREFIX NULL
 
@@ -32,124 +34,10 @@
 #include "devices/pci.h"
 #include "vfio-user/client.h"
 #include "vfio-user/device.h"
+#include "vfio-user/device_priv.h"
 #include "vfio-user/discover.h"
 #include "vmm/sandbox.h"
 #include "vmm/vm.h"
-
-#define VFU_CONNECT_RETRY_MS 50
-/* ioeventfd entries taken per region; more and the region's writes trap. */
-#define VFU_MAX_IOEVENTFDS 16
-/* Entry flags are KVM's ioeventfd flags (docs/vfio-user.md, "BARs"). */
-#define VFU_IO_FD_F_DATAMATCH 0x1u
-#define VFU_IO_FD_F_PIO 0x2u
-#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
-
-/* PCI command bits a server accepts (docs/vfio-user.md, "Config space"). */
-#define VFU_COMMAND_MASK (PCI_COMMAND_IO | PCI_COMMAND_MEMORY |          \
-			  PCI_COMMAND_MASTER | PCI_COMMAND_PARITY |      \
-			  PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE |  \
-			  PCI_COMMAND_SPECIAL)
-
-/* The connection as accesses see it. */
-enum {
-	VFU_LINK_UP,
-	VFU_LINK_RECONNECTING,		/* on-error=reconnect: accesses wait */
-	VFU_LINK_DEAD,			/* for good: all-ones, writes dropped */
-};
-
-struct vfu_mmap_area {
-	u64 offset;		/* inside the BAR */
-	u64 size;
-	void *hva;
-	int slot;		/* KVM memslot number, reserved at create */
-	bool installed;
-};
-
-/* A doorbell the server wants as a KVM ioeventfd (GET_REGION_IO_FDS). */
-struct vfu_doorbell {
-	u64 offset;		/* inside the BAR */
-	u32 len;
-	bool match;
-	u64 datamatch;
-	int fd;			/* ours (a dup of the server's) */
-	bool installed;
-	struct vm_ioeventfd kvm;	/* as registered, to remove it */
-};
-
-struct vfu_device_region {
-	u64 size;
-	u32 flags;
-	/* A trapped write to this memory BAR is posted (NO_REPLY). */
-	bool posted;
-	unsigned int nr_areas;
-	struct vfu_mmap_area areas[VFU_MAX_SPARSE_AREAS];
-	unsigned int nr_ioeventfds;
-	struct vfu_doorbell ioeventfds[VFU_MAX_IOEVENTFDS];
-};
-
-struct vfu_device {
-	struct vm *vm;
-	const struct device_config *cfg;
-	unsigned int index;
-	char name[32];
-	struct vfu_client *client;
-	struct pci_function *fn;
-	struct vfu_device_region regions[VFU_OFFER_REGIONS];
-	/* What the server offered at connect time; its fds are released. */
-	struct vfu_offer offer;
-	u8 msi_cap, msi_cap_size;
-	bool msi_pvm;			/* MSI with per-vector mask bits */
-	u8 msix_cap;
-	unsigned int msix_nr;
-	/*
-	 * The guest's per-vector masks as the model holds them (MSI-X
-	 * vector control, MSI mask register), mirrored from its
-	 * vector_mask_changed hook under the function's lock, and pushed
-	 * to the server as SET_IRQS MASK/UNMASK.
-	 */
-	bool msix_masked[PCI_MSIX_MAX_VECTORS];
-	u32 msi_mask;
-	/* An error reply to a BAR access was logged (on-error=continue). */
-	bool bar_error_logged;
-	/*
-	 * What the server was last told, under the function's lock (the
-	 * model calls irq_mode_changed with it held).
-	 */
-	int server_irq_index;		/* -1: none */
-	unsigned int server_irq_count;
-	/* VFU_LINK_*: set by whoever sees the server die; read by every access. */
-	int link;
-	/*
-	 * on-error=reconnect (docs/vfio-user.md, "Reconnect"). lock is a
-	 * leaf lock over everything below and the memslot and ioeventfd
-	 * placement; it is never held across a request. Accesses take the
-	 * client with vfu_device_get() (counted in users), which waits
-	 * while the link is RECONNECTING; the reconnect thread swaps the
-	 * client once users is 0, replays, and lets them through.
-	 */
-	bool reconnect;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;		/* CLOCK_MONOTONIC */
-	unsigned int users;
-	bool stopping;
-	s64 lost_ms, deadline_ms;
-	char lost_reason[160];
-	/* Bumped by each change below that the replay carries to a server. */
-	u64 seq;
-	struct pci_bar_window bar_win[PCI_NUM_BARS];
-	/* Bytes of the emulated registers the guest wrote through. */
-	u8 shadow[PCI_LEGACY_CONFIG_SIZE];
-	bool shadow_set[PCI_LEGACY_CONFIG_SIZE];
-	u16 command;			/* as last sent, masked */
-	bool command_set;
-	/* The interrupt mode the guest enabled and its vector count. */
-	enum pci_irq_mode want_mode;
-	unsigned int want_nr;
-	int intx_trigger_fd;		/* the model's; not owned */
-	pthread_t reconnect_thread;
-	bool reconnect_started;
-	unsigned int reconnects;
-};
 
 const char *vfu_device_name(struct vfu_device *dev)
 {
@@ -210,7 +98,7 @@ static void vfu_device_lost(struct vfu_device *dev, const char *reason)
 }
 
 /* The reconnect timeout passed: the usual end of a failed device. */
-static void vfu_device_give_up(struct vfu_device *dev, const char *why)
+void vfu_device_give_up(struct vfu_device *dev, const char *why)
 {
 	if (!vfu_device_kill(dev))
 		return;
@@ -369,7 +257,7 @@ static const struct vfu_client_dma_ops vfu_device_dma_ops = {
 
 /* ---- config space --------------------------------------------------------- */
 
-static u32 config_get(const struct vfu_device *dev, u32 off, u32 len)
+u32 config_get(const struct vfu_device *dev, u32 off, u32 len)
 {
 	return vfu_offer_config(&dev->offer, off, len);
 }
@@ -773,8 +661,8 @@ static int vfu_region_take_ioeventfds(struct vfu_device *dev,
 	return 0;
 }
 
-static int vfu_device_take_ioeventfds(struct vfu_device *dev, char *err,
-				      size_t err_len)
+int vfu_device_take_ioeventfds(struct vfu_device *dev, char *err,
+			       size_t err_len)
 {
 	unsigned int i;
 	int ret;
@@ -862,8 +750,8 @@ static void vfu_device_drop_ioeventfds(struct vfu_device *dev)
  * memslots. A guest may place a BAR over RAM or another BAR; KVM refuses
  * the overlapping memslot and those accesses simply keep trapping.
  */
-static void vfu_bar_place(struct vfu_device *dev, unsigned int bar,
-			  struct pci_bar_window new_win)
+void vfu_bar_place(struct vfu_device *dev, unsigned int bar,
+		   struct pci_bar_window new_win)
 {
 	struct vfu_device_region *region;
 	unsigned int i;
@@ -939,8 +827,8 @@ static int vfu_irq_index_of(enum pci_irq_mode mode)
 }
 
 /* Hands the server the eventfds of mode's vectors (the model's own). */
-static int vfu_irq_assign(struct vfu_device *dev, enum pci_irq_mode mode,
-			  unsigned int nr)
+int vfu_irq_assign(struct vfu_device *dev, enum pci_irq_mode mode,
+		   unsigned int nr)
 {
 	int index = vfu_irq_index_of(mode);
 	int fds[PCI_MSIX_MAX_VECTORS];
@@ -1027,8 +915,8 @@ static bool vfu_masks_wanted(struct vfu_device *dev, int index)
  * order. Servers without mask state accept and ignore these
  * (libvfio-user without an irq_state callback).
  */
-static void vfu_irq_push_masks(struct vfu_device *dev, int index,
-			       unsigned int top)
+void vfu_irq_push_masks(struct vfu_device *dev, int index,
+			unsigned int top)
 {
 	bool cur = false, want;
 	unsigned int k;
@@ -1158,13 +1046,10 @@ static const struct pci_function_ops vfu_function_ops = {
 
 /* ---- connect time ----------------------------------------------------------- */
 
-static int vfu_device_connect(struct vfu_device *dev, char *err,
-			      size_t err_len)
+void vfu_device_client_options(struct vfu_device *dev,
+			       struct vfu_client_options *opts)
 {
-	char why[320] = "";
-	struct vfu_client_options opts = {
-		.err = why,
-		.err_len = sizeof(why),
+	*opts = (struct vfu_client_options){
 		.name = dev->name,
 		.timeout_ms = dev->cfg->timeout_ms,
 		.dma_ops = &vfu_device_dma_ops,
@@ -1174,9 +1059,19 @@ static int vfu_device_connect(struct vfu_device *dev, char *err,
 		.quiet_death = dev->cfg->on_error == DEVICE_ON_ERROR_RECONNECT,
 		.poll_us = dev->cfg->poll_us,
 	};
+}
+
+static int vfu_device_connect(struct vfu_device *dev, char *err,
+			      size_t err_len)
+{
+	char why[320] = "";
+	struct vfu_client_options opts;
 	s64 deadline = (s64)mono_ms() + dev->cfg->wait_seconds * 1000LL;
 	int ret;
 
+	vfu_device_client_options(dev, &opts);
+	opts.err = why;
+	opts.err_len = sizeof(why);
 	for (;;) {
 		ret = vfu_client_connect(dev->cfg->socket_path, &opts,
 					 &dev->client);
@@ -1196,8 +1091,8 @@ static int vfu_device_connect(struct vfu_device *dev, char *err,
 }
 
 /* Every RAM region, by its memfd: the server maps guest RAM, zero-copy. */
-static int vfu_device_map_ram(struct vfu_device *dev, char *err,
-			      size_t err_len)
+int vfu_device_map_ram(struct vfu_device *dev, char *err,
+		       size_t err_len)
 {
 	const struct guest_memory *mem = &dev->vm->mem;
 	unsigned int i;
@@ -1275,9 +1170,9 @@ static int vfu_region_map_areas(struct vfu_device *dev, unsigned int index,
 }
 
 /* The BARs' mmap-able areas of an offer, mapped into uvmm. */
-static int vfu_device_map_areas(struct vfu_device *dev,
-				const struct vfu_offer *offer, char *err,
-				size_t err_len)
+int vfu_device_map_areas(struct vfu_device *dev,
+			 const struct vfu_offer *offer, char *err,
+			 size_t err_len)
 {
 	unsigned int i;
 	int ret;
@@ -1367,8 +1262,8 @@ static int vfu_device_describe(struct vfu_device *dev,
  * them would let the guest write the server's memory instead, so such an
  * area is given up and that part of the BAR traps.
  */
-static void vfu_drop_areas_over(struct vfu_device *dev, unsigned int bar,
-				u64 off, u64 len)
+void vfu_drop_areas_over(struct vfu_device *dev, unsigned int bar,
+			 u64 off, u64 len)
 {
 	struct vfu_device_region *region;
 	unsigned int i;
@@ -1474,380 +1369,6 @@ static int vfu_device_take_capabilities(struct vfu_device *dev, char *err,
 		}
 		pos = next;
 	}
-	return 0;
-}
-
-/* ---- on-error=reconnect ------------------------------------------------------ */
-
-/* The MSI-X table and PBA stay uvmm's with the new server's areas too. */
-static void vfu_drop_msix_areas(struct vfu_device *dev)
-{
-	u32 table, pba;
-
-	if (!dev->msix_cap)
-		return;
-	table = config_get(dev, dev->msix_cap + PCI_MSIX_TABLE, 4);
-	pba = config_get(dev, dev->msix_cap + PCI_MSIX_PBA, 4);
-	vfu_drop_areas_over(dev, table & PCI_MSIX_TABLE_BIR,
-			    table & PCI_MSIX_TABLE_OFFSET,
-			    dev->msix_nr * PCI_MSIX_ENTRY_SIZE);
-	vfu_drop_areas_over(dev, pba & PCI_MSIX_PBA_BIR,
-			    pba & PCI_MSIX_PBA_OFFSET,
-			    DIV_ROUND_UP(dev->msix_nr, 64) * 8);
-}
-
-/*
- * Takes the mmap'ed areas and doorbells of a server out of the guest
- * (accesses there trap, and wait) and out of uvmm.
- */
-static void vfu_device_unplug(struct vfu_device *dev)
-{
-	struct pci_bar_window off = { .on = false };
-	unsigned int i, j;
-
-	pthread_mutex_lock(&dev->lock);
-	for (i = 0; i < PCI_NUM_BARS; i++)
-		vfu_bar_place(dev, i, off);
-	pthread_mutex_unlock(&dev->lock);
-	for (i = 0; i < PCI_NUM_BARS; i++) {
-		struct vfu_device_region *region = &dev->regions[i];
-
-		for (j = 0; j < region->nr_ioeventfds; j++)
-			close(region->ioeventfds[j].fd);
-		region->nr_ioeventfds = 0;
-		for (j = 0; j < region->nr_areas; j++) {
-			struct vfu_mmap_area *area = &region->areas[j];
-
-			munmap(area->hva, area->size);
-			vm_memslot_free(dev->vm, area->slot);
-			area->hva = NULL;
-			area->slot = -1;
-		}
-		region->nr_areas = 0;
-	}
-}
-
-/*
- * Writes the emulated registers the guest wrote in [from, to) through to
- * the server again, each dword as the guest's writes covered it. An
- * error reply drops that write, as it did the first time.
- */
-static int vfu_replay_config(struct vfu_device *dev, u32 from, u32 to,
-			     unsigned int *bytes)
-{
-	u32 d, i, len, val;
-	u8 b[4];
-	bool set[4];
-	int ret;
-
-	for (d = from; d < to; d += 4) {
-		if (d == PCI_COMMAND)
-			continue;	/* COMMAND goes after the header */
-		pthread_mutex_lock(&dev->lock);
-		for (i = 0; i < 4; i++) {
-			b[i] = dev->shadow[d + i];
-			set[i] = dev->shadow_set[d + i];
-		}
-		pthread_mutex_unlock(&dev->lock);
-		for (i = 0; i < 4; i += len) {
-			len = set[0] && set[1] && set[2] && set[3] && !i ? 4 :
-			      !(i & 1) && set[i] && set[i + 1] ? 2 : 1;
-			if (!set[i])
-				continue;
-			val = 0;
-			memcpy(&val, &b[i], len);
-			ret = vfu_client_region_write(dev->client,
-						      VFU_PCI_CONFIG, d + i,
-						      &val, len);
-			if (ret && vfu_client_get_state(dev->client) !=
-				   VFU_CLIENT_CONNECTED)
-				return ret;
-			*bytes += len;
-		}
-	}
-	return 0;
-}
-
-/*
- * The guest's configuration, from the registers uvmm emulates to the
- * interrupts it enabled, onto a server that has none of it.
- */
-static int vfu_replay_state(struct vfu_device *dev)
-{
-	enum pci_irq_mode mode;
-	unsigned int nr, bytes = 0;
-	bool command_set;
-	u16 command;
-	int ret;
-
-	ret = vfu_replay_config(dev, 0, PCI_STD_HEADER_SIZEOF, &bytes);
-	if (ret)
-		return ret;
-	pthread_mutex_lock(&dev->lock);
-	command = dev->command;
-	command_set = dev->command_set;
-	mode = dev->want_mode;
-	nr = dev->want_nr;
-	pthread_mutex_unlock(&dev->lock);
-	if (command_set) {
-		ret = vfu_client_region_write(dev->client, VFU_PCI_CONFIG,
-					      PCI_COMMAND, &command, 2);
-		if (ret && vfu_client_get_state(dev->client) !=
-			   VFU_CLIENT_CONNECTED)
-			return ret;
-	}
-	ret = vfu_replay_config(dev, PCI_STD_HEADER_SIZEOF,
-				PCI_LEGACY_CONFIG_SIZE, &bytes);
-	if (ret)
-		return ret;
-	log_info("%s: replay: config space, %u bytes, COMMAND %#x", dev->name,
-		 bytes, command);
-	/* A fresh server holds no eventfds: the same ones again. */
-	dev->server_irq_index = -1;
-	dev->server_irq_count = 0;
-	if (nr && (mode != PCI_IRQ_INTX || dev->intx_trigger_fd >= 0)) {
-		ret = vfu_irq_assign(dev, mode, nr);
-		if (ret && vfu_client_get_state(dev->client) !=
-			   VFU_CLIENT_CONNECTED)
-			return ret;
-		if (ret)
-			log_warn("%s: replay: SET_IRQS: %s", dev->name,
-				 strerror(-ret));
-		if (mode != PCI_IRQ_INTX && dev->server_irq_count)
-			vfu_irq_push_masks(dev, dev->server_irq_index,
-					   dev->server_irq_count - 1);
-		log_info("%s: replay: SET_IRQS %s, %u vectors", dev->name,
-			 mode == PCI_IRQ_MSIX ? "MSI-X" :
-			 mode == PCI_IRQ_MSI ? "MSI" : "INTx",
-			 dev->server_irq_count);
-	}
-	return vfu_client_get_state(dev->client) == VFU_CLIENT_CONNECTED ?
-	       0 : -EPIPE;
-}
-
-/*
- * Everything the device had, onto the server that answered: its RAM, a
- * check that it is the same device, its areas and doorbells, then the
- * guest's state, again until no guest write raced it. Then the waiting
- * accesses go. *fatal: a different device (no retry).
- */
-static int vfu_device_replay(struct vfu_device *dev, char *why,
-			     size_t why_len, bool *fatal)
-{
-	struct vfu_offer *offer;
-	unsigned int i, areas = 0, doorbells = 0;
-	u64 seq;
-	int ret;
-
-	ret = vfu_device_map_ram(dev, why, why_len);
-	if (ret)
-		return ret;
-	log_info("%s: replay: DMA_MAP of %u RAM regions", dev->name,
-		 dev->vm->mem.nr_regions);
-	offer = calloc(1, sizeof(*offer));
-	if (!offer)
-		return -ENOMEM;
-	ret = vfu_discover(dev->client, dev->name, offer, why, why_len);
-	if (!ret) {
-		ret = vfu_offer_compare(&dev->offer, offer, why, why_len);
-		*fatal = ret != 0;
-	}
-	if (!ret)
-		ret = vfu_device_map_areas(dev, offer, why, why_len);
-	vfu_offer_release(offer);
-	free(offer);
-	if (ret) {
-		/* A server that dies while answering may come back yet. */
-		if (vfu_client_get_state(dev->client) != VFU_CLIENT_CONNECTED)
-			*fatal = false;
-		return ret;
-	}
-	vfu_drop_msix_areas(dev);
-	ret = vfu_device_take_ioeventfds(dev, why, why_len);
-	if (ret)
-		return ret;
-	for (i = 0; i < PCI_NUM_BARS; i++) {
-		areas += dev->regions[i].nr_areas;
-		doorbells += dev->regions[i].nr_ioeventfds;
-	}
-	log_info("%s: replay: same device; %u mmap areas, %u doorbells",
-		 dev->name, areas, doorbells);
-	for (;;) {
-		pthread_mutex_lock(&dev->lock);
-		seq = dev->seq;
-		pthread_mutex_unlock(&dev->lock);
-		ret = vfu_replay_state(dev);
-		if (ret) {
-			snprintf(why, why_len, "replay: %s",
-				 vfu_client_error_string(dev->client));
-			return ret;
-		}
-		pthread_mutex_lock(&dev->lock);
-		if (dev->seq == seq)
-			break;
-		pthread_mutex_unlock(&dev->lock);
-		log_info("%s: replay: the guest changed the device meanwhile; again",
-			 dev->name);
-	}
-	/* Under the lock: the BARs cannot move until the link is up. */
-	for (i = 0; i < PCI_NUM_BARS; i++)
-		vfu_bar_place(dev, i, dev->bar_win[i]);
-	ret = -ETIMEDOUT;	/* given up meanwhile, or uvmm is stopping */
-	if (dev->link == VFU_LINK_RECONNECTING && !dev->stopping) {
-		__atomic_store_n(&dev->link, VFU_LINK_UP, __ATOMIC_RELEASE);
-		dev->reconnects++;
-		ret = 0;
-	}
-	pthread_cond_broadcast(&dev->cond);
-	pthread_mutex_unlock(&dev->lock);
-	if (ret)
-		snprintf(why, why_len, "stopped during the replay");
-	return ret;
-}
-
-/* Sleeps ms, or less when the device is being destroyed. */
-static void vfu_reconnect_pause(struct vfu_device *dev, unsigned int ms)
-{
-	s64 until = (s64)mono_ms() + ms;
-	struct timespec ts = {
-		.tv_sec = until / 1000,
-		.tv_nsec = until % 1000 * 1000000,
-	};
-
-	pthread_mutex_lock(&dev->lock);
-	if (!dev->stopping)
-		pthread_cond_timedwait(&dev->cond, &dev->lock, &ts);
-	pthread_mutex_unlock(&dev->lock);
-}
-
-static bool vfu_device_stopping(struct vfu_device *dev)
-{
-	bool stopping;
-
-	pthread_mutex_lock(&dev->lock);
-	stopping = dev->stopping || dev->link == VFU_LINK_DEAD;
-	pthread_mutex_unlock(&dev->lock);
-	return stopping || vm_stopping(dev->vm);
-}
-
-/*
- * The connection is lost and no access holds the old client: connect to
- * the same path until a server answers there and takes the replay, or
- * the reconnect timeout passes.
- */
-static void vfu_device_reconnect(struct vfu_device *dev)
-{
-	struct vfu_client_options opts = {
-		.name = dev->name,
-		.timeout_ms = dev->cfg->timeout_ms,
-		.dma_ops = &vfu_device_dma_ops,
-		.dma_opaque = dev,
-		.on_dead = vfu_device_on_dead,
-		.dead_opaque = dev,
-		.quiet_death = dev->cfg->on_error == DEVICE_ON_ERROR_RECONNECT,
-		.poll_us = dev->cfg->poll_us,
-	};
-	unsigned int attempts = 0;
-	s64 lost, deadline;
-	char why[256] = "";
-	bool fatal = false;
-	int ret;
-
-	pthread_mutex_lock(&dev->lock);
-	lost = dev->lost_ms;
-	deadline = dev->deadline_ms;
-	pthread_mutex_unlock(&dev->lock);
-	vfu_device_unplug(dev);
-	vfu_client_close(dev->client);
-	dev->client = NULL;
-	while (!vfu_device_stopping(dev)) {
-		struct vfu_client *c;
-
-		attempts++;
-		ret = vfu_client_connect(dev->cfg->socket_path, &opts, &c);
-		if (!ret) {
-			dev->client = c;
-			ret = vfu_device_replay(dev, why, sizeof(why), &fatal);
-			if (!ret) {
-				log_warn("%s (%s): reconnected after %lld ms (reconnect %u, %u attempts); the device's state was replayed",
-					 dev->name, dev->cfg->socket_path,
-					 (long long)((s64)mono_ms() - lost),
-					 dev->reconnects, attempts);
-				return;
-			}
-			if (ret == -ETIMEDOUT && vfu_device_stopping(dev))
-				return;
-			if (fatal) {
-				char line[300];
-
-				snprintf(line, sizeof(line),
-					 "the server came back as a different device: %s",
-					 why);
-				vfu_device_give_up(dev, line);
-				return;
-			}
-			log_info("%s: the server failed during the replay (%s); trying again",
-				 dev->name, why);
-			vfu_device_unplug(dev);
-			vfu_client_close(dev->client);
-			dev->client = NULL;
-		} else if (ret != -ENOENT && ret != -ECONNREFUSED) {
-			log_debug("%s: connect: %s", dev->name, strerror(-ret));
-		}
-		if ((s64)mono_ms() >= deadline)
-			break;
-		vfu_reconnect_pause(dev, VFU_CONNECT_RETRY_MS);
-	}
-	if (vfu_device_stopping(dev))
-		return;
-	snprintf(why, sizeof(why),
-		 "the server did not come back within %u s (reconnect-timeout)",
-		 dev->cfg->reconnect_timeout);
-	vfu_device_give_up(dev, why);
-}
-
-static void *vfu_reconnect_main(void *arg)
-{
-	struct vfu_device *dev = arg;
-
-	pthread_mutex_lock(&dev->lock);
-	for (;;) {
-		/* The accesses on the old client fail out first. */
-		while (!dev->stopping &&
-		       (dev->link != VFU_LINK_RECONNECTING || dev->users))
-			pthread_cond_wait(&dev->cond, &dev->lock);
-		if (dev->stopping)
-			break;
-		pthread_mutex_unlock(&dev->lock);
-		vfu_device_reconnect(dev);
-		pthread_mutex_lock(&dev->lock);
-	}
-	pthread_mutex_unlock(&dev->lock);
-	return NULL;
-}
-
-static int vfu_device_start_reconnect(struct vfu_device *dev)
-{
-	pthread_condattr_t attr;
-	int ret;
-
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	ret = -pthread_cond_init(&dev->cond, &attr);
-	pthread_condattr_destroy(&attr);
-	if (ret)
-		return ret;
-	ret = -pthread_mutex_init(&dev->lock, NULL);
-	if (ret) {
-		pthread_cond_destroy(&dev->cond);
-		return ret;
-	}
-	dev->reconnect = true;
-	ret = -pthread_create(&dev->reconnect_thread, NULL, vfu_reconnect_main,
-			      dev);
-	if (ret)
-		return ret;
-	dev->reconnect_started = true;
 	return 0;
 }
 
