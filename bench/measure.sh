@@ -319,12 +319,13 @@ fi
 # ---- 8: uvmm-nvme, no guest needed -----------------------------------------------
 # bench/nvme_io is the client and a polling driver (I/O queue without
 # interrupts): 4 KiB random reads of an image in the page cache through
-# uvmm-nvme at depth 1 and 32, and pread() of the same kind of blocks.
+# uvmm-nvme at depth 1 and 32, and sequential 128 KiB reads 4 at a time,
+# and pread() of the same blocks.
 # The image lives beside the results, on a disk's file system as a user's
 # would (tmpfs may lack RWF_NOWAIT, which uvmm-nvme's cached reads use).
-echo "bench: [${SECONDS}s] 8. uvmm-nvme 4 KiB random reads, depth 1 and 32 (n=$nvme_n)"
+echo "bench: [${SECONDS}s] 8. uvmm-nvme 4 KiB random reads, depth 1 and 32; 128 KiB sequential (n=$nvme_n)"
 if [[ ! -x $BUILD/uvmm-nvme || ! -x $BUILD/bench/nvme_io ]]; then
-	for name in nvme_qd1 nvme_qd32; do
+	for name in nvme_qd1 nvme_qd32 nvme_seq128; do
 		skip "$name" "$BUILD/uvmm-nvme or $BUILD/bench/nvme_io missing"
 	done
 elif ! "$BUILD/bench/nvme_io" --make-image "$out/nvme.img" "$nvme_mib" 2>"$out/nvme_io.log"; then

@@ -20,6 +20,10 @@
  *					  way, as BENCH lines:
  *	  nvme_qd1 / pread_qd1 ns 1       one read each
  *	  nvme_qd32 / pread_qd32 ns 32    32 reads (pread: one after another)
+ *	  nvme_seq128 / pread_seq128 ns 4 4 sequential 128 KiB reads (PRP
+ *					  lists), in flight together (pread:
+ *					  one after another), through the
+ *					  image from start to end
  * Every block read is checked against its number; a wrong one is status 1.
  */
 #include <errno.h>
@@ -43,6 +47,10 @@
 #define IOSQ_OFF	0x2000		/* 64 entries of 64 bytes */
 #define IOCQ_OFF	0x3000		/* 64 entries of 16 bytes */
 #define DATA_OFF	0x10000		/* DEPTH buffers of 4 KiB */
+#define SEQ_DEPTH	4		/* 128 KiB reads in flight */
+#define PRPL_OFF	0x38000		/* their PRP lists, a page each */
+#define SEQ_OFF		0x40000		/* their buffers */
+#define SEQ_BYTES	(128u << 10)
 #define QSIZE		64
 #define DEPTH		32
 #define BLOCK		4096u
@@ -240,6 +248,68 @@ static u64 pread_batch(int fd, u64 blocks, unsigned int depth)
 	return t0;
 }
 
+/*
+ * SEQ_DEPTH sequential 128 KiB reads from block0, all in flight at once
+ * (as readahead keeps a disk busy): ns for all.
+ */
+static u64 nvme_seq(u64 block0)
+{
+	unsigned int i, k, pages = SEQ_BYTES / BLOCK;
+	u64 t0;
+
+	t0 = mono_ns();
+	for (k = 0; k < SEQ_DEPTH; k++) {
+		u64 *prpl = (u64 *)(mem + PRPL_OFF + k * BLOCK);
+		u64 buf = IOVA + SEQ_OFF + (u64)k * SEQ_BYTES;
+		u64 lba = (block0 + (u64)k * pages) * (BLOCK / 512);
+		struct nvme_sqe s = {
+			.cdw0 = NVME_CMD_READ, .nsid = 1,
+			.prp1 = buf, .prp2 = IOVA + PRPL_OFF + k * BLOCK,
+			.cdw10 = (u32)lba, .cdw11 = (u32)(lba >> 32),
+			.cdw12 = SEQ_BYTES / 512 - 1,
+		};
+
+		/* PRP1 is the first page; the list holds the other 31. */
+		for (i = 1; i < pages; i++)
+			prpl[i - 1] = buf + (u64)i * BLOCK;
+		push(&io, &s);
+	}
+	doorbell(NVME_DOORBELL_BASE + 8, io.tail);
+	for (k = 0; k < SEQ_DEPTH; k++)
+		if (pop(&io))
+			die("128 KiB read", 0);
+	doorbell(NVME_DOORBELL_BASE + 12, io.head);
+	t0 = mono_ns() - t0;
+	for (i = 0; i < SEQ_DEPTH * pages; i++)
+		check(mem + SEQ_OFF + (u64)i * BLOCK, block0 + i);
+	return t0;
+}
+
+/* The same SEQ_DEPTH x 128 KiB with pread(), one after another. */
+static u64 pread_seq(int fd, u64 block0)
+{
+	unsigned int i, pages = SEQ_BYTES / BLOCK;
+	u64 t0 = mono_ns();
+
+	for (i = 0; i < SEQ_DEPTH; i++)
+		if (pread(fd, mem + SEQ_OFF + (u64)i * SEQ_BYTES, SEQ_BYTES,
+			  (off_t)((block0 + (u64)i * pages) * BLOCK)) !=
+		    SEQ_BYTES)
+			die("pread", -errno);
+	t0 = mono_ns() - t0;
+	for (i = 0; i < SEQ_DEPTH * pages; i++)
+		check(mem + SEQ_OFF + (u64)i * BLOCK, block0 + i);
+	return t0;
+}
+
+/* Where the i-th batch of SEQ_DEPTH x 128 KiB starts. */
+static u64 seq_block(int i, u64 blocks)
+{
+	u64 batch = (u64)SEQ_DEPTH * (SEQ_BYTES / BLOCK);
+
+	return (u64)i * batch % (blocks - blocks % batch);
+}
+
 static void print_raw(const char *name, unsigned int ops, const u64 *v, int n)
 {
 	int i;
@@ -262,13 +332,16 @@ static int run_raw(int n, const char *sock, const char *image)
 		die(image, -errno);
 	size = lseek(fd, 0, SEEK_END);
 	blocks = (u64)size / BLOCK;
-	if (!blocks)
-		die("empty image", 0);
+	if (blocks < SEQ_DEPTH * (SEQ_BYTES / BLOCK))
+		die("an image smaller than 512 KiB", 0);
 	bring_up(sock);
 	/* Warm both: every block in the page cache, the threads awake. */
+	for (i = 0; (u64)i * SEQ_DEPTH * (SEQ_BYTES / BLOCK) < blocks; i++)
+		pread_seq(fd, seq_block(i, blocks));
 	for (i = 0; i < 64; i++) {
 		nvme_batch(blocks, DEPTH);
 		pread_batch(fd, blocks, DEPTH);
+		nvme_seq(seq_block(i, blocks));
 	}
 	for (depth = 1; depth <= DEPTH; depth += DEPTH - 1) {
 		char name[32];
@@ -282,6 +355,13 @@ static int run_raw(int n, const char *sock, const char *image)
 		snprintf(name, sizeof(name), "pread_qd%d", depth);
 		print_raw(name, (unsigned int)depth, v, n);
 	}
+	/* Sequential: through the image and around, each way. */
+	for (i = 0; i < n; i++)
+		v[i] = nvme_seq(seq_block(i, blocks));
+	print_raw("nvme_seq128", SEQ_DEPTH, v, n);
+	for (i = 0; i < n; i++)
+		v[i] = pread_seq(fd, seq_block(i, blocks));
+	print_raw("pread_seq128", SEQ_DEPTH, v, n);
 	vfu_client_close(cl);
 	munmap(mem, MEM_SIZE);
 	close(fd);

@@ -127,7 +127,10 @@ def rows($dma):
 	 ref: "pread() of a random 4 KiB block of the same image"},
 	{id: "8b", name: "NVMe 4 KiB read, QD32", refname: "host pread", group: "nvme", unit: "ns", m: ["nvme_qd32"], r: ["pread_qd32"],
 	 what: "4 KiB random reads through uvmm-nvme, 32 in flight, time per read",
-	 ref: "pread() of 32 random 4 KiB blocks one after another, time per read"}
+	 ref: "pread() of 32 random 4 KiB blocks one after another, time per read"},
+	{id: "8c", name: "NVMe 128 KiB seq. reads", refname: "host pread", group: "nvme", unit: "ns", m: ["nvme_seq128"], r: ["pread_seq128"],
+	 what: "sequential 128 KiB reads through uvmm-nvme (PRP lists), 4 in flight, time per read (page-cached image)",
+	 ref: "pread() of the same 128 KiB blocks one after another, time per read"}
 	];
 
 # Why a figure is missing: its SKIP line, else "not measured".
@@ -141,7 +144,7 @@ fails_of($lines) as $fail |
 bench_of($lines) as $bench |
 (($info.tsc_khz // "0") | tonumber) as $khz |
 # nvme_io failing as a whole fails both of its rows.
-($fail + (if $fail.nvme_qd1 then {nvme_qd32: $fail.nvme_qd1} else {} end)) as $fail |
+($fail + (if $fail.nvme_qd1 then {nvme_qd32: $fail.nvme_qd1, nvme_seq128: $fail.nvme_qd1} else {} end)) as $fail |
 # bench-vfu.elf failing as a whole fails each of its rows.
 ($fail + (if $fail.bench_vfu then
 	reduce ("cfg_vfu", "bar0_vfu", "bar0w_vfu", "efd_vfu", "bar2_read", "bar2_write", "dma_map",

@@ -179,24 +179,36 @@ static u16 prp_map(struct nvme_ctrl *c, u64 prp1, u64 prp2, u32 len,
 	if (list & 7)
 		return NVME_SC_PRP_OFFSET;
 	while (done < len) {
+		u64 ents[NVME_PAGE_SIZE / 8];
+		unsigned int nr_ents, k;
+
+		/*
+		 * The rest of this list page that the transfer uses, in one
+		 * read: no entry past the ones consumed below is read.
+		 */
 		left_in_page = (NVME_PAGE_SIZE - (list & (NVME_PAGE_SIZE - 1))) / 8;
-		if (dma_read(c, list, &entry, 8))
+		nr_ents = MIN(left_in_page,
+			      (len - done + NVME_PAGE_SIZE - 1) / NVME_PAGE_SIZE);
+		if (dma_read(c, list, ents, nr_ents * 8))
 			return NVME_SC_DATA_XFER_ERROR;
-		/* The last entry of a full list page points to the next. */
-		if (left_in_page == 1 && len - done > NVME_PAGE_SIZE) {
-			if (entry & 7)
+		for (k = 0; k < nr_ents; k++) {
+			entry = ents[k];
+			/* The last entry of a full list page points to the next. */
+			if (left_in_page - k == 1 && len - done > NVME_PAGE_SIZE) {
+				if (entry & 7)
+					return NVME_SC_PRP_OFFSET;
+				list = entry;
+				break;
+			}
+			if (entry & (NVME_PAGE_SIZE - 1))
 				return NVME_SC_PRP_OFFSET;
-			list = entry;
-			continue;
+			if (i >= PRP_MAX_SEGS)
+				return NVME_SC_INVALID_FIELD;
+			n = MIN(len - done, NVME_PAGE_SIZE);
+			segs[i++] = (struct prp_seg){ entry, n };
+			done += n;
+			list += 8;
 		}
-		if (entry & (NVME_PAGE_SIZE - 1))
-			return NVME_SC_PRP_OFFSET;
-		if (i >= PRP_MAX_SEGS)
-			return NVME_SC_INVALID_FIELD;
-		n = MIN(len - done, NVME_PAGE_SIZE);
-		segs[i++] = (struct prp_seg){ entry, n };
-		done += n;
-		list += 8;
 	}
 out:
 	*nr = i;
@@ -439,28 +451,44 @@ static int backing_sync(struct nvme_ctrl *c)
 static u16 bounce_io(struct nvme_ctrl *c, struct prp_seg *segs,
 		     unsigned int nr, u64 off, bool write);
 
+/*
+ * Appends [p, p + len) to iov's nr entries, into the last one when it
+ * ends where p starts (guest pages that are contiguous here too: one
+ * 128 KiB buffer is one entry, not 32). Returns the new count.
+ */
+static unsigned int iov_append(struct iovec *iov, unsigned int nr, void *p,
+			       u32 len)
+{
+	if (nr && (u8 *)iov[nr - 1].iov_base + iov[nr - 1].iov_len == p) {
+		iov[nr - 1].iov_len += len;
+		return nr;
+	}
+	iov[nr] = (struct iovec){ p, len };
+	return nr + 1;
+}
+
 /* Read or write [off, off + len) of the image against the PRP segments. */
 static u16 data_io(struct nvme_ctrl *c, struct prp_seg *segs, unsigned int nr,
 		   u64 off, bool write)
 {
 	struct iovec iov[PRP_MAX_SEGS];
-	unsigned int i;
+	unsigned int i, nr_iov = 0;
 	u64 total = 0;
 	ssize_t n;
 
 	/* Zero copies when the guest pages are mapped here. */
 	for (i = 0; i < nr && c->cfg.ops->dma_ptr; i++) {
-		iov[i].iov_base = c->cfg.ops->dma_ptr(c->cfg.opaque,
-						      segs[i].addr,
-						      segs[i].len, !write);
-		if (!iov[i].iov_base)
+		void *p = c->cfg.ops->dma_ptr(c->cfg.opaque, segs[i].addr,
+					      segs[i].len, !write);
+
+		if (!p)
 			break;
-		iov[i].iov_len = segs[i].len;
+		nr_iov = iov_append(iov, nr_iov, p, segs[i].len);
 		total += segs[i].len;
 	}
 	if (i == nr && nr) {
-		n = write ? pwritev(c->cfg.fd, iov, (int)nr, (off_t)off) :
-			    preadv(c->cfg.fd, iov, (int)nr, (off_t)off);
+		n = write ? pwritev(c->cfg.fd, iov, (int)nr_iov, (off_t)off) :
+			    preadv(c->cfg.fd, iov, (int)nr_iov, (off_t)off);
 		return n == (ssize_t)total ? NVME_SC_SUCCESS :
 					     NVME_SC_INTERNAL;
 	}
@@ -478,16 +506,16 @@ static bool io_map(struct nvme_ctrl *c, struct prp_seg *segs, unsigned int nr,
 
 	if (!c->cfg.ops->dma_ptr || !nr)
 		return false;
+	io->nr_iov = 0;
 	for (i = 0; i < nr; i++) {
-		io->iov[i].iov_base = c->cfg.ops->dma_ptr(c->cfg.opaque,
-							  segs[i].addr,
-							  segs[i].len,
-							  io->op == NVME_IO_READ);
-		if (!io->iov[i].iov_base)
+		void *p = c->cfg.ops->dma_ptr(c->cfg.opaque, segs[i].addr,
+					      segs[i].len,
+					      io->op == NVME_IO_READ);
+
+		if (!p)
 			return false;
-		io->iov[i].iov_len = segs[i].len;
+		io->nr_iov = iov_append(io->iov, io->nr_iov, p, segs[i].len);
 	}
-	io->nr_iov = nr;
 	return true;
 }
 

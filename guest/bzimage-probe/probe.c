@@ -26,6 +26,7 @@
  */
 #include "guest.h"
 #include "guest/runtime/runtime.h"
+#include "abi/machine.h"
 
 /* ---- machine ------------------------------------------------------------- */
 #define LAPIC_BASE		0xfee00000ULL
@@ -56,7 +57,8 @@
 #define CMOS_DATA		0x71
 #define DEBUG_EXIT_PORT		0xf4
 
-#define PCI_HOLE_START		((u64)0xb0000000)
+/* Where uvmm's RAM below 4 GiB ends and the PCI hole starts. */
+#define PCI_HOLE_START		((u64)MEM_LOW_RAM_MAX)
 #define GiB_			((u64)1 << 30)
 #define MiB_			((u64)1 << 20)
 
