@@ -360,6 +360,24 @@ static u64 vcpu_rip(struct vcpu *vcpu)
 	return regs.rip;
 }
 
+/*
+ * Whether the vCPU sits at the reset vector (CS 0xf000, base 0xffff0000,
+ * RIP 0xfff0). KVM on SVM re-initialises the VMCB at a shutdown
+ * intercept before it returns KVM_EXIT_SHUTDOWN, so a triple fault there
+ * always reads as this state, whatever the guest was running.
+ */
+static bool vcpu_at_reset_vector(struct vcpu *vcpu)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (vcpu->fd < 0 || ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return false;
+	return regs.rip == 0xfff0 && sregs.cs.selector == 0xf000 &&
+	       sregs.cs.base == 0xffff0000;
+}
+
 static int handle_io(struct vcpu *vcpu, struct kvm_run *run)
 {
 	struct vm *vm = vcpu->vm;
@@ -425,6 +443,12 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 		/* Only without an in-kernel LAPIC; with one, KVM waits itself. */
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
+		if (vcpu_at_reset_vector(vcpu)) {
+			vm_request_stop(vm, STATUS_GUEST_CRASH,
+					"guest crashed: triple fault on vCPU %u, its registers at the reset vector (RIP 0xfff0): KVM on AMD SVM resets them at a shutdown, so where it faulted may be lost",
+					vcpu->id);
+			return 1;
+		}
 		vm_request_stop(vm, STATUS_GUEST_CRASH,
 				"guest crashed: triple fault on vCPU %u at RIP %#llx",
 				vcpu->id, (unsigned long long)vcpu_rip(vcpu));
