@@ -23,7 +23,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -494,13 +493,9 @@ static void offer_reader_locked(struct vfu_client *c, struct slot *self)
 static void poll_busy(struct vfu_client *c)
 {
 	struct pollfd pfd = { .fd = c->t.fd, .events = POLLIN };
-	u64 end;
 
-	if (!c->poll_us || vfu_transport_rx_pending(&c->t))
-		return;
-	end = mono_ns() + (u64)c->poll_us * 1000;
-	while (poll(&pfd, 1, 0) == 0 && mono_ns() < end)
-		sched_yield();	/* a thread this CPU owes a turn gets it */
+	if (c->poll_us && !vfu_transport_rx_pending(&c->t))
+		vfu_poll_busy(&pfd, 1, c->poll_us);
 }
 
 /* The fast path: read the socket for everyone until our reply is in. */

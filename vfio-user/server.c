@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,7 +28,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "common/clock.h"
 #include "common/errmsg.h"
 #include "common/log.h"
 #include "common/phase.h"
@@ -1502,28 +1500,16 @@ static int process_stash(struct vfu_server *srv)
 	return ret;
 }
 
-/*
- * opts.poll_us: look at the socket (and the kick) without sleeping until
- * one is readable or the time is up. Returns whether one is.
- */
-static bool poll_busy(struct vfu_server *srv)
+/* opts.poll_us: look at the socket (and the kick) before sleeping. */
+static void poll_busy(struct vfu_server *srv)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = srv->t.fd, .events = POLLIN },
 		{ .fd = srv->kick_fd, .events = POLLIN },
 	};
-	u64 end;
 
-	if (!srv->opts.poll_us)
-		return false;
-	end = mono_ns() + (u64)srv->opts.poll_us * 1000;
-	do {
-		if (poll(pfd, srv->ops->work ? 2 : 1, 0) > 0)
-			return true;
-		/* A thread this CPU owes a turn (few CPUs) gets it. */
-		sched_yield();
-	} while (mono_ns() < end);
-	return false;
+	if (srv->opts.poll_us)
+		vfu_poll_busy(pfd, srv->ops->work ? 2 : 1, srv->opts.poll_us);
 }
 
 int vfu_server_run(struct vfu_server *srv)

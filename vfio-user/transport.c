@@ -4,6 +4,7 @@
  * contract; the comments here say why the code is shaped as it is.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -530,4 +531,17 @@ int vfu_transport_discard(struct vfu_transport *t, u32 len,
 	if (t->rx)
 		return body_ret(rx_recv_payload(t, NULL, len, fds));
 	return body_ret(recv_exact(t, NULL, len, fds, &got));
+}
+
+bool vfu_poll_busy(struct pollfd *fds, unsigned int nfds, u32 us)
+{
+	u64 end = mono_ns() + (u64)us * 1000;
+
+	do {
+		if (poll(fds, nfds, 0) > 0)
+			return true;
+		/* A thread this CPU owes a turn (few CPUs) gets it. */
+		sched_yield();
+	} while (mono_ns() < end);
+	return false;
 }

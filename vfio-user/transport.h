@@ -25,6 +25,7 @@
  * one sender and one receiver at a time, serialised by the caller.
  */
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -92,6 +93,14 @@ int vfu_transport_rx_buffer(struct vfu_transport *t, u32 size);
  * caller must be the receiver, or otherwise exclude it.
  */
 bool vfu_transport_rx_pending(const struct vfu_transport *t);
+
+/*
+ * Look at fds (POLLIN) without sleeping until one is readable or us
+ * microseconds have passed, yielding the CPU between looks: where waking
+ * a sleeping thread costs more than a message, a caller that expects one
+ * soon spins here before it blocks (poll-us). Returns whether one is.
+ */
+bool vfu_poll_busy(struct pollfd *fds, unsigned int nfds, u32 us);
 /* Close the socket (idempotent), drop the buffer and the fds in it. */
 void vfu_transport_close(struct vfu_transport *t);
 /* shutdown(SHUT_RDWR): wakes blocked readers/writers; keeps the fd. */
