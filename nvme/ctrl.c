@@ -467,56 +467,55 @@ static unsigned int iov_append(struct iovec *iov, unsigned int nr, void *p,
 	return nr + 1;
 }
 
+/*
+ * The guest pages of segs as host pointers in iov, when every one is
+ * mapped here (to_guest: the device writes them); zero copies then.
+ * Returns the number of entries, 0 when a page is not mapped.
+ */
+static unsigned int segs_to_iov(struct nvme_ctrl *c,
+				const struct prp_seg *segs, unsigned int nr,
+				bool to_guest, struct iovec *iov)
+{
+	unsigned int i, nr_iov = 0;
+
+	if (!c->cfg.ops->dma_ptr)
+		return 0;
+	for (i = 0; i < nr; i++) {
+		void *p = c->cfg.ops->dma_ptr(c->cfg.opaque, segs[i].addr,
+					      segs[i].len, to_guest);
+
+		if (!p)
+			return 0;
+		nr_iov = iov_append(iov, nr_iov, p, segs[i].len);
+	}
+	return nr_iov;
+}
+
 /* Read or write [off, off + len) of the image against the PRP segments. */
 static u16 data_io(struct nvme_ctrl *c, struct prp_seg *segs, unsigned int nr,
 		   u64 off, bool write)
 {
 	struct iovec iov[PRP_MAX_SEGS];
-	unsigned int i, nr_iov = 0;
+	unsigned int i, nr_iov = segs_to_iov(c, segs, nr, !write, iov);
 	u64 total = 0;
 	ssize_t n;
 
-	/* Zero copies when the guest pages are mapped here. */
-	for (i = 0; i < nr && c->cfg.ops->dma_ptr; i++) {
-		void *p = c->cfg.ops->dma_ptr(c->cfg.opaque, segs[i].addr,
-					      segs[i].len, !write);
-
-		if (!p)
-			break;
-		nr_iov = iov_append(iov, nr_iov, p, segs[i].len);
+	if (!nr_iov)
+		return bounce_io(c, segs, nr, off, write);
+	for (i = 0; i < nr; i++)
 		total += segs[i].len;
-	}
-	if (i == nr && nr) {
-		n = write ? pwritev(c->cfg.fd, iov, (int)nr_iov, (off_t)off) :
-			    preadv(c->cfg.fd, iov, (int)nr_iov, (off_t)off);
-		return n == (ssize_t)total ? NVME_SC_SUCCESS :
-					     NVME_SC_INTERNAL;
-	}
-	return bounce_io(c, segs, nr, off, write);
+	n = write ? pwritev(c->cfg.fd, iov, (int)nr_iov, (off_t)off) :
+		    preadv(c->cfg.fd, iov, (int)nr_iov, (off_t)off);
+	return n == (ssize_t)total ? NVME_SC_SUCCESS : NVME_SC_INTERNAL;
 }
 
-/*
- * The guest pages of a read or write as host pointers, when every one is
- * mapped here: true with io->iov filled.
- */
+/* The guest pages of a read or write as host pointers: true with io->iov. */
 static bool io_map(struct nvme_ctrl *c, struct prp_seg *segs, unsigned int nr,
 		   struct nvme_io *io)
 {
-	unsigned int i;
-
-	if (!c->cfg.ops->dma_ptr || !nr)
-		return false;
-	io->nr_iov = 0;
-	for (i = 0; i < nr; i++) {
-		void *p = c->cfg.ops->dma_ptr(c->cfg.opaque, segs[i].addr,
-					      segs[i].len,
-					      io->op == NVME_IO_READ);
-
-		if (!p)
-			return false;
-		io->nr_iov = iov_append(io->iov, io->nr_iov, p, segs[i].len);
-	}
-	return true;
+	io->nr_iov = segs_to_iov(c, segs, nr, io->op == NVME_IO_READ,
+				 io->iov);
+	return io->nr_iov > 0;
 }
 
 static u16 bounce_io(struct nvme_ctrl *c, struct prp_seg *segs,
