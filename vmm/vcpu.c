@@ -361,21 +361,19 @@ static u64 vcpu_rip(struct vcpu *vcpu)
 }
 
 /*
- * Whether the vCPU sits at the reset vector (CS 0xf000, base 0xffff0000,
- * RIP 0xfff0). KVM on SVM re-initialises the VMCB at a shutdown
+ * Whether the vCPU, at rip, sits at the reset vector (CS 0xf000, base
+ * 0xffff0000, RIP 0xfff0). KVM on SVM re-initialises the VMCB at a shutdown
  * intercept before it returns KVM_EXIT_SHUTDOWN, so a triple fault there
  * always reads as this state, whatever the guest was running.
  */
-static bool vcpu_at_reset_vector(struct vcpu *vcpu)
+static bool vcpu_at_reset_vector(struct vcpu *vcpu, u64 rip)
 {
 	struct kvm_sregs sregs;
-	struct kvm_regs regs;
 
-	if (vcpu->fd < 0 || ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
+	if (rip != 0xfff0 || vcpu->fd < 0 ||
 	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return false;
-	return regs.rip == 0xfff0 && sregs.cs.selector == 0xf000 &&
-	       sregs.cs.base == 0xffff0000;
+	return sregs.cs.selector == 0xf000 && sregs.cs.base == 0xffff0000;
 }
 
 static int handle_io(struct vcpu *vcpu, struct kvm_run *run)
@@ -431,6 +429,7 @@ static const char *internal_error_name(u32 suberror)
 int vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 {
 	struct vm *vm = vcpu->vm;
+	u64 rip;
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
@@ -443,7 +442,8 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 		/* Only without an in-kernel LAPIC; with one, KVM waits itself. */
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
-		if (vcpu_at_reset_vector(vcpu)) {
+		rip = vcpu_rip(vcpu);
+		if (vcpu_at_reset_vector(vcpu, rip)) {
 			vm_request_stop(vm, STATUS_GUEST_CRASH,
 					"guest crashed: triple fault on vCPU %u, its registers at the reset vector (RIP 0xfff0): KVM on AMD SVM resets them at a shutdown, so where it faulted may be lost",
 					vcpu->id);
@@ -451,7 +451,7 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct kvm_run *run)
 		}
 		vm_request_stop(vm, STATUS_GUEST_CRASH,
 				"guest crashed: triple fault on vCPU %u at RIP %#llx",
-				vcpu->id, (unsigned long long)vcpu_rip(vcpu));
+				vcpu->id, (unsigned long long)rip);
 		return 1;
 	case KVM_EXIT_INTERNAL_ERROR:
 		vm_request_stop(vm, STATUS_GUEST_CRASH,
