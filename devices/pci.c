@@ -1305,7 +1305,8 @@ int pci_intx_eventfds(struct pci_function *fn, int *trigger_fd,
 	pthread_mutex_lock(&fn->lock);
 	STORE(fn->intx.external, true);
 	*trigger_fd = fn->intx.trigger_fd;
-	*resample_fd = fn->intx.resample_fd;
+	if (resample_fd)
+		*resample_fd = fn->intx.resample_fd;
 	pthread_mutex_unlock(&fn->lock);
 	return 0;
 }

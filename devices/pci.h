@@ -239,9 +239,9 @@ enum pci_irq_mode pci_irq_mode(struct pci_function *fn, unsigned int *nr_vectors
 int pci_intx_set_level(struct pci_function *fn, bool level);
 /*
  * Hand the INTx line to someone else (a vfio-user server): the trigger
- * and resample eventfds (owned by the model). From then on the caller
- * asserts on trigger; the guest's EOIs reach it through the ops'
- * intx_resampled, from the host's one resample thread.
+ * and resample eventfds (owned by the model; resample_fd may be NULL).
+ * From then on the caller asserts on trigger; the guest's EOIs reach it
+ * through the ops' intx_resampled, from the host's one resample thread.
  */
 int pci_intx_eventfds(struct pci_function *fn, int *trigger_fd,
 		      int *resample_fd);

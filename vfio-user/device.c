@@ -832,7 +832,6 @@ int vfu_irq_assign(struct vfu_device *dev, enum pci_irq_mode mode,
 {
 	int index = vfu_irq_index_of(mode);
 	int fds[PCI_MSIX_MAX_VECTORS];
-	int resample;
 	unsigned int i;
 	int ret;
 
@@ -846,7 +845,7 @@ int vfu_irq_assign(struct vfu_device *dev, enum pci_irq_mode mode,
 			fds[i] = pci_msix_eventfd(dev->fn, i);
 		else if (dev->intx_trigger_fd >= 0)
 			fds[i] = dev->intx_trigger_fd;
-		else if (pci_intx_eventfds(dev->fn, &fds[i], &resample))
+		else if (pci_intx_eventfds(dev->fn, &fds[i], NULL))
 			fds[i] = -1;
 		if (fds[i] < 0)
 			return -ENODEV;
@@ -1461,12 +1460,12 @@ fail:
 int vfu_device_attached(struct vfu_device *dev)
 {
 	struct vfu_client *c;
-	int trigger, resample;
+	int trigger;
 	int ret;
 
 	if (!dev->offer.irq_count[VFU_IRQ_INTX] || pci_function_intx_gsi(dev->fn) < 0)
 		return 0;
-	ret = pci_intx_eventfds(dev->fn, &trigger, &resample);
+	ret = pci_intx_eventfds(dev->fn, &trigger, NULL);
 	if (ret)
 		return ret;
 	c = vfu_device_try_get(dev);
