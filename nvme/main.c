@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/parse.h"
 #include "nvme/aio.h"
 #include "nvme/ctrl.h"
 #include "nvme/sandbox.h"
@@ -545,19 +546,15 @@ static void usage(FILE *f)
 		MAX_POLL_US);
 }
 
-static bool parse_uint(const char *s, unsigned int lo, unsigned int hi,
-		       unsigned int *out)
+/* A decimal number of lo to hi (common/parse.h's reading). */
+static bool parse_uint_in(const char *s, unsigned int lo, unsigned int hi,
+			  unsigned int *out)
 {
-	char *end;
-	unsigned long v;
+	unsigned int v;
 
-	if (*s < '0' || *s > '9')
+	if (parse_uint(s, hi, &v) || v < lo)
 		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return false;
-	*out = (unsigned int)v;
+	*out = v;
 	return true;
 }
 
@@ -621,7 +618,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->readonly = true;
 			break;
 		case 'b':
-			if (!parse_uint(optarg, 512, 4096, &o->block_size) ||
+			if (!parse_uint_in(optarg, 512, 4096, &o->block_size) ||
 			    (o->block_size != 512 && o->block_size != 4096)) {
 				log_err("--block-size: 512 or 4096, not '%s'",
 					optarg);
@@ -629,14 +626,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			break;
 		case 'q':
-			if (!parse_uint(optarg, 1, NVME_MAX_IOQ, &o->queues)) {
+			if (!parse_uint_in(optarg, 1, NVME_MAX_IOQ, &o->queues)) {
 				log_err("--queues: 1-%d, not '%s'",
 					NVME_MAX_IOQ, optarg);
 				return 2;
 			}
 			break;
 		case 'd':
-			if (!parse_uint(optarg, 2, NVME_MAX_QUEUE_DEPTH,
+			if (!parse_uint_in(optarg, 2, NVME_MAX_QUEUE_DEPTH,
 					&o->depth)) {
 				log_err("--queue-depth: 2-%d, not '%s'",
 					NVME_MAX_QUEUE_DEPTH, optarg);
@@ -654,7 +651,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->no_dma_fd = true;
 			break;
 		case 'T':
-			if (!parse_uint(optarg, 0, NVME_AIO_MAX_THREADS,
+			if (!parse_uint_in(optarg, 0, NVME_AIO_MAX_THREADS,
 					&o->io_threads)) {
 				log_err("--io-threads: 0-%d, not '%s'",
 					NVME_AIO_MAX_THREADS, optarg);
@@ -662,7 +659,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			break;
 		case 'P':
-			if (!parse_uint(optarg, 0, MAX_POLL_US, &o->poll_us)) {
+			if (!parse_uint_in(optarg, 0, MAX_POLL_US, &o->poll_us)) {
 				log_err("--poll-us: 0-%d, not '%s'", MAX_POLL_US,
 					optarg);
 				return 2;

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 
 #include "common/errmsg.h"
+#include "common/parse.h"
 #include "vmm/config.h"
 
 #define DEVICE_DEFAULT_TIMEOUT_MS 5000
@@ -147,24 +148,6 @@ int config_parse_size(const char *text, u64 *bytes)
 	if (value > UINT64_MAX / unit)
 		return -ERANGE;
 	*bytes = value * unit;
-	return 0;
-}
-
-static int parse_uint(const char *text, unsigned long max, unsigned int *out)
-{
-	unsigned long value;
-	char *end;
-
-	/* A digit first, as in config_parse_size(). */
-	if (!text || !isdigit((unsigned char)*text))
-		return -EINVAL;
-	errno = 0;
-	value = strtoul(text, &end, 10);
-	if (errno || *end || end == text)
-		return -EINVAL;
-	if (value > max)
-		return -ERANGE;
-	*out = value;
 	return 0;
 }
 

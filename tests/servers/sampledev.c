@@ -54,6 +54,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "common/phase.h"
 #include "vfio-user/server.h"
 #include "abi/sampledev.h"
@@ -1203,30 +1204,21 @@ int main(int argc, char **argv)
 		case 'r':
 			reply_always = true;
 			break;
-		case 'p': {
-			char *end;
-			unsigned long us = strtoul(optarg, &end, 10);
-
-			if (!*optarg || *end || us > 1000000) {
+		case 'p':
+			if (parse_uint(optarg, 1000000, &td.poll_us)) {
 				fprintf(stderr, "sampledev: --poll-us takes 0 to 1000000, not '%s'\n",
 					optarg);
 				return 2;
 			}
-			td.poll_us = us;
 			break;
-		}
-		case 'x': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-
-			if (!*optarg || *end || !n || n > 1000000) {
+		case 'x':
+			if (parse_uint(optarg, 1000000, &td.exit_in_dma_read) ||
+			    !td.exit_in_dma_read) {
 				fprintf(stderr, "sampledev: --exit-in-dma-read takes 1 to 1000000, not '%s'\n",
 					optarg);
 				return 2;
 			}
-			td.exit_in_dma_read = n;
 			break;
-		}
 		case 'h':
 			usage(stdout);
 			return 0;
