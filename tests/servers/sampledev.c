@@ -39,7 +39,6 @@
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +56,7 @@
 #include "common/parse.h"
 #include "common/phase.h"
 #include "vfio-user/server.h"
+#include "vfio-user/transport.h"
 #include "abi/sampledev.h"
 
 #define BAR2_REGION		2	/* vfio-user region index = BAR number */
@@ -570,20 +570,12 @@ static void *efd_irq_main(void *arg)
 		{ .fd = td->irq_efd, .events = POLLIN },
 		{ .fd = td->irq_stop_efd, .events = POLLIN },
 	};
-	u64 n, end;
+	u64 n;
 
 	for (;;) {
 		/* --poll-us: catch the next ring before the CPU sleeps. */
-		end = mono_ns() + (u64)td->poll_us * 1000;
-		while (td->poll_us && mono_ns() < end) {
-			if (read(td->irq_efd, &n, sizeof(n)) == sizeof(n)) {
-				efd_irq_raise(td);
-				end = mono_ns() + (u64)td->poll_us * 1000;
-			} else {
-				sched_yield();
-			}
-		}
-		if (poll(pfd, 2, -1) < 0) {
+		if (!(td->poll_us && vfu_poll_busy(pfd, 2, td->poll_us)) &&
+		    poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("EFD_IRQ thread: poll: %s", strerror(errno));
