@@ -3,10 +3,11 @@
  * MC146818 RTC and CMOS RAM. The time is not kept in registers: it is the
  * host clock plus an offset the guest may change, turned into the
  * register encoding (BCD or binary, 12 or 24 hours) on every read, so it
- * never drifts. A timer thread exists for the interrupts alone: it sleeps
- * until register B enables one, then wakes at each second boundary
- * (update ended, alarm) or periodic tick, sets register C's flags and
- * raises IRQ 8.
+ * never drifts. Register C's update and alarm flags are worked out when
+ * they are looked at (latch_updates()). A timer thread exists for the
+ * interrupts alone: it sleeps until register B enables one, then wakes at
+ * each second boundary (update ended, alarm) or periodic tick, sets
+ * register C's flags and raises IRQ 8.
  */
 #define LOG_PREFIX "rtc"
 
@@ -43,10 +44,9 @@ struct rtc {
 	u8 cmos[CMOS_SIZE];		/* all but the time registers */
 	s64 offset;			/* guest time - host time, seconds */
 	time_t set_time;		/* while RTC_B_SET: the time being set */
-	time_t last_c_read;		/* guest time of the last read of C */
-	u8 flags;			/* C's PF/AF/UF set by the timer, unread */
+	time_t latched_to;		/* guest time whose updates are in flags */
+	u8 flags;			/* C's PF/AF/UF, set and not yet read */
 	bool irq_level;
-	time_t tick_time;		/* guest time of the last update tick */
 	u64 next_periodic_ns;		/* CLOCK_MONOTONIC; 0: restart */
 
 	pthread_cond_t wake;		/* register A or B changed, or stopping */
@@ -200,6 +200,58 @@ static void write_time_register(struct rtc *rtc, u8 index, u8 value)
 		rtc->offset = (s64)t - (s64)rtc->now();
 }
 
+static bool alarm_byte_matches(u8 alarm, u8 now)
+{
+	return alarm >= RTC_ALARM_ANY || alarm == now;
+}
+
+/* Caller holds lock. Whether the alarm bytes match guest time t. */
+static bool alarm_matches_at(const struct rtc *rtc, time_t t)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm))
+		return false;
+	return alarm_byte_matches(rtc->cmos[RTC_SECONDS_ALARM],
+				  encode(rtc, tm.tm_sec)) &&
+	       alarm_byte_matches(rtc->cmos[RTC_MINUTES_ALARM],
+				  encode(rtc, tm.tm_min)) &&
+	       alarm_byte_matches(rtc->cmos[RTC_HOURS_ALARM],
+				  encode_hour(rtc, tm.tm_hour));
+}
+
+/*
+ * Caller holds lock. The updates since latched_to, as the MC146818 flags
+ * them at each one whatever register B enables: UF, and AF when the new
+ * time matched the alarm. Only IRQF (and the line) depends on the enables,
+ * so an alarm that came due while AIE was off is still in C when AIE goes
+ * on, as Linux's rtc-cmos expects: it reads C right after enabling AIE
+ * to catch an alarm whose second passed while it was setting it. An
+ * alarm's bytes repeat at least daily: a day of updates is enough to look at.
+ */
+static void latch_updates(struct rtc *rtc)
+{
+	time_t t = guest_now(rtc), s;
+
+	if (rtc->cmos[RTC_REG_B] & RTC_B_SET)
+		return;
+	if (t <= rtc->latched_to) {
+		rtc->latched_to = t;	/* the guest set the clock back */
+		return;
+	}
+	rtc->flags |= RTC_C_UF;
+	for (s = t; s > rtc->latched_to && s > t - 86400; s--) {
+		if (alarm_matches_at(rtc, s)) {
+			rtc->flags |= RTC_C_AF;
+			/* An enabled alarm wakes a machine in ACPI S3. */
+			if (rtc->cmos[RTC_REG_B] & RTC_B_AIE)
+				svc_wake_event(rtc->svc, ACPI_PM1_RTC_STS);
+			break;
+		}
+	}
+	rtc->latched_to = t;
+}
+
 /* Caller holds lock. IRQ 8 is high while an enabled flag is unread. */
 static void rtc_update_irq(struct rtc *rtc)
 {
@@ -232,7 +284,6 @@ static bool update_in_progress(const struct rtc *rtc)
 /* Caller holds lock. */
 static u8 rtc_read_register(struct rtc *rtc, u8 index)
 {
-	time_t t;
 	u8 value;
 
 	if (is_time_register(index))
@@ -242,18 +293,11 @@ static u8 rtc_read_register(struct rtc *rtc, u8 index)
 		return (rtc->cmos[RTC_REG_A] & ~RTC_A_UIP) |
 		       (update_in_progress(rtc) ? RTC_A_UIP : 0);
 	case RTC_REG_C:
-		/*
-		 * The timer's flags, and (for guests that poll with
-		 * interrupts off) an update ended if the second changed
-		 * since the last read. Reading clears them all.
-		 */
-		t = guest_now(rtc);
+		/* Every flag set since the last read; reading clears them. */
+		latch_updates(rtc);
 		value = rtc->flags;
-		if (!(rtc->cmos[RTC_REG_B] & RTC_B_SET) && t != rtc->last_c_read)
-			value |= RTC_C_UF;
 		if (value & rtc->cmos[RTC_REG_B] & RTC_B_IRQ_ENABLES)
 			value |= RTC_C_IRQF;
-		rtc->last_c_read = t;
 		if (rtc->flags & RTC_C_PF)
 			pthread_cond_signal(&rtc->wake);
 		rtc->flags = 0;
@@ -289,11 +333,11 @@ static void rtc_write_register(struct rtc *rtc, u8 index, u8 value)
 		rtc->cmos[RTC_REG_B] = value;
 		if ((old_b & RTC_B_SET) && !(value & RTC_B_SET)) {
 			rtc->offset = (s64)rtc->set_time - (s64)rtc->now();
-			rtc->last_c_read = rtc->set_time;
+			rtc->latched_to = rtc->set_time;
 		}
-		/* Newly enabled: the first tick is the next one, not a past one. */
+		/* Newly enabled: a flag already set raises the line now. */
 		if ((value & ~old_b) & (RTC_B_UIE | RTC_B_AIE))
-			rtc->tick_time = guest_now(rtc);
+			latch_updates(rtc);
 		if ((value & ~old_b) & RTC_B_PIE)
 			rtc->next_periodic_ns = 0;
 		rtc_update_irq(rtc);
@@ -354,41 +398,15 @@ static u64 periodic_ns(u8 reg_a)
 	return MAX(ns, (u64)RTC_MIN_PERIOD_NS);
 }
 
-static bool alarm_byte_matches(u8 alarm, u8 now)
-{
-	return alarm >= RTC_ALARM_ANY || alarm == now;
-}
-
-/* Caller holds lock. */
-static bool alarm_matches(const struct rtc *rtc)
-{
-	return alarm_byte_matches(rtc->cmos[RTC_SECONDS_ALARM],
-				  read_time_register(rtc, RTC_SECONDS)) &&
-	       alarm_byte_matches(rtc->cmos[RTC_MINUTES_ALARM],
-				  read_time_register(rtc, RTC_MINUTES)) &&
-	       alarm_byte_matches(rtc->cmos[RTC_HOURS_ALARM],
-				  read_time_register(rtc, RTC_HOURS));
-}
-
 /* Caller holds lock: set the flags that came due; the next wake-up time. */
 static u64 rtc_tick(struct rtc *rtc, u64 mono)
 {
 	u8 b = rtc->cmos[RTC_REG_B];
 	u64 period = (b & RTC_B_PIE) ? periodic_ns(rtc->cmos[RTC_REG_A]) : 0;
 	u64 next = 0, rt;
-	time_t t;
 
 	if ((b & (RTC_B_UIE | RTC_B_AIE)) && !(b & RTC_B_SET)) {
-		t = guest_now(rtc);
-		if (t != rtc->tick_time) {
-			rtc->tick_time = t;
-			rtc->flags |= RTC_C_UF;
-			if (alarm_matches(rtc)) {
-				rtc->flags |= RTC_C_AF;
-				/* The alarm wakes a machine in ACPI S3. */
-				svc_wake_event(rtc->svc, ACPI_PM1_RTC_STS);
-			}
-		}
+		latch_updates(rtc);
 		/* The host's next second boundary, when time() moves on. */
 		rt = clock_ns(CLOCK_REALTIME);
 		next = mono + 1000000000ULL - rt % 1000000000ULL;
@@ -489,7 +507,7 @@ int rtc_create(const struct dev_services *svc, struct rtc **out)
 	rtc->svc = svc;
 	rtc->now = host_now;
 	rtc_fill_cmos(rtc, svc);
-	rtc->last_c_read = rtc->now();
+	rtc->latched_to = rtc->now();
 	ret = -pthread_mutex_init(&rtc->lock, NULL);
 	if (ret)
 		goto err_free;
@@ -526,8 +544,7 @@ void rtc_set_clock(struct rtc *rtc, time_t (*now)(void))
 {
 	pthread_mutex_lock(&rtc->lock);
 	rtc->now = now ? now : host_now;
-	rtc->last_c_read = rtc->now() + rtc->offset;
-	rtc->tick_time = rtc->last_c_read;
+	rtc->latched_to = rtc->now() + rtc->offset;
 	pthread_mutex_unlock(&rtc->lock);
 }
 
