@@ -404,11 +404,13 @@ enum sandbox_mode { SANDBOX_AUTO, SANDBOX_ON, SANDBOX_OFF };
 
 /* Busy-waiting longer than a scheduler tick buys nothing. */
 #define MAX_POLL_US 10000
+/* uvmm takes 16 ioeventfds per BAR; the queues past that trap. */
+#define MAX_DOORBELL_EVENTFDS 16
 
 struct options {
 	const char *image, *serial, *socket;
 	u64 size;
-	bool readonly, no_dma_fd;
+	bool readonly, no_dma_fd, eventfd_doorbells;
 	unsigned int queues, depth, block_size, io_threads, poll_us;
 	enum sandbox_mode sandbox;
 };
@@ -464,6 +466,34 @@ static int open_backing(const struct options *o, int *fd, u64 *size)
 	return 0;
 }
 
+/*
+ * --doorbells eventfd: each I/O submission queue's tail doorbell becomes
+ * a KVM ioeventfd on the server loop's kick (DEVICE_GET_REGION_IO_FDS),
+ * so the vCPU's write never waits for this process: the loop wakes and
+ * ops->work runs the queues, whose tails it reads from the shadow
+ * doorbell buffer, since an ioeventfd carries no value. A driver must
+ * therefore use shadow doorbells (Doorbell Buffer Config, as Linux's
+ * does); tails written before it sends that command are picked up from
+ * the buffer when it does (process_sq() reads the shadow first). The
+ * admin queue and the completion queues' head doorbells keep trapping:
+ * their values arrive in the message. A client that does not ask for
+ * the ioeventfds traps them all, as with --doorbells trap.
+ */
+static int add_doorbell_eventfds(struct nvme_dev *d, unsigned int queues)
+{
+	unsigned int qid;
+	int ret;
+
+	for (qid = 1; qid <= MIN(queues, MAX_DOORBELL_EVENTFDS); qid++) {
+		ret = vfu_server_add_kick_ioeventfd(d->srv, VFU_PCI_BAR0,
+						    NVME_DOORBELL_BASE + 8 * qid,
+						    4);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int dev_init(struct nvme_dev *d, const struct options *o, int fd,
 		    u64 size)
 {
@@ -514,6 +544,8 @@ static int dev_init(struct nvme_dev *d, const struct options *o, int fd,
 		ret = vfu_server_setup_irq(d->srv, VFU_IRQ_INTX, 1);
 	if (!ret)
 		ret = vfu_server_setup_irq(d->srv, VFU_IRQ_MSIX, d->nr_vectors);
+	if (!ret && o->eventfd_doorbells)
+		ret = add_doorbell_eventfds(d, o->queues);
 	return ret;
 }
 
@@ -534,6 +566,9 @@ static void usage(FILE *f)
 "                         (default %d; 0: on the message loop's thread)\n"
 "      --poll-us N        after each message, look for the next for N\n"
 "                         microseconds before sleeping, 0-%d (default 0)\n"
+"      --doorbells MODE   trap: every doorbell write is a message (default);\n"
+"                         eventfd: I/O queues' tail doorbells are offered as\n"
+"                         ioeventfds (for drivers using shadow doorbells)\n"
 "      --sandbox on|off   seccomp filter once listening (default: on where\n"
 "                         the kernel has seccomp; never in sanitizer builds)\n"
 "  -v, --verbose          log device events (twice: protocol traces)\n"
@@ -544,6 +579,18 @@ static void usage(FILE *f)
 		NVME_MAX_IOQ, DEFAULT_QUEUES, NVME_MAX_QUEUE_DEPTH,
 		DEFAULT_DEPTH, NVME_AIO_MAX_THREADS, DEFAULT_IO_THREADS,
 		MAX_POLL_US);
+}
+
+/* 0 for the word first, 1 for second; else one line naming opt, -1. */
+static int parse_either(const char *opt, const char *arg, const char *first,
+			const char *second)
+{
+	if (!strcmp(arg, first))
+		return 0;
+	if (!strcmp(arg, second))
+		return 1;
+	log_err("%s: '%s' is not %s or %s", opt, arg, first, second);
+	return -1;
 }
 
 /* A decimal number of lo to hi (common/parse.h's reading). */
@@ -596,11 +643,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "sandbox", required_argument, NULL, 'X' },
 		{ "io-threads", required_argument, NULL, 'T' },
 		{ "poll-us", required_argument, NULL, 'P' },
+		{ "doorbells", required_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt, verbose = 0;
+	int opt, ret, verbose = 0;
 
 	opterr = 0;	/* one line of our own instead of getopt's */
 	while ((opt = getopt_long(argc, argv, ":vh", long_opts, NULL)) != -1) {
@@ -665,16 +713,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return 2;
 			}
 			break;
-		case 'X':
-			if (!strcmp(optarg, "on")) {
-				o->sandbox = SANDBOX_ON;
-			} else if (!strcmp(optarg, "off")) {
-				o->sandbox = SANDBOX_OFF;
-			} else {
-				log_err("--sandbox: '%s' is not on or off",
-					optarg);
+		case 'D':
+			ret = parse_either("--doorbells", optarg, "trap",
+					   "eventfd");
+			if (ret < 0)
 				return 2;
-			}
+			o->eventfd_doorbells = ret;
+			break;
+		case 'X':
+			ret = parse_either("--sandbox", optarg, "on", "off");
+			if (ret < 0)
+				return 2;
+			o->sandbox = ret ? SANDBOX_OFF : SANDBOX_ON;
 			break;
 		case 'v':
 			verbose++;

@@ -658,6 +658,9 @@ static int vfu_region_take_ioeventfds(struct vfu_device *dev,
 	}
 	for (i = 0; i < nr_fds; i++)
 		close(fds[i]);
+	if (region->nr_ioeventfds)
+		log_debug("%s: BAR%u: %u doorbells taken as KVM ioeventfds (installed while the BAR decodes)",
+			  dev->name, bar, region->nr_ioeventfds);
 	return 0;
 }
 

@@ -291,6 +291,15 @@ int vfu_server_add_ioeventfd(struct vfu_server *srv, u32 region, u64 offset,
 	return 0;
 }
 
+int vfu_server_add_kick_ioeventfd(struct vfu_server *srv, u32 region,
+				  u64 offset, u64 size)
+{
+	if (!srv->ops->work)
+		return -EINVAL;		/* nothing would run on the kick */
+	return vfu_server_add_ioeventfd(srv, region, offset, size,
+					srv->kick_fd, 0, 0);
+}
+
 /* ---- connection teardown ---------------------------------------------------- */
 
 static void stash_free_all(struct vfu_server *srv)

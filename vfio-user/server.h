@@ -106,6 +106,14 @@ int vfu_server_setup_irq(struct vfu_server *srv, u32 index, u32 count);
 /* An ioeventfd for DEVICE_GET_REGION_IO_FDS (fd dup'ed). */
 int vfu_server_add_ioeventfd(struct vfu_server *srv, u32 region, u64 offset,
 			     u64 size, int fd, u32 flags, u64 datamatch);
+/*
+ * An ioeventfd on the loop's own kick: a guest write there (a doorbell)
+ * makes the loop call ops->work, with no message and no other thread in
+ * between. The value written is not delivered: the device must find it
+ * elsewhere (NVMe: the shadow doorbell buffer).
+ */
+int vfu_server_add_kick_ioeventfd(struct vfu_server *srv, u32 region,
+				  u64 offset, u64 size);
 
 /*
  * For a server program's own accept loop (one that must stop on a

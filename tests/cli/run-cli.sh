@@ -227,6 +227,8 @@ nvme_cli_case "--io-threads 65" 2 "--io-threads: 0-64, not '65'" -- \
 	--size 1M --io-threads 65 "$nsock"
 nvme_cli_case "--sandbox maybe" 2 "--sandbox: 'maybe' is not on or off" -- \
 	--size 1M --sandbox maybe "$nsock"
+nvme_cli_case "--doorbells mmio" 2 "--doorbells: 'mmio' is not trap or eventfd" -- \
+	--size 1M --doorbells mmio "$nsock"
 # uvmm-nvme's seccomp filter (nvme/sandbox.c): a forbidden call is caught,
 # named, ends the server with status 12, and the socket file still goes
 # (its remover process outlives the server). --sandbox on, so that a

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Server library behaviour not covered by test_vfu_client.c: the loop
- * with ops->work doing DMA by messages on the main socket.
+ * with ops->work doing DMA by messages on the main socket, and a kick
+ * ioeventfd (a doorbell that makes the loop run ops->work).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -132,33 +133,41 @@ static void *req_thread(void *arg)
  * it reads meanwhile. The loop must answer the stashed command at once,
  * not block reading the (now empty) socket until its timeout.
  */
-static void test_work_dma_messages_then_stashed_command_answered(void **state)
+/* Both tests' server: one socket, BAR0 of 4 KiB through dev_access. */
+static struct vfu_server_options server_options(const struct vfu_server_ops *ops,
+						void *opaque)
 {
-	struct vfu_server_options so = {
+	return (struct vfu_server_options){
 		.name = "test-server",
-		.ops = &dev_ops,
+		.ops = ops,
+		.opaque = opaque,
 		.no_twin_socket = true,
 		.timeout_ms = 3000,
 	};
-	struct vfu_server_region bar0 = {
-		.size = 4096,
-		.flags = VFU_REGION_F_READ | VFU_REGION_F_WRITE,
-		.access = dev_access,
-		.fd = -1,
-	};
+}
+
+static const struct vfu_server_region bar0 = {
+	.size = 4096,
+	.flags = VFU_REGION_F_READ | VFU_REGION_F_WRITE,
+	.access = dev_access,
+	.fd = -1,
+};
+
+static void test_work_dma_messages_then_stashed_command_answered(void **state)
+{
+	struct dev d = { 0 };
+	struct vfu_server_options so = server_options(&dev_ops, &d);
 	struct vfu_client_options co = {
 		.name = "test-client",
 		.timeout_ms = 2000,
 		.dma_ops = &guest_ops,
 	};
-	struct dev d = { 0 };
 	struct req hold, rd;
 	pthread_t th, tr;
 
 	(void)state;
 	pthread_mutex_init(&d.lock, NULL);
 	pthread_cond_init(&d.cond, NULL);
-	so.opaque = &d;
 	assert_int_equal(vfu_server_create(&so, &d.srv), 0);
 	assert_int_equal(vfu_server_setup_region(d.srv, 0, &bar0), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
@@ -201,10 +210,103 @@ static void test_work_dma_messages_then_stashed_command_answered(void **state)
 	pthread_cond_destroy(&d.cond);
 }
 
+static int kicks;
+static pthread_mutex_t kick_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t kick_cond = PTHREAD_COND_INITIALIZER;
+
+static void count_work(void *opaque)
+{
+	(void)opaque;
+	pthread_mutex_lock(&kick_lock);
+	kicks++;
+	pthread_cond_signal(&kick_cond);
+	pthread_mutex_unlock(&kick_lock);
+}
+
+/* Waits up to 2 s for ops->work to have run want times. */
+static int wait_kicks(int want)
+{
+	struct timespec ts;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 2;
+	pthread_mutex_lock(&kick_lock);
+	while (kicks < want &&
+	       !pthread_cond_timedwait(&kick_cond, &kick_lock, &ts))
+		;
+	n = kicks;
+	pthread_mutex_unlock(&kick_lock);
+	return n;
+}
+
+/*
+ * vfu_server_add_kick_ioeventfd(): the client gets the entry through
+ * GET_REGION_IO_FDS, and a write to its fd (what KVM does on the guest's
+ * doorbell write) makes the loop call ops->work, with no message. A
+ * server without ops->work has nothing to kick and refuses.
+ */
+static void test_kick_ioeventfd_runs_work(void **state)
+{
+	static const struct vfu_server_ops work_ops = { .work = count_work };
+	struct dev d = { 0 };
+	struct vfu_server_options so = server_options(NULL, &d);
+	struct vfu_client_options co = {
+		.name = "test-client",
+		.timeout_ms = 2000,
+	};
+	struct vfu_server *plain;
+	struct vfu_io_fd_entry e[4];
+	struct vfu_client *c;
+	u64 one = 1;
+	unsigned int nr;
+	int fds[4];
+
+	(void)state;
+	assert_int_equal(vfu_server_create(&so, &plain), 0);
+	assert_int_equal(vfu_server_setup_region(plain, 0, &bar0), 0);
+	assert_int_equal(vfu_server_add_kick_ioeventfd(plain, 0, 0x8, 4),
+			 -EINVAL);
+	vfu_server_destroy(plain);
+
+	so.ops = &work_ops;
+	assert_int_equal(vfu_server_create(&so, &d.srv), 0);
+	assert_int_equal(vfu_server_setup_region(d.srv, 0, &bar0), 0);
+	assert_int_equal(vfu_server_add_kick_ioeventfd(d.srv, 0, 0x8, 4), 0);
+	assert_int_equal(vfu_server_add_kick_ioeventfd(d.srv, 0, 0x10, 4), 0);
+	assert_int_equal(vfu_server_add_kick_ioeventfd(d.srv, 0, 0xffe, 4),
+			 -EINVAL);	/* past the region's end */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    d.sv), 0);
+	assert_int_equal(pthread_create(&d.loop, NULL, loop_thread, &d), 0);
+	assert_int_equal(vfu_client_connect_fd(d.sv[0], &co, &c), 0);
+
+	assert_int_equal(vfu_client_region_io_fds(c, 0, e, 4, fds, 4, &nr), 2);
+	assert_int_equal(e[0].offset, 0x8);
+	assert_int_equal(e[1].offset, 0x10);
+	assert_int_equal(e[0].size, 4);
+	assert_int_equal(e[0].flags, 0);	/* no datamatch: any value */
+	assert_int_equal(wait_kicks(0), 0);
+	assert_int_equal(write(fds[e[0].fd_index], &one, sizeof(one)),
+			 sizeof(one));
+	assert_int_equal(wait_kicks(1), 1);
+	assert_int_equal(write(fds[e[1].fd_index], &one, sizeof(one)),
+			 sizeof(one));
+	assert_int_equal(wait_kicks(2), 2);
+	while (nr)
+		close(fds[--nr]);
+
+	vfu_client_close(c);
+	pthread_join(d.loop, NULL);
+	assert_int_equal(d.run_ret, 0);
+	vfu_server_destroy(d.srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_work_dma_messages_then_stashed_command_answered),
+		cmocka_unit_test(test_kick_ioeventfd_runs_work),
 	};
 
 	log_set_level(LOG_ERR);
