@@ -348,6 +348,102 @@ else
 	rm -f "$out/nvme.img"
 fi
 
+# ---- 9: NVMe I/O timed by the guest, uvmm + uvmm-nvme against QEMU's nvme ---------
+# guest/nvme-bench.c, the same ELF under both, on a fresh sparse image of
+# nvme_mib MiB that it fills untimed first (the host's page cache holds it
+# then, for both: uvmm-nvme reads and writes it with preadv/pwritev, QEMU
+# with cache=writeback), times 4 KiB random reads and writes at queue
+# depth 1 and 32 at CPL3, and checks every block it reads. uvmm-nvme
+# three ways: doorbells trapped (each a posted REGION_WRITE), SQ tail
+# doorbells as ioeventfds (--doorbells eventfd, which needs the guest's
+# shadow doorbells: nvmeb.shadow=1), and both sides polling
+# (--poll-us, poll-us=) with the I/O on the loop's thread (--io-threads
+# 0): with the guest's vCPU and the polling loop each holding one of two
+# CPUs, a write handed to an I/O thread waited for the scheduler's next
+# tick (~4 ms) before it ran. QEMU -M pc (SeaBIOS; PVH through -kernel) with
+# -device nvme twice: register doorbells, the reference of trap and poll;
+# shadow doorbells with ioeventfd=on, the reference of eventfd.
+echo "bench: [${SECONDS}s] 9. guest-timed NVMe 4 KiB random I/O, depth 1 and 32: uvmm-nvme and QEMU nvme (n=$nvme_n)"
+nvmeg_img=$out/nvmeg.img
+nvmeg_args="nvmeb.n=$nvme_n nvmeb.mib=$nvme_mib"
+nvmeg_measures="rd_qd1 wr_qd1 rd_qd32 wr_qd32"
+info nvmeg_cache "uvmm-nvme: host page cache (preadv/pwritev); QEMU: cache=writeback"
+nvmeg_fresh_image() {
+	rm -f "$nvmeg_img"
+	truncate -s "${nvme_mib}M" "$nvmeg_img"
+}
+# nvmeg_guest RUN CMD...: one run of nvme-bench.elf, its samples renamed
+# nvmeg_RUN_*. A QEMU that does not get to run the guest (status neither
+# 1 nor 3) is a skip saying why; a guest that reports a failure fails.
+nvmeg_guest() {
+	local run=$1 log=$work/nvmeg-$1.out status m
+	shift
+	"$@" >"$log" 2>&1 </dev/null
+	status=$?
+	if [[ $run == qemu* && $status != 1 && $status != 3 ]]; then
+		for m in $nvmeg_measures; do
+			skip "nvmeg_${run}_$m" "QEMU -M pc with -device nvme did not run the guest (status $status): $(grep -v 'warning:' "$log" | grep -m1 . | cut -c1-200)"
+		done
+		return
+	fi
+	if [[ $status != 1 ]] || grep -q '^FAIL' "$log"; then
+		fail "nvmeg_$run" "nvme-bench.elf ($run): status $status (want 1), $(grep -m1 '^FAIL' "$log" || tail -n 1 "$log")"
+		cp "$log" "$out/nvmeg_$run.log"
+		return
+	fi
+	tr -d '\r' <"$log" | sed -n "s/^BENCH nvmeb_/BENCH nvmeg_${run}_/p" >>"$raw"
+}
+# nvmeg_uvmm RUN "UVMM-NVME OPTIONS" "DEVICE OPTIONS" "GUEST ARGS"
+nvmeg_uvmm() {
+	local run=$1 sock=$work/nvmeg.sock pid i
+	nvmeg_fresh_image
+	# shellcheck disable=SC2086 # the options are words
+	"$BUILD/uvmm-nvme" $2 --image "$nvmeg_img" "$sock" 2>"$work/nvmeg-$run.srv" &
+	pid=$!
+	pids+=("$pid")
+	for ((i = 0; i < 100; i++)); do
+		grep -q "listening on" "$work/nvmeg-$run.srv" 2>/dev/null && break
+		sleep 0.05
+	done
+	nvmeg_guest "$run" "$UVMM" --timeout 300 \
+		--device "vfio-user,socket=$sock$3" \
+		--cmdline "$nvmeg_args $4" "$G/nvme-bench.elf"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+# nvmeg_qemu RUN "NVME DEVICE PROPERTIES" "GUEST ARGS"
+nvmeg_qemu() {
+	nvmeg_fresh_image
+	nvmeg_guest "$1" timeout 300 "$QEMU" -M pc -enable-kvm -cpu host \
+		-nodefaults -no-user-config -display none -no-reboot -m 128M \
+		-serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-kernel "$G/nvme-bench.elf" -append "$nvmeg_args $3" \
+		-drive "file=$nvmeg_img,if=none,id=d0,format=raw,cache=writeback" \
+		-device "nvme,drive=d0,serial=uvmm-bench$2"
+}
+if [[ ! -x $BUILD/uvmm-nvme || ! -f $G/nvme-bench.elf ]]; then
+	for run in trap efd poll qemu qemushadow; do
+		for m in $nvmeg_measures; do
+			skip "nvmeg_${run}_$m" "$BUILD/uvmm-nvme or $G/nvme-bench.elf missing"
+		done
+	done
+else
+	nvmeg_uvmm trap "" "" ""
+	nvmeg_uvmm efd "--doorbells eventfd" "" "nvmeb.shadow=1"
+	nvmeg_uvmm poll "--poll-us $poll_us --io-threads 0" ",poll-us=$poll_us" ""
+	if [[ -n $QEMU ]]; then
+		nvmeg_qemu qemu "" ""
+		nvmeg_qemu qemushadow ",ioeventfd=on" "nvmeb.shadow=1"
+	else
+		for run in qemu qemushadow; do
+			for m in $nvmeg_measures; do
+				skip "nvmeg_${run}_$m" "$qemu_why"
+			done
+		done
+	fi
+	rm -f "$nvmeg_img"
+fi
+
 # ---- 7: footprint ------------------------------------------------------------------
 echo "bench: [${SECONDS}s] 7. footprint with an idle guest ($foot_runs runs)"
 # footprint NAME CMD...: /proc/PID/status of CMD once its guest idles.

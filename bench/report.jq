@@ -60,6 +60,32 @@ def sum_stats($parts):
 		max: ($parts | map(.max) | add)
 	} end;
 
+# Row 9: nvme-bench.elf's four measures (raw names nvmeg_RUN_MEASURE) for
+# each way uvmm-nvme takes doorbells, against QEMU's nvme in the same run.
+def nvmeg_measures: ["rd_qd1", "wr_qd1", "rd_qd32", "wr_qd32"];
+def nvmeg_rows:
+	[{run: "trap", ref: "qemu", short: "trapped db",
+	  how: "uvmm + uvmm-nvme, doorbells trapped (posted REGION_WRITEs), guest rings the registers",
+	  refhow: "the guest rings the registers (no shadow doorbells)"},
+	 {run: "efd", ref: "qemushadow", short: "eventfd db",
+	  how: "uvmm + uvmm-nvme --doorbells eventfd (SQ tails as KVM ioeventfds), guest with shadow doorbells (nvmeb.shadow=1)",
+	  refhow: "guest with shadow doorbells, ioeventfd=on"},
+	 {run: "poll", ref: "qemu", short: "polling",
+	  how: "uvmm + uvmm-nvme, both polling (--poll-us, poll-us=), I/O on the server loop (--io-threads 0), doorbells trapped, guest rings the registers",
+	  refhow: "the guest rings the registers (no shadow doorbells)"}] as $runs |
+	[{short: "rd QD1", what: "4 KiB random read at queue depth 1, time per I/O"},
+	 {short: "wr QD1", what: "4 KiB random write at queue depth 1, time per I/O"},
+	 {short: "rd QD32", what: "4 KiB random reads, 32 in flight, time per I/O"},
+	 {short: "wr QD32", what: "4 KiB random writes, 32 in flight, time per I/O"}] as $ms |
+	[range(0; 3) as $i | range(0; 4) as $j | $runs[$i] as $run |
+	 $ms[$j] as $x | nvmeg_measures[$j] as $m | ($i * 4 + $j) as $k |
+	 {id: ("9" + ("abcdefghijkl"[$k:$k + 1])),
+	  name: "NVMe \($x.short), \($run.short)", refname: "QEMU nvme",
+	  group: "nvme", unit: "ns",
+	  m: ["nvmeg_\($run.run)_\($m)"], r: ["nvmeg_\($run.ref)_\($m)"],
+	  what: "guest-timed \($x.what): \($run.how)",
+	  ref: "QEMU -M pc -enable-kvm -device nvme (cache=writeback), same guest and image; \($run.refhow)"}];
+
 def rows($dma):
 	[
 	{id: "1a", name: "hello.elf exec->exit", refname: "kvm_min (limit)", group: "start", unit: "ns", m: ["start_uvmm"], r: ["start_kvm_min"],
@@ -131,7 +157,7 @@ def rows($dma):
 	{id: "8c", name: "NVMe 128 KiB seq. reads", refname: "host pread", group: "nvme", unit: "ns", m: ["nvme_seq128"], r: ["pread_seq128"],
 	 what: "sequential 128 KiB reads through uvmm-nvme (PRP lists), 4 in flight, time per read (page-cached image)",
 	 ref: "pread() of the same 128 KiB blocks one after another, time per read"}
-	];
+	] + nvmeg_rows;
 
 # Why a figure is missing: its SKIP line, else "not measured".
 def why($names; $skip; $what):
@@ -145,6 +171,12 @@ bench_of($lines) as $bench |
 (($info.tsc_khz // "0") | tonumber) as $khz |
 # nvme_io failing as a whole fails both of its rows.
 ($fail + (if $fail.nvme_qd1 then {nvme_qd32: $fail.nvme_qd1, nvme_seq128: $fail.nvme_qd1} else {} end)) as $fail |
+# nvme-bench.elf failing in one run fails that run's four measures.
+($fail + (reduce ("trap", "efd", "poll", "qemu", "qemushadow") as $run ({};
+	if $fail["nvmeg_" + $run] then
+		reduce nvmeg_measures[] as $m (.;
+			.["nvmeg_\($run)_\($m)"] = $fail["nvmeg_" + $run])
+	else . end))) as $fail |
 # bench-vfu.elf failing as a whole fails each of its rows.
 ($fail + (if $fail.bench_vfu then
 	reduce ("cfg_vfu", "bar0_vfu", "bar0w_vfu", "efd_vfu", "bar2_read", "bar2_write", "dma_map",

@@ -49,7 +49,6 @@
 #define VEC_VFU		0x40
 #define VEC_REF		0x41
 #define BATCH		1024
-#define LINE_MAX_CHARS	400
 /* A lost interrupt must not hang the bench: ~30 s at any plausible TSC. */
 #define IRQ_GIVE_UP	(100ull << 30)
 
@@ -83,36 +82,6 @@ static void irq_handler(unsigned int vector)
 	irq_vector = vector;
 }
 
-/* ---- output (at CPL3: the printing runs natively) ------------------------- */
-
-static void emit(const char *name, const char *unit, u64 ops, const u64 *v,
-		 unsigned int n)
-{
-	char line[LINE_MAX_CHARS + 32];
-	unsigned int i = 0, len;
-
-	while (i < n) {
-		len = (unsigned int)snprintf(line, sizeof(line),
-					     "BENCH %s %s %lu", name, unit, ops);
-		while (i < n && len < LINE_MAX_CHARS)
-			len += (unsigned int)snprintf(line + len,
-						      sizeof(line) - len,
-						      " %lu", v[i++]);
-		puts(line);
-	}
-}
-
-static unsigned int param(const char *name, unsigned int def)
-{
-	char val[24];
-	u64 v;
-
-	if (!cmdline_param(name, val, sizeof(val)) || !parse_size(val, &v) ||
-	    !v || v > 1000000)
-		return def;
-	return (unsigned int)v;
-}
-
 /* ---- trapped accesses: one exit each, interleaved with the reference ------ */
 
 static void time_reads(struct bench *b, u64 vfu_addr, u64 ref_addr,
@@ -130,8 +99,8 @@ static void time_reads(struct bench *b, u64 vfu_addr, u64 ref_addr,
 		sink += readl(ref_addr);
 		b->b[i] = rdtsc() - t;
 	}
-	emit(vfu_name, "ticks", 1, b->a, b->n);
-	emit(ref_name, "ticks", 1, b->b, b->n);
+	bench_emit(vfu_name, "ticks", 1, b->a, b->n);
+	bench_emit(ref_name, "ticks", 1, b->b, b->n);
 	if (!sink)
 		b->ok = false;
 }
@@ -150,8 +119,8 @@ static void time_writes(struct bench *b, u64 vfu_addr, u64 ref_addr,
 		writel(ref_addr, i);
 		b->b[i] = rdtsc() - t;
 	}
-	emit(vfu_name, "ticks", 1, b->a, b->n);
-	emit(ref_name, "ticks", 1, b->b, b->n);
+	bench_emit(vfu_name, "ticks", 1, b->a, b->n);
+	bench_emit(ref_name, "ticks", 1, b->b, b->n);
 }
 
 static void time_port(struct bench *b)
@@ -165,7 +134,7 @@ static void time_port(struct bench *b)
 		sink += inb(0x100);
 		b->a[i] = rdtsc() - t;
 	}
-	emit("port_read", "ticks", 1, b->a, b->n);
+	bench_emit("port_read", "ticks", 1, b->a, b->n);
 	if (sink != 0xffu * b->n)
 		b->ok = false;
 }
@@ -205,14 +174,14 @@ static void time_mmap(struct bench *b, u64 ram)
 		b->a[i] = batch_read(bar2);
 		b->b[i] = batch_read(ram);
 	}
-	emit("bar2_read", "ticks", BATCH, b->a, b->batches);
-	emit("ram_read", "ticks", BATCH, b->b, b->batches);
+	bench_emit("bar2_read", "ticks", BATCH, b->a, b->batches);
+	bench_emit("ram_read", "ticks", BATCH, b->b, b->batches);
 	for (i = 0; i < b->batches; i++) {
 		b->a[i] = batch_write(bar2);
 		b->b[i] = batch_write(ram);
 	}
-	emit("bar2_write", "ticks", BATCH, b->a, b->batches);
-	emit("ram_write", "ticks", BATCH, b->b, b->batches);
+	bench_emit("bar2_write", "ticks", BATCH, b->a, b->batches);
+	bench_emit("ram_write", "ticks", BATCH, b->b, b->batches);
 }
 
 /* ---- DMA ------------------------------------------------------------------ */
@@ -275,8 +244,8 @@ static void time_dma(struct bench *b)
 			       d);
 			b->ok = false;
 		}
-		emit(names[d], "ticks", 1, b->a, b->dma_runs);
-		emit(server[d], "ns", 1, b->b, b->dma_runs);
+		bench_emit(names[d], "ticks", 1, b->a, b->dma_runs);
+		bench_emit(server[d], "ns", 1, b->b, b->dma_runs);
 	}
 }
 
@@ -318,8 +287,8 @@ static bool time_irq_against_ref(struct bench *b, const struct target *t,
 		b->ok = false;
 		return false;
 	}
-	emit(name, "ticks", 1, b->a, b->n);
-	emit("irq_ref", "ticks", 1, b->b, b->n);
+	bench_emit(name, "ticks", 1, b->a, b->n);
+	bench_emit("irq_ref", "ticks", 1, b->b, b->n);
 	return true;
 }
 
@@ -394,10 +363,10 @@ int main(void)
 	u32 ref_bdf;
 	u8 apic;
 
-	b.n = param("bench.n", 1000);
-	b.batches = param("bench.batches", 100);
-	b.dma_runs = param("bench.dma_runs", 5);
-	b.dma_len = (u64)param("bench.dma_mib", 64) << 20;
+	b.n = cmdline_num("bench.n", 1000, 1, 1000000);
+	b.batches = cmdline_num("bench.batches", 100, 1, 1000000);
+	b.dma_runs = cmdline_num("bench.dma_runs", 5, 1, 1000000);
+	b.dma_len = (u64)cmdline_num("bench.dma_mib", 64, 1, 1000000) << 20;
 	b.ok = true;
 	if (b.dma_len > SAMPLEDEV_DMA_MAX_LEN)
 		b.dma_len = SAMPLEDEV_DMA_MAX_LEN;

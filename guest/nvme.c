@@ -24,9 +24,8 @@
  * Hot loops (filling and checking buffers) run at CPL3, where software
  * KVM runs code natively; they print nothing there.
  */
-#include "guest.h"
+#include "nvme.h"
 
-#define NVME_CLASS	0x010802
 #define NR_IOQ		4
 #define QSIZE		32
 #define ADMIN_QSIZE	16
@@ -39,20 +38,9 @@
 #define DEALLOC_NLB	128
 #define WAIT_LOOPS	200000000ull
 
-struct sqe {
-	u32 cdw0, nsid, cdw2, cdw3;
-	u64 mptr, prp1, prp2;
-	u32 cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
-};
-
-struct cqe {
-	u32 dw0, dw1;
-	u16 sqhd, sqid, cid, status;
-};
-
 struct queue {
-	struct sqe *sq;
-	struct cqe *cq;
+	struct nvme_sqe *sq;
+	struct nvme_cqe *cq;
 	u32 size, tail, head;
 	bool phase;
 	u16 qid;
@@ -96,7 +84,7 @@ static void queue_init(struct queue *q, u16 qid, u32 size)
 	q->qid = qid;
 }
 
-static u16 push(struct queue *q, struct sqe *s)
+static u16 push(struct queue *q, struct nvme_sqe *s)
 {
 	s->cdw0 = (s->cdw0 & 0xffff) | (u32)++d.cid << 16;
 	q->sq[q->tail] = *s;
@@ -104,44 +92,17 @@ static u16 push(struct queue *q, struct sqe *s)
 	return d.cid;
 }
 
-/* The event-index rule: ring when the new value passed the index. */
-static bool need_event(u16 idx, u16 new, u16 old)
-{
-	return (u16)(new - idx - 1) < (u16)(new - old);
-}
-
-/*
- * With shadow doorbells the new value goes to memory first, and the
- * register is written only when the controller's event index asks for
- * it (as Linux does).
- */
-static void ring(volatile u32 *db, volatile u32 *ei, u32 off, u32 val)
-{
-	u32 old;
-
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (db) {
-		old = *db;
-		*db = val;
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (!need_event((u16)*ei, (u16)val, (u16)old))
-			return;
-	}
-	wr(off, val);
-}
-
 static void ring_sq(struct queue *q)
 {
-	if (!q->sq_db || need_event((u16)*q->sq_ei, (u16)q->tail,
-				    (u16)*q->sq_db))
+	if (nvme_ring(d.bar, q->sq_db, q->sq_ei, NVME_DOORBELL_BASE + 8 * q->qid,
+		      q->tail))
 		q->mmio_rings++;
-	ring(q->sq_db, q->sq_ei, 0x1000 + 8 * q->qid, q->tail);
 }
 
 /* Waits for the next completion; false when none came. */
-static bool pop(struct queue *q, struct cqe *out)
+static bool pop(struct queue *q, struct nvme_cqe *out)
 {
-	volatile struct cqe *c = &q->cq[q->head];
+	volatile struct nvme_cqe *c = &q->cq[q->head];
 	u64 n;
 
 	for (n = 0; (c->status & 1) != q->phase; n++) {
@@ -150,24 +111,19 @@ static bool pop(struct queue *q, struct cqe *out)
 		cpu_relax();
 	}
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	*out = *(struct cqe *)c;
+	*out = *(struct nvme_cqe *)c;
 	if (++q->head == q->size) {
 		q->head = 0;
 		q->phase = !q->phase;
 	}
-	ring(q->cq_db, q->cq_ei, 0x1000 + 8 * q->qid + 4, q->head);
+	nvme_ring(d.bar, q->cq_db, q->cq_ei, NVME_DOORBELL_BASE + 8 * q->qid + 4,
+		  q->head);
 	return true;
 }
 
-/* Status as SCT << 8 | SC; 0xffff when no completion came. */
-static u16 status(const struct cqe *c)
+static u16 run_cmd(struct queue *q, struct nvme_sqe *s, u32 *dw0)
 {
-	return (c->status >> 1) & 0x7ff;
-}
-
-static u16 run_cmd(struct queue *q, struct sqe *s, u32 *dw0)
-{
-	struct cqe c;
+	struct nvme_cqe c;
 	u16 cid = push(q, s);
 
 	ring_sq(q);
@@ -175,10 +131,10 @@ static u16 run_cmd(struct queue *q, struct sqe *s, u32 *dw0)
 		return 0xffff;
 	if (dw0)
 		*dw0 = c.dw0;
-	return status(&c);
+	return nvme_status(&c);
 }
 
-static u16 admin(struct sqe *s, u32 *dw0)
+static u16 admin(struct nvme_sqe *s, u32 *dw0)
 {
 	return run_cmd(&d.adm, s, dw0);
 }
@@ -244,13 +200,13 @@ static int check_user(void *arg)
 /* ---- I/O ------------------------------------------------------------------- */
 
 /* Build the command for nlb blocks at lba in slot's buffer. */
-static void rw_cmd(struct sqe *s, u8 opc, u64 lba, u32 nlb, u8 *buf,
+static void rw_cmd(struct nvme_sqe *s, u8 opc, u64 lba, u32 nlb, u8 *buf,
 		   u64 *list)
 {
 	u64 len = (u64)nlb << d.lbads, off;
 	unsigned int i;
 
-	*s = (struct sqe){ .cdw0 = opc, .nsid = 1, .prp1 = (u64)buf,
+	*s = (struct nvme_sqe){ .cdw0 = opc, .nsid = 1, .prp1 = (u64)buf,
 			   .cdw10 = (u32)lba, .cdw11 = (u32)(lba >> 32),
 			   .cdw12 = nlb - 1 };
 	if (len > 2 * PAGE) {
@@ -273,8 +229,8 @@ static bool pass(u8 opc, unsigned int depth, u64 *bad_lba)
 	u64 lba = 0;
 	unsigned int q, k;
 	struct fill_args a = { .bs = bs };
-	struct sqe s;
-	struct cqe c;
+	struct nvme_sqe s;
+	struct nvme_cqe c;
 
 	while (lba < d.nsze) {
 		u64 start[NR_IOQ][QSIZE / 4];
@@ -303,9 +259,9 @@ static bool pass(u8 opc, unsigned int depth, u64 *bad_lba)
 		}
 		for (q = 0; q < NR_IOQ; q++) {
 			for (k = 0; k < issued[q]; k++) {
-				if (!pop(&d.io[q], &c) || status(&c)) {
+				if (!pop(&d.io[q], &c) || nvme_status(&c)) {
 					report_info("queue %u: status %#x",
-						    q + 1, status(&c));
+						    q + 1, nvme_status(&c));
 					*bad_lba = start[q][k];
 					return false;
 				}
@@ -330,7 +286,7 @@ static bool pass(u8 opc, unsigned int depth, u64 *bad_lba)
 
 static u16 io1(u8 opc, u64 lba, u32 nlb, u8 *buf)
 {
-	struct sqe s;
+	struct nvme_sqe s;
 
 	rw_cmd(&s, opc, lba, nlb, buf, d.list[0][0]);
 	return run_cmd(&d.io[0], &s, NULL);
@@ -360,28 +316,13 @@ static bool read_check(u64 lba, u32 nlb, bool zero)
 
 static bool find_controller(void)
 {
-	u32 bdfs[32];
-	unsigned int n, i;
-	struct pci_bar bar;
+	struct nvme_dev dev;
 
-	pci_init();
-	n = pci_scan_bus(0, bdfs, 32);
-	for (i = 0; i < n; i++) {
-		if ((pci_read(bdfs[i], PCI_CFG_CLASS_REV, 4) >> 8) != NVME_CLASS)
-			continue;
-		d.bdf = bdfs[i];
-		pci_bar_probe(d.bdf, 0, &bar);
-		if (bar.type != PCI_BAR_MEM64 || bar.size < 0x2000)
-			return false;
-		if (bar.addr + bar.size > 4 * GiB &&
-		    !map_mmio(bar.addr, bar.size))
-			return false;
-		d.bar = bar.addr;
-		pci_write(d.bdf, PCI_CFG_COMMAND, 2,
-			  pci_read(d.bdf, PCI_CFG_COMMAND, 2) | 0x6);
-		return true;
-	}
-	return false;
+	if (!nvme_find(&dev))
+		return false;
+	d.bdf = dev.bdf;
+	d.bar = dev.bar;
+	return true;
 }
 
 static bool wait_csts(u32 mask, u32 want)
@@ -443,7 +384,7 @@ static bool enable_controller(void)
 static bool identify(void)
 {
 	u8 *id = d.scratch;
-	struct sqe s = { .cdw0 = 0x06, .prp1 = (u64)id, .cdw10 = 1 };
+	struct nvme_sqe s = { .cdw0 = 0x06, .prp1 = (u64)id, .cdw10 = 1 };
 	u32 lbaf;
 	u16 sc;
 
@@ -454,7 +395,7 @@ static bool identify(void)
 	       (char *)id + 4);
 	report(id[512] == 0x66 && id[513] == 0x44 && id[516] == 1,
 	       "SQES 64, CQES 16, one namespace");
-	s = (struct sqe){ .cdw0 = 0x06, .nsid = 1, .prp1 = (u64)id };
+	s = (struct nvme_sqe){ .cdw0 = 0x06, .nsid = 1, .prp1 = (u64)id };
 	if (!report(admin(&s, NULL) == 0, "Identify Namespace 1"))
 		return false;
 	memcpy(&d.nsze, id, 8);
@@ -462,10 +403,10 @@ static bool identify(void)
 	d.lbads = (lbaf >> 16) & 0xff;
 	report((d.lbads == 9 || d.lbads == 12) && d.nsze >= 1024,
 	       "namespace: %lu blocks of %u bytes", d.nsze, 1u << d.lbads);
-	s = (struct sqe){ .cdw0 = 0x06, .prp1 = (u64)id, .cdw10 = 2 };
+	s = (struct nvme_sqe){ .cdw0 = 0x06, .prp1 = (u64)id, .cdw10 = 2 };
 	report(admin(&s, NULL) == 0 && id[0] == 1 && id[4] == 0,
 	       "active namespace list: 1");
-	s = (struct sqe){ .cdw0 = 0x06, .nsid = 1, .prp1 = (u64)id,
+	s = (struct nvme_sqe){ .cdw0 = 0x06, .nsid = 1, .prp1 = (u64)id,
 			  .cdw10 = 3 };
 	/* Arguments are evaluated in any order: the command goes first. */
 	sc = admin(&s, NULL);
@@ -476,7 +417,7 @@ static bool identify(void)
 
 static bool create_queues(void)
 {
-	struct sqe s = { .cdw0 = 0x09, .cdw10 = 0x07,
+	struct nvme_sqe s = { .cdw0 = 0x09, .cdw10 = 0x07,
 			 .cdw11 = (NR_IOQ - 1) | (NR_IOQ - 1) << 16 };
 	u32 dw0 = 0;
 	unsigned int q, k;
@@ -489,11 +430,11 @@ static bool create_queues(void)
 	       (dw0 & 0xffff) + 1, (dw0 >> 16) + 1);
 	for (q = 0; q < NR_IOQ; q++) {
 		queue_init(&d.io[q], (u16)(q + 1), QSIZE);
-		s = (struct sqe){ .cdw0 = 0x05, .prp1 = (u64)d.io[q].cq,
+		s = (struct nvme_sqe){ .cdw0 = 0x05, .prp1 = (u64)d.io[q].cq,
 				  .cdw10 = (QSIZE - 1) << 16 | (q + 1),
 				  .cdw11 = (q + 1) << 16 | 3 };
 		ok &= admin(&s, NULL) == 0;
-		s = (struct sqe){ .cdw0 = 0x01, .prp1 = (u64)d.io[q].sq,
+		s = (struct nvme_sqe){ .cdw0 = 0x01, .prp1 = (u64)d.io[q].sq,
 				  .cdw10 = (QSIZE - 1) << 16 | (q + 1),
 				  .cdw11 = (q + 1) << 16 | 1 };
 		ok &= admin(&s, NULL) == 0;
@@ -538,11 +479,11 @@ static void check_data(void)
 		u32 nlb = (3 * PAGE) >> d.lbads;
 		struct fill_args a = { .p = b, .lba = 8, .nlb = nlb,
 				       .bs = 1u << d.lbads };
-		struct sqe s;
+		struct nvme_sqe s;
 
 		if (d.lbads == 9) {
 			memset(b, 0, 3 * PAGE);
-			s = (struct sqe){ .cdw0 = 0x02, .nsid = 1,
+			s = (struct nvme_sqe){ .cdw0 = 0x02, .nsid = 1,
 					  .prp1 = (u64)b, .cdw10 = 8,
 					  .cdw12 = nlb - 1 };
 			d.list[1][0][0] = (u64)d.buf[1][0] + PAGE;
@@ -558,11 +499,11 @@ static void check_data(void)
 
 static void check_flush_zero_dealloc(void)
 {
-	struct sqe s = { .cdw0 = 0x00, .nsid = 1 };
+	struct nvme_sqe s = { .cdw0 = 0x00, .nsid = 1 };
 	struct { u32 attr, nlb; u64 slba; } *r = (void *)d.scratch;
 
 	report(run_cmd(&d.io[2], &s, NULL) == 0, "Flush");
-	s = (struct sqe){ .cdw0 = 0x08, .nsid = 1, .cdw10 = ZERO_LBA,
+	s = (struct nvme_sqe){ .cdw0 = 0x08, .nsid = 1, .cdw10 = ZERO_LBA,
 			  .cdw12 = ZERO_NLB - 1 };
 	report(run_cmd(&d.io[0], &s, NULL) == 0 &&
 	       read_check(ZERO_LBA, ZERO_NLB, true) &&
@@ -575,13 +516,13 @@ static void check_flush_zero_dealloc(void)
 	r[0].slba = DEALLOC_LBA;
 	r[1].nlb = DEALLOC_NLB / 2;
 	r[1].slba = DEALLOC_LBA + DEALLOC_NLB / 2;
-	s = (struct sqe){ .cdw0 = 0x09, .nsid = 1, .prp1 = (u64)r,
+	s = (struct nvme_sqe){ .cdw0 = 0x09, .nsid = 1, .prp1 = (u64)r,
 			  .cdw10 = 1, .cdw11 = 4 };
 	report(run_cmd(&d.io[3], &s, NULL) == 0 &&
 	       read_check(DEALLOC_LBA, DEALLOC_NLB, true) &&
 	       read_check(DEALLOC_LBA + DEALLOC_NLB, 8, false),
 	       "Dataset Management deallocate of 2 ranges reads back zeros");
-	s = (struct sqe){ .cdw0 = 0x00, .nsid = 1 };
+	s = (struct nvme_sqe){ .cdw0 = 0x00, .nsid = 1 };
 	report(run_cmd(&d.io[2], &s, NULL) == 0, "Flush after the changes");
 }
 
@@ -589,8 +530,8 @@ static void check_flush_zero_dealloc(void)
 static void check_errors(void)
 {
 	u8 *b = d.buf[0][0];
-	struct sqe s;
-	struct cqe c;
+	struct nvme_sqe s;
+	struct nvme_cqe c;
 	u32 dw0;
 	bool ok;
 	u16 sc;
@@ -598,65 +539,65 @@ static void check_errors(void)
 	report(io1(0x02, d.nsze, 1, b) == 0x80, "read past the end: LBA Out of Range");
 	report(io1(0x01, d.nsze - 1, 2, b) == 0x80,
 	       "write across the end: LBA Out of Range");
-	s = (struct sqe){ .cdw0 = 0x02, .nsid = 7, .prp1 = (u64)b };
+	s = (struct nvme_sqe){ .cdw0 = 0x02, .nsid = 7, .prp1 = (u64)b };
 	report(run_cmd(&d.io[0], &s, NULL) == 0x0b, "namespace 7: Invalid Namespace");
-	s = (struct sqe){ .cdw0 = 0x7e, .nsid = 1 };
+	s = (struct nvme_sqe){ .cdw0 = 0x7e, .nsid = 1 };
 	report(run_cmd(&d.io[0], &s, NULL) == 0x01, "NVM opcode 0x7e: Invalid Opcode");
-	s = (struct sqe){ .cdw0 = 0xc5 };
+	s = (struct nvme_sqe){ .cdw0 = 0xc5 };
 	report(admin(&s, NULL) == 0x01, "admin opcode 0xc5: Invalid Opcode");
-	s = (struct sqe){ .cdw0 = 0x02, .nsid = 1, .prp1 = (u64)b + 2 };
+	s = (struct nvme_sqe){ .cdw0 = 0x02, .nsid = 1, .prp1 = (u64)b + 2 };
 	report(run_cmd(&d.io[0], &s, NULL) == 0x13, "PRP1 not dword aligned: PRP Offset Invalid");
-	s = (struct sqe){ .cdw0 = 0x02, .nsid = 1, .prp1 = (u64)b,
+	s = (struct nvme_sqe){ .cdw0 = 0x02, .nsid = 1, .prp1 = (u64)b,
 			  .cdw12 = (2 * CHUNK >> d.lbads) - 1 };
 	report(run_cmd(&d.io[0], &s, NULL) == 0x02, "256 KiB read, over MDTS: Invalid Field");
-	s = (struct sqe){ .cdw0 = 0x02, .nsid = 1, .prp1 = 0xe0000000ull,
+	s = (struct nvme_sqe){ .cdw0 = 0x02, .nsid = 1, .prp1 = 0xe0000000ull,
 			  .cdw12 = 0 };
 	report(run_cmd(&d.io[0], &s, NULL) == 0x04,
 	       "buffer outside guest RAM: Data Transfer Error");
-	s = (struct sqe){ .cdw0 = 0x05, .prp1 = (u64)d.scratch,
+	s = (struct nvme_sqe){ .cdw0 = 0x05, .prp1 = (u64)d.scratch,
 			  .cdw10 = (QSIZE - 1) << 16 | 1, .cdw11 = 3 };
 	report(admin(&s, NULL) == 0x101, "Create I/O CQ 1 again: Invalid Queue Identifier");
 	s.cdw10 = 0xffffu << 16 | 9;
 	report(admin(&s, NULL) == 0x101, "Create I/O CQ 9: Invalid Queue Identifier");
-	s = (struct sqe){ .cdw0 = 0x01, .prp1 = (u64)d.scratch,
+	s = (struct nvme_sqe){ .cdw0 = 0x01, .prp1 = (u64)d.scratch,
 			  .cdw10 = (QSIZE - 1) << 16 | 1, .cdw11 = 9u << 16 | 1 };
 	report(admin(&s, NULL) == 0x101, "Create I/O SQ 1 again: Invalid Queue Identifier");
-	s = (struct sqe){ .cdw0 = 0x04, .cdw10 = 1 };
+	s = (struct nvme_sqe){ .cdw0 = 0x04, .cdw10 = 1 };
 	report(admin(&s, NULL) == 0x10c, "Delete I/O CQ 1 under its SQ: Invalid Queue Deletion");
-	s = (struct sqe){ .cdw0 = 0x02, .prp1 = (u64)d.scratch,
+	s = (struct nvme_sqe){ .cdw0 = 0x02, .prp1 = (u64)d.scratch,
 			  .cdw10 = 0x7f | 127u << 16 };
 	report(admin(&s, NULL) == 0x109, "log page 0x7f: Invalid Log Page");
-	s = (struct sqe){ .cdw0 = 0x0a, .cdw10 = 0x7f };
+	s = (struct nvme_sqe){ .cdw0 = 0x0a, .cdw10 = 0x7f };
 	report(admin(&s, NULL) == 0x02, "feature 0x7f: Invalid Field");
-	s = (struct sqe){ .cdw0 = 0x09, .cdw10 = 0x07, .cdw11 = 0 };
+	s = (struct nvme_sqe){ .cdw0 = 0x09, .cdw10 = 0x07, .cdw11 = 0 };
 	report(admin(&s, NULL) == 0x0c,
 	       "number of queues after queues exist: Command Sequence Error");
-	s = (struct sqe){ .cdw0 = 0x06, .prp1 = (u64)d.scratch, .cdw10 = 0x55 };
+	s = (struct nvme_sqe){ .cdw0 = 0x06, .prp1 = (u64)d.scratch, .cdw10 = 0x55 };
 	report(admin(&s, NULL) == 0x02, "Identify CNS 0x55: Invalid Field");
 
 	/* An AER reports a doorbell written past its queue's end. */
-	s = (struct sqe){ .cdw0 = 0x0c };
+	s = (struct nvme_sqe){ .cdw0 = 0x0c };
 	push(&d.adm, &s);
 	ring_sq(&d.adm);
 	wr(0x1000 + 8 * 1, QSIZE + 5);
 	ok = pop(&d.adm, &c);
-	report(ok && status(&c) == 0 && (c.dw0 & 0xffff) == 0x0100,
+	report(ok && nvme_status(&c) == 0 && (c.dw0 & 0xffff) == 0x0100,
 	       "AER: Invalid Doorbell Write Value event (dw0 %#x)", c.dw0);
-	s = (struct sqe){ .cdw0 = 0x02, .prp1 = (u64)d.scratch,
+	s = (struct nvme_sqe){ .cdw0 = 0x02, .prp1 = (u64)d.scratch,
 			  .cdw10 = 0x01 | 15u << 16 };
 	sc = admin(&s, NULL);
 	report(sc == 0 && d.scratch[0] >= 14,
 	       "error log lists %u errors", d.scratch[0]);
-	s = (struct sqe){ .cdw0 = 0x02, .prp1 = (u64)d.scratch,
+	s = (struct nvme_sqe){ .cdw0 = 0x02, .prp1 = (u64)d.scratch,
 			  .cdw10 = 0x02 | 127u << 16 };
 	sc = admin(&s, NULL);
 	report(sc == 0 && d.scratch[3] == 100 && d.scratch[48],
 	       "SMART log: available spare %u%%, %u thousand sectors written",
 	       d.scratch[3], d.scratch[48]);
-	s = (struct sqe){ .cdw0 = 0x0a, .cdw10 = 0x06 };
+	s = (struct nvme_sqe){ .cdw0 = 0x0a, .cdw10 = 0x06 };
 	sc = admin(&s, &dw0);
 	report(sc == 0 && dw0 == 1, "volatile write cache on");
-	s = (struct sqe){ .cdw0 = 0x08, .cdw10 = 1 };
+	s = (struct nvme_sqe){ .cdw0 = 0x08, .cdw10 = 1 };
 	sc = admin(&s, &dw0);
 	report(sc == 0 && (dw0 & 1), "Abort: nothing left to abort");
 	report(read_check(0, 16, false), "the controller still reads after all that");
@@ -670,8 +611,8 @@ static void check_errors(void)
 static void check_shadow_doorbells(void)
 {
 	u32 *dbs = alloc_pages(1), *eis = alloc_pages(1);
-	struct sqe s = { .cdw0 = 0x7c, .prp1 = (u64)dbs, .prp2 = (u64)eis };
-	struct cqe c;
+	struct nvme_sqe s = { .cdw0 = 0x7c, .prp1 = (u64)dbs, .prp2 = (u64)eis };
+	struct nvme_cqe c;
 	unsigned int q, k;
 	u64 bad = 0;
 	u16 sc;
@@ -713,21 +654,21 @@ static void check_shadow_doorbells(void)
 	wr(0x1000 + 8 * d.io[0].qid, (d.io[0].tail + d.io[0].size - 2) %
 				     d.io[0].size);
 	for (k = 0; k < 3; k++)
-		ok &= pop(&d.io[0], &c) && status(&c) == 0;
+		ok &= pop(&d.io[0], &c) && nvme_status(&c) == 0;
 	report(ok, "three commands run on a shadow tail the register did not name");
 	/* Only a reset ends shadow doorbells: the queues keep using them. */
 }
 
 static void teardown(void)
 {
-	struct sqe s;
+	struct nvme_sqe s;
 	unsigned int q;
 	bool ok = true;
 
 	for (q = 0; q < NR_IOQ; q++) {
-		s = (struct sqe){ .cdw0 = 0x00, .cdw10 = q + 1 };
+		s = (struct nvme_sqe){ .cdw0 = 0x00, .cdw10 = q + 1 };
 		ok &= admin(&s, NULL) == 0;
-		s = (struct sqe){ .cdw0 = 0x04, .cdw10 = q + 1 };
+		s = (struct nvme_sqe){ .cdw0 = 0x04, .cdw10 = q + 1 };
 		ok &= admin(&s, NULL) == 0;
 	}
 	report(ok, "deleted every I/O queue");
@@ -750,12 +691,12 @@ static void teardown(void)
  * completions reaped in the handler, and interrupts only as "at least".
  */
 #define VEC_INTX 0x60
-static struct cqe intx_cqe;
+static struct nvme_cqe intx_cqe;
 static unsigned int intx_reaped;
 
 static void intx_handler(unsigned int vector)
 {
-	volatile struct cqe *c = &d.io[0].cq[d.io[0].head];
+	volatile struct nvme_cqe *c = &d.io[0].cq[d.io[0].head];
 
 	(void)vector;
 	if ((c->status & 1) == d.io[0].phase && pop(&d.io[0], &intx_cqe))
@@ -780,7 +721,7 @@ static void check_intx(void)
 	unsigned int slot = PCI_BDF_DEV(d.bdf);
 	unsigned int pin = pci_read(d.bdf, PCI_CFG_INT_PIN, 1);
 	unsigned int gsi = 16 + (slot + pin - 1) % 8;
-	struct sqe s;
+	struct nvme_sqe s;
 	u64 seen;
 	u16 cid;
 	bool ok;
@@ -789,10 +730,10 @@ static void check_intx(void)
 	/* Quiet while the queues are created: the admin CQ polls. */
 	wr(0x0c, 1);
 	queue_init(&d.io[0], 1, QSIZE);
-	s = (struct sqe){ .cdw0 = 0x05, .prp1 = (u64)d.io[0].cq,
+	s = (struct nvme_sqe){ .cdw0 = 0x05, .prp1 = (u64)d.io[0].cq,
 			  .cdw10 = (QSIZE - 1) << 16 | 1, .cdw11 = 3 };
 	ok = admin(&s, NULL) == 0;
-	s = (struct sqe){ .cdw0 = 0x01, .prp1 = (u64)d.io[0].sq,
+	s = (struct nvme_sqe){ .cdw0 = 0x01, .prp1 = (u64)d.io[0].sq,
 			  .cdw10 = (QSIZE - 1) << 16 | 1, .cdw11 = 1u << 16 | 1 };
 	ok &= admin(&s, NULL) == 0;
 	d.buf[0][0] = alloc_pages(CHUNK / PAGE);
@@ -813,7 +754,7 @@ static void check_intx(void)
 	cli();
 	seen = irq_count(VEC_INTX);
 	report(seen >= 1 && intx_reaped == 1 && intx_cqe.cid == cid &&
-	       status(&intx_cqe) == 0,
+	       nvme_status(&intx_cqe) == 0,
 	       "INTx: a read completed through its level interrupt (%lu)",
 	       seen);
 
@@ -823,7 +764,7 @@ static void check_intx(void)
 	cid = push(&d.io[0], &s);
 	ring_sq(&d.io[0]);
 	{
-		volatile struct cqe *c = &d.io[0].cq[d.io[0].head];
+		volatile struct nvme_cqe *c = &d.io[0].cq[d.io[0].head];
 		u64 n;
 
 		for (n = 0; (c->status & 1) != d.io[0].phase && n < WAIT_LOOPS; n++)
@@ -881,11 +822,11 @@ static void rc_calibrate(void)
  * One command on q (CQ n raises MSI-X vector n); its status, 0xffff when
  * none came within RC_TIMEOUT_MS: the controller may be a fresh one.
  */
-static u16 rc_cmd(struct queue *q, struct sqe *s, u32 *dw0)
+static u16 rc_cmd(struct queue *q, struct nvme_sqe *s, u32 *dw0)
 {
 	unsigned int vec = VEC_BASE + q->qid;
-	volatile struct cqe *c;
-	struct cqe done;
+	volatile struct nvme_cqe *c;
+	struct nvme_cqe done;
 	u64 seen = irq_count(vec), until = rc_now_ms() + RC_TIMEOUT_MS;
 	u16 cid;
 
@@ -899,20 +840,21 @@ static u16 rc_cmd(struct queue *q, struct sqe *s, u32 *dw0)
 		seen = irq_count(vec);
 	}
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	done = *(struct cqe *)c;
+	done = *(struct nvme_cqe *)c;
 	if (++q->head == q->size) {
 		q->head = 0;
 		q->phase = !q->phase;
 	}
-	ring(q->cq_db, q->cq_ei, 0x1000 + 8 * q->qid + 4, q->head);
+	nvme_ring(d.bar, q->cq_db, q->cq_ei, NVME_DOORBELL_BASE + 8 * q->qid + 4,
+		  q->head);
 	if (dw0)
 		*dw0 = done.dw0;
-	return done.cid == cid ? status(&done) : 0xffff;
+	return done.cid == cid ? nvme_status(&done) : 0xffff;
 }
 
 static u16 rc_io(u8 opc, u64 lba, u32 nlb, u8 *buf)
 {
-	struct sqe s;
+	struct nvme_sqe s;
 
 	rw_cmd(&s, opc, lba, nlb, buf, d.list[0][0]);
 	return rc_cmd(&d.io[0], &s, NULL);
@@ -942,7 +884,7 @@ static void rc_queue_reset(struct queue *q)
  */
 static bool rc_reset(void)
 {
-	struct sqe s;
+	struct nvme_sqe s;
 
 	printf("nvme: no completion (CSTS %#x): resetting the controller\n",
 	       rd(0x1c));
@@ -957,12 +899,12 @@ static bool rc_reset(void)
 	wr(0x14, 1 | 6u << 16 | 4u << 20);
 	if (!rc_wait_csts(3, 1))
 		return false;
-	s = (struct sqe){ .cdw0 = 0x05, .prp1 = (u64)d.io[0].cq,
+	s = (struct nvme_sqe){ .cdw0 = 0x05, .prp1 = (u64)d.io[0].cq,
 			  .cdw10 = (QSIZE - 1) << 16 | 1,
 			  .cdw11 = 1u << 16 | 3 };
 	if (rc_cmd(&d.adm, &s, NULL))
 		return false;
-	s = (struct sqe){ .cdw0 = 0x01, .prp1 = (u64)d.io[0].sq,
+	s = (struct nvme_sqe){ .cdw0 = 0x01, .prp1 = (u64)d.io[0].sq,
 			  .cdw10 = (QSIZE - 1) << 16 | 1,
 			  .cdw11 = 1u << 16 | 1 };
 	return rc_cmd(&d.adm, &s, NULL) == 0;

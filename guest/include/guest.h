@@ -180,6 +180,21 @@ unsigned int boot_reserved_ranges(struct mem_range *ranges, unsigned int max);
 bool cmdline_param(const char *name, char *val, size_t size);
 /* "128M", "4G", "65536", "0x1000" with an optional K/M/G/T suffix. */
 bool parse_size(const char *s, u64 *out);
+/*
+ * The number "name=N" gives (parse_size's forms), or def when it is
+ * absent, not a number, or outside [min, max].
+ */
+u64 cmdline_num(const char *name, u64 def, u64 min, u64 max);
+
+/* ---- benchmarks ----------------------------------------------------------- */
+
+/*
+ * Print samples as bench/measure.sh reads them, in lines of about 400
+ * characters: "BENCH <name> <unit> <ops per sample> <sample>...", more
+ * lines of the same name continuing it. Unit "ticks" (TSC) or "ns".
+ */
+void bench_emit(const char *name, const char *unit, u64 ops, const u64 *v,
+		unsigned int n);
 
 /* ---- strings (gcc may also emit calls to the mem* ones) ----------------- */
 
@@ -283,6 +298,8 @@ void pci_write(u32 bdf, u32 off, u32 len, u32 val);
 
 /* Functions present on bus: function 0 of each slot, 1-7 if multi-function. */
 unsigned int pci_scan_bus(unsigned int bus, u32 *bdfs, unsigned int max);
+/* The first function on bus whose class code (class, subclass, prog-if) is class. */
+bool pci_find_class(unsigned int bus, u32 class, u32 *bdf);
 /* Capability offset, 0 if absent; walks with a loop guard. */
 u8 pci_find_cap(u32 bdf, u8 id);
 

@@ -267,3 +267,14 @@ u64 heap_top(void)
 {
 	return ALIGN_UP(heap_next, PAGE_SIZE);
 }
+
+u64 cmdline_num(const char *name, u64 def, u64 min, u64 max)
+{
+	char val[24];
+	u64 v;
+
+	if (!cmdline_param(name, val, sizeof(val)) || !parse_size(val, &v) ||
+	    v < min || v > max)
+		return def;
+	return v;
+}

@@ -214,6 +214,21 @@ unsigned int pci_scan_bus(unsigned int bus, u32 *bdfs, unsigned int max)
 	return n;
 }
 
+bool pci_find_class(unsigned int bus, u32 class, u32 *bdf)
+{
+	u32 bdfs[256];
+	unsigned int n, i;
+
+	n = MIN(pci_scan_bus(bus, bdfs, 256), 256u);
+	for (i = 0; i < n; i++) {
+		if ((pci_read(bdfs[i], PCI_CFG_CLASS_REV, 4) >> 8) == class) {
+			*bdf = bdfs[i];
+			return true;
+		}
+	}
+	return false;
+}
+
 u8 pci_find_cap(u32 bdf, u8 id)
 {
 	unsigned int steps;
