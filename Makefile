@@ -2,7 +2,7 @@
 #
 #   make                 uvmm, the guest programs, the test servers
 #   make check           set-up, unit tests, boot tests (SANITIZE=1: ASan+UBSan)
-#   make check-linux     Debian kernel to a shell (hosts with hardware KVM)
+#   make check-linux     Debian's kernel and nvme driver on uvmm-nvme, to a shell
 #   make demo            boot the demo and show what happens
 #   make bench           benchmarks (QUICK=1 for a smoke run)
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60)
@@ -319,7 +319,8 @@ check: deps
 	@bash tests/lib/debian-kernel.sh --quiet || true
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) bash tests/run-tests.sh
 
-check-linux: deps
+check-linux:
+	@bash scripts/setup-deps.sh linux
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash tests/linux/run-linux.sh
 

@@ -20,7 +20,10 @@ pkgs_check=(gcc make pkg-config linux-libc-dev libfdt-dev libcmocka-dev
 	cpio xz-utils acpica-tools)
 pkgs_bench=(qemu-system-x86 gnuplot-nox jq)
 pkgs_fuzz=(clang libclang-rt-14-dev)
-pkgs_linux=(cpio xz-utils)
+# check-linux: the kvm-host VM where KVM is not hardware (QEMU, a static
+# busybox), script(1) for the shell's pty, e2fsck and debugfs for the
+# file system the guest made.
+pkgs_linux=(cpio xz-utils qemu-system-x86 busybox-static util-linux e2fsprogs)
 
 want=()
 for p in "${profiles[@]}"; do

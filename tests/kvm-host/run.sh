@@ -7,11 +7,16 @@
 # Usage: tests/kvm-host/run.sh [--memory 6G] [--cpus 2] [--timeout SECONDS] -- COMMAND [ARGS...]
 #
 # Exit status: COMMAND's; 4 if the VM cannot provide /dev/kvm or QEMU dies;
+# 5 if the VM's own kernel panicked before the command finished (QEMU's
+# emulation of the host CPU failed it: the nested guest is not to blame);
 # 124 on timeout; 2 on bad usage.  COMMAND runs as root in the VM, in the
 # caller's directory, with stdin /dev/null and stdout+stderr on one pipe that
 # streams to this script's stdout.  Environment knobs: KVM_HOST_FORCE_VM=1
 # uses the VM even where /dev/kvm works; KVM_HOST_DEBUG=1 traces the guest's
-# init into the console log; KVM_HOST_9P_CACHE=mmap|loose (default loose).
+# init into the console log; KVM_HOST_9P_CACHE=mmap|loose (default loose);
+# KVM_HOST_CPU: QEMU's -cpu (default max); KVM_HOST_TCG_THREAD=single|multi
+# (default single); KVM_HOST_KVM_AMD: kvm_amd's parameters, comma-separated
+# (e.g. npt=0).
 # Kernel and initramfs are cached in
 # ${UVMM_CACHE:-$HOME/.cache/uvmm}/kvm-host/<kernel version>/ (~40 MB);
 # the guest console log of the last run is kvm-host/last-console.log.
@@ -22,7 +27,8 @@ cache=${UVMM_CACHE:-$HOME/.cache/uvmm}/kvm-host
 memory=6G   # room for a nested guest of up to 4 GiB plus the test itself
 cpus=2
 timeout=1500
-# Environment passed into the VM (plus every UVMM_* variable).
+# Environment passed into the VM (plus every UVMM_* and LINUX_* variable:
+# the knobs of tests/linux/run-linux.sh).
 # The sanitizer options make `make check SANITIZE=1` fail on any report
 # there too (tests/lib/sanitize.sh).
 pass_vars=(PATH HOME CI BUILD LANG LC_ALL TZ USER CC CFLAGS
@@ -166,7 +172,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 {
 	echo "cd -- $(printf %q "$PWD") || exit 125"
-	for v in "${pass_vars[@]}" $(compgen -v UVMM_ || true); do
+	for v in "${pass_vars[@]}" $(compgen -v UVMM_ || true) $(compgen -v LINUX_ || true); do
 		[[ -n ${!v+x} ]] && echo "export $v=$(printf %q "${!v}")"
 	done
 	echo "exec -- $(printf '%q ' "$@")"
@@ -191,12 +197,12 @@ echo "kvm-host: no /dev/kvm here: running in a QEMU TCG VM with nested SVM (kern
 bios=/usr/share/qemu/qboot.rom; [[ -f $bios ]] || bios=
 # shellcheck disable=SC2054 # the commas are QEMU's
 qemu_args=(${bios:+-bios "$bios"}
-	-accel "tcg,thread=${KVM_HOST_TCG_THREAD:-single}" -cpu max -M pc -m "$memory" -smp "$cpus"
+	-accel "tcg,thread=${KVM_HOST_TCG_THREAD:-single}" -cpu "${KVM_HOST_CPU:-max}" -M pc -m "$memory" -smp "$cpus"
 	-nodefaults -display none -vga none -no-reboot
 	-monitor "unix:$tmp/monitor.sock,server=on,wait=off"
 	-serial "file:$tmp/console.log"
 	-kernel "$kdir/kernel" -initrd "$initrd"
-	-append "console=ttyS0 loglevel=4 panic=-1 kvmhost_dir=$tmp${KVM_HOST_DEBUG:+ kvmhost_debug=1}${KVM_HOST_9P_CACHE:+ kvmhost_cache=$KVM_HOST_9P_CACHE}"
+	-append "console=ttyS0 loglevel=4 panic=-1 kvmhost_dir=$tmp${KVM_HOST_DEBUG:+ kvmhost_debug=1}${KVM_HOST_KVM_AMD:+ kvmhost_kvm_amd=$KVM_HOST_KVM_AMD}${KVM_HOST_9P_CACHE:+ kvmhost_cache=$KVM_HOST_9P_CACHE}"
 	-fsdev "local,id=hostroot,path=/,security_model=none,multidevs=remap"
 	-device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot"
 	-device virtio-serial-pci
@@ -239,6 +245,11 @@ elif [[ $qrc -eq 124 || $qrc -eq 137 ]]; then
 elif reason=$(cat "$tmp/fail" 2>/dev/null ||
 	sed -n 's/^kvm-host-init: //p' "$tmp/console.log" | tail -n 1) && [[ -n $reason ]]; then
 	die "the VM cannot provide /dev/kvm: $reason (log: $cache/last-console.log)"
+elif grep -q 'Kernel panic - not syncing' "$tmp/console.log"; then
+	# panic=-1 and -no-reboot: the VM's kernel died and QEMU left.
+	echo "kvm-host: the VM's own kernel panicked before the command finished (log: $cache/last-console.log):" >&2
+	grep -E 'BUG:|Oops|RIP: 0010|Kernel panic' "$tmp/console.log" | head -n 4 | sed 's/^/kvm-host:   | /' >&2
+	exit 5
 else
 	err=$(grep -v '^$' "$tmp/qemu.err" | tail -n 1 || true)
 	die "QEMU exited with status $qrc before the command finished${err:+: $err} (log: $cache/last-console.log)"

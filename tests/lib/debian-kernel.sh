@@ -8,8 +8,8 @@
 #           debian_fetch [--offline] || echo "why: $DEBIAN_ERROR"
 #           sets DEBIAN_KVER, DEBIAN_KERNEL (the bzImage), DEBIAN_BUSYBOX
 #           (a static busybox binary)
-#           debian_fetch_nvme [--offline]: DEBIAN_NVME_MODULES, the NVMe
-#           driver's modules of that kernel (make check-linux)
+#           debian_fetch_modules [--offline]: DEBIAN_MODULES, the NVMe
+#           driver's and ext4's modules of that kernel (make check-linux)
 # Run:      bash tests/lib/debian-kernel.sh [--offline] [--quiet]
 #           fetches what is missing and prints the paths; status 1 and the
 #           reason on stderr when it cannot.
@@ -140,35 +140,38 @@ debian_fetch() {
 	return 0
 }
 
-# The NVMe driver modules of DEBIAN_KVER's package, in load order (their
-# dependencies first; the two crypto providers before the CRC libraries
-# that look them up, since the initramfs has no modprobe to load them on
-# demand). Sets DEBIAN_NVME_MODULES, a directory with the .ko files and
-# "order", their names one per line. Call after debian_fetch.
-DEBIAN_NVME_ORDER="crypto/crct10dif_common crypto/crct10dif_generic
+# The modules check-linux loads from DEBIAN_KVER's package, in load order
+# (their dependencies first; the two crypto providers before the CRC
+# libraries that look them up, since the initramfs has no modprobe to
+# load them on demand): the NVMe driver, then ext4 (which also mounts
+# ext2) for a file system on it. Sets DEBIAN_MODULES, a directory with
+# the .ko files and "order", their names one per line. Call after
+# debian_fetch.
+DEBIAN_MODULES_ORDER="crypto/crct10dif_common crypto/crct10dif_generic
 lib/crc-t10dif lib/crc64 crypto/crc64_rocksoft_generic lib/crc64-rocksoft
-block/t10-pi drivers/nvme/host/nvme-core drivers/nvme/host/nvme"
+block/t10-pi drivers/nvme/host/nvme-core drivers/nvme/host/nvme
+lib/crc16 crypto/crc32c_generic fs/mbcache fs/jbd2/jbd2 fs/ext4/ext4"
 
-debian_fetch_nvme() {
+debian_fetch_modules() {
 	local offline= dir files=() m
 	[[ ${1:-} == --offline ]] && offline=1
-	dir=$DEBIAN_CACHE/nvme-modules-$DEBIAN_KVER
+	dir=$DEBIAN_CACHE/linux-modules-$DEBIAN_KVER
 	if [[ ! -f $dir/order && -z $offline ]]; then
-		for m in $DEBIAN_NVME_ORDER; do
+		for m in $DEBIAN_MODULES_ORDER; do
 			files+=("lib/modules/$DEBIAN_KVER/kernel/$m.ko")
 		done
 		debian_extract "linux-image-$DEBIAN_KVER" "$dir.tmp$$" "${files[@]}" ||
 			return 1
-		for m in $DEBIAN_NVME_ORDER; do
+		for m in $DEBIAN_MODULES_ORDER; do
 			echo "${m##*/}"
 		done >"$dir.tmp$$/order"
 		mv -T "$dir.tmp$$" "$dir" 2>/dev/null || rm -rf "$dir.tmp$$"
 	fi
 	if [[ ! -f $dir/order ]]; then
-		DEBIAN_ERROR="no NVMe modules of $DEBIAN_KVER in $DEBIAN_CACHE${offline:+ (offline: fetch them first with bash tests/lib/debian-kernel.sh)}"
+		DEBIAN_ERROR="no NVMe and ext4 modules of $DEBIAN_KVER in $DEBIAN_CACHE${offline:+ (offline: fetch them first with bash tests/lib/debian-kernel.sh)}"
 		return 1
 	fi
-	DEBIAN_NVME_MODULES=$dir
+	DEBIAN_MODULES=$dir
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
@@ -181,7 +184,7 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 		*) echo "usage: $0 [--offline] [--quiet]" >&2; exit 2 ;;
 		esac
 	done
-	if ! debian_fetch $offline || ! debian_fetch_nvme $offline; then
+	if ! debian_fetch $offline || ! debian_fetch_modules $offline; then
 		echo "debian-kernel: $DEBIAN_ERROR" >&2
 		exit 1
 	fi
@@ -189,6 +192,6 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 		echo "DEBIAN_KVER=$DEBIAN_KVER"
 		echo "DEBIAN_KERNEL=$DEBIAN_KERNEL"
 		echo "DEBIAN_BUSYBOX=$DEBIAN_BUSYBOX"
-		echo "DEBIAN_NVME_MODULES=$DEBIAN_NVME_MODULES"
+		echo "DEBIAN_MODULES=$DEBIAN_MODULES"
 	fi
 fi
