@@ -984,7 +984,10 @@ static void test_cq_full_and_irqs(void **state)
 	env_free(e);
 }
 
-/* Shadow doorbells: the controller follows the buffer, writes eventidx. */
+/*
+ * Shadow doorbells: the controller follows the buffer, writes eventidx;
+ * a CQ's index asks for a head write only while the CQ is full.
+ */
 static void test_dbbuf(void **state)
 {
 	struct env *e = ready_env(512, false);
@@ -1009,6 +1012,8 @@ static void test_dbbuf(void **state)
 	wr32(e, NVME_DOORBELL_BASE + 8, 1);
 	assert_int_equal(nvme_ctrl_process(e->c), 3);
 	assert_int_equal(eis[2], 3);
+	/* CQ 1 has room: its index, one behind the head, asks for no write. */
+	assert_int_equal(eis[3], QDEPTH - 1);
 	for (i = 0; i < 3; i++)
 		assert_true(reap(e, 1, &cqe));
 	/* The CQ head is read from the buffer too. */
