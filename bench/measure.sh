@@ -244,16 +244,21 @@ done
 
 # ---- 3-6: the vfio-user device, guest-timed at CPL3 ------------------------------
 echo "bench: [${SECONDS}s] 3-6. vfio-user device: trapped accesses, mmap'ed BAR, DMA, MSI-X (n=$n)"
-start_server() {	# start_server NAME [ARGS...]: sampledev on $work/NAME.sock
-	local name=$1 i
-	shift
-	"$BUILD/tests/servers/sampledev" "$@" "$work/$name.sock" 2>"$work/$name.srv" &
-	pids+=($!)
+# wait_listening LOG: up to 5 s for a server to log that it listens.
+wait_listening() {
+	local i
 	for ((i = 0; i < 100; i++)); do
-		grep -q "listening on" "$work/$name.srv" 2>/dev/null && return 0
+		grep -q "listening on" "$1" 2>/dev/null && return 0
 		sleep 0.05
 	done
 	return 1
+}
+start_server() {	# start_server NAME [ARGS...]: sampledev on $work/NAME.sock
+	local name=$1
+	shift
+	"$BUILD/tests/servers/sampledev" "$@" "$work/$name.sock" 2>"$work/$name.srv" &
+	pids+=($!)
+	wait_listening "$work/$name.srv"
 }
 # UVMM_PHASES: uvmm and the first server note when each message passed
 # (common/phase.h), for the breakdown of row 3b. The first server and
@@ -335,10 +340,7 @@ else
 		"$work/nvme.sock" 2>"$work/nvme.srv" &
 	nvme_pid=$!
 	pids+=("$nvme_pid")
-	for ((i = 0; i < 100; i++)); do
-		grep -q "listening on" "$work/nvme.srv" 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_listening "$work/nvme.srv"
 	if ! "$BUILD/bench/nvme_io" --raw "$nvme_n" "$work/nvme.sock" "$out/nvme.img" \
 			>>"$raw" 2>"$out/nvme_io.log"; then
 		fail nvme_qd1 "nvme_io: $(tail -n 1 "$out/nvme_io.log") (server: $(tail -n 1 "$work/nvme.srv"))"
@@ -395,16 +397,13 @@ nvmeg_guest() {
 }
 # nvmeg_uvmm RUN "UVMM-NVME OPTIONS" "DEVICE OPTIONS" "GUEST ARGS"
 nvmeg_uvmm() {
-	local run=$1 sock=$work/nvmeg.sock pid i
+	local run=$1 sock=$work/nvmeg.sock pid
 	nvmeg_fresh_image
 	# shellcheck disable=SC2086 # the options are words
 	"$BUILD/uvmm-nvme" $2 --image "$nvmeg_img" "$sock" 2>"$work/nvmeg-$run.srv" &
 	pid=$!
 	pids+=("$pid")
-	for ((i = 0; i < 100; i++)); do
-		grep -q "listening on" "$work/nvmeg-$run.srv" 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_listening "$work/nvmeg-$run.srv"
 	nvmeg_guest "$run" "$UVMM" --timeout 300 \
 		--device "vfio-user,socket=$sock$3" \
 		--cmdline "$nvmeg_args $4" "$G/nvme-bench.elf"

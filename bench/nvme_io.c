@@ -125,13 +125,24 @@ static u16 pop(struct q *q)
 	return st;
 }
 
+/*
+ * Rings queue qid's SQ tail, reaps n completions (any error status ends
+ * the run, naming what) and rings its CQ head once.
+ */
+static void run_queue(struct q *q, unsigned int qid, unsigned int n,
+		      const char *what)
+{
+	doorbell(NVME_DOORBELL_BASE + 8 * qid, q->tail);
+	while (n--)
+		if (pop(q))
+			die(what, 0);
+	doorbell(NVME_DOORBELL_BASE + 8 * qid + 4, q->head);
+}
+
 static void admin(struct nvme_sqe s, const char *what)
 {
 	push(&adm, &s);
-	doorbell(NVME_DOORBELL_BASE, adm.tail);
-	if (pop(&adm))
-		die(what, 0);
-	doorbell(NVME_DOORBELL_BASE + 4, adm.head);
+	run_queue(&adm, 0, 1, what);
 }
 
 static void bring_up(const char *sock)
@@ -218,11 +229,7 @@ static u64 nvme_batch(u64 blocks, unsigned int depth)
 
 		push(&io, &s);
 	}
-	doorbell(NVME_DOORBELL_BASE + 8, io.tail);
-	for (i = 0; i < depth; i++)
-		if (pop(&io))
-			die("read", 0);
-	doorbell(NVME_DOORBELL_BASE + 12, io.head);
+	run_queue(&io, 1, depth, "read");
 	t0 = mono_ns() - t0;
 	/* Completions come in any order: each buffer holds its own block. */
 	for (i = 0; i < depth; i++)
@@ -274,11 +281,7 @@ static u64 nvme_seq(u64 block0)
 			prpl[i - 1] = buf + (u64)i * BLOCK;
 		push(&io, &s);
 	}
-	doorbell(NVME_DOORBELL_BASE + 8, io.tail);
-	for (k = 0; k < SEQ_DEPTH; k++)
-		if (pop(&io))
-			die("128 KiB read", 0);
-	doorbell(NVME_DOORBELL_BASE + 12, io.head);
+	run_queue(&io, 1, SEQ_DEPTH, "128 KiB read");
 	t0 = mono_ns() - t0;
 	for (i = 0; i < SEQ_DEPTH * pages; i++)
 		check(mem + SEQ_OFF + (u64)i * BLOCK, block0 + i);
