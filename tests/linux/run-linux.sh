@@ -218,10 +218,9 @@ init_passed() {
 }
 
 # Servers: sampledev, and uvmm-nvme with a 16 MiB image. Sockets and image
-# on a local file system (/dev/shm), since /tmp may be 9p inside
-# tests/kvm-host. /init writes with Debian's nvme driver, the host reads
-# the image afterwards.
-sockdir=$(mktemp -d -p /dev/shm uvmm-linux.XXXXXX 2>/dev/null || mktemp -d)
+# in $tmp, on /dev/shm with the logs (a socket cannot live on 9p). /init
+# writes with Debian's nvme driver, the host reads the image afterwards.
+sockdir=$tmp
 "$BUILD/tests/servers/sampledev" "$sockdir/sampledev.sock" 2>"$tmp/sampledev.log" &
 server=$!
 nvme_img=$sockdir/nvme.img
@@ -240,7 +239,7 @@ start_nvme() {
 	done
 }
 start_nvme
-trap 'kill $server $nvme_server 2>/dev/null; rm -rf "$tmp" "$RESULTS" "$sockdir"' EXIT
+trap 'kill $server $nvme_server 2>/dev/null; rm -rf "$tmp" "$RESULTS"' EXIT
 for _ in $(seq 1 100); do
 	grep -q "listening on" "$tmp/sampledev.log" && break
 	sleep 0.05
